@@ -1,0 +1,37 @@
+namespace SlateSharp.Manifest;
+
+/// <summary>
+/// One version of the database state, stored at <c>manifest/{id:D20}.manifest</c>. Immutable: changes build a new
+/// instance with <c>with</c>. The encoding lives in <c>Format/ManifestCodec</c> (docs/format/manifest.md).
+/// </summary>
+/// <param name="WriterEpoch">Epoch of the writer that owns the database; a writer with a lower epoch is fenced.</param>
+/// <param name="CompactorEpoch">Epoch of the compactor that owns compaction.</param>
+/// <param name="ReplayAfterWalId">WAL objects with ids at or below this are fully in L0 or sorted runs.</param>
+/// <param name="NextWalId">The lowest WAL id not known to be used (the next id a new writer tries first).</param>
+/// <param name="LastL0Sequence">The highest sequence number flushed into L0.</param>
+/// <param name="L0">L0 SSTs, newest first.</param>
+/// <param name="SortedRuns">Sorted runs, newest (lowest id) first.</param>
+/// <param name="Checkpoints">Active checkpoints.</param>
+internal sealed record DbManifest(
+    ulong WriterEpoch,
+    ulong CompactorEpoch,
+    ulong ReplayAfterWalId,
+    ulong NextWalId,
+    ulong LastL0Sequence,
+    IReadOnlyList<SstHandle> L0,
+    IReadOnlyList<SortedRun> SortedRuns,
+    IReadOnlyList<Checkpoint> Checkpoints)
+{
+    /// <summary>The state of a database that has never been written.</summary>
+    public static DbManifest Empty { get; } = new(0, 0, 0, 1, 0, [], [], []);
+
+    public bool Equals(DbManifest? other) =>
+        other is not null &&
+        WriterEpoch == other.WriterEpoch && CompactorEpoch == other.CompactorEpoch &&
+        ReplayAfterWalId == other.ReplayAfterWalId && NextWalId == other.NextWalId &&
+        LastL0Sequence == other.LastL0Sequence &&
+        L0.SequenceEqual(other.L0) && SortedRuns.SequenceEqual(other.SortedRuns) &&
+        Checkpoints.SequenceEqual(other.Checkpoints);
+
+    public override int GetHashCode() => HashCode.Combine(WriterEpoch, CompactorEpoch, ReplayAfterWalId, NextWalId, L0.Count);
+}

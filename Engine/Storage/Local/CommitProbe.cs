@@ -1,0 +1,178 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SlateSharp.Storage.Local;
+
+/// <summary>What the probe found for one way of publishing.</summary>
+/// <param name="Name">The primitive tried, e.g. <c>link()</c>.</param>
+/// <param name="Works">True when it behaved exactly as the store needs.</param>
+/// <param name="Detail">What happened, with the errno where a call failed.</param>
+internal sealed record ProbeFinding(string Name, bool Works, string Detail);
+
+/// <summary>The probe's findings for a directory.</summary>
+internal sealed record ProbeReport(ProbeFinding HardLink, ProbeFinding RenameNoReplace, ProbeFinding Locking)
+{
+    public bool Supports(CommitStrategy strategy) => strategy switch
+    {
+        CommitStrategy.HardLink => HardLink.Works,
+        CommitStrategy.RenameNoReplace => RenameNoReplace.Works,
+        CommitStrategy.LockedRename => Locking.Works,
+        _ => false,
+    };
+
+    public override string ToString() =>
+        $"{HardLink.Name}: {HardLink.Detail}; {RenameNoReplace.Name}: {RenameNoReplace.Detail}; {Locking.Name}: {Locking.Detail}";
+}
+
+/// <summary>
+/// Tries each publish primitive in a scratch sub-directory of the store's root and checks it behaves as required
+/// (publishes, and refuses to replace an existing name). Removes the scratch directory afterwards.
+/// </summary>
+internal static class CommitProbe
+{
+    private static readonly byte[] First = Encoding.ASCII.GetBytes("first");
+    private static readonly byte[] Second = Encoding.ASCII.GetBytes("second");
+
+    public static ProbeReport Run(string root, IFileSystemCalls calls)
+    {
+        var scratch = Path.Combine(root, ObjectPath.ReservedPrefix + "-probe-" + RandomNumberGenerator.GetHexString(12, lowercase: true));
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            return new ProbeReport(
+                ProbeNoReplace("link()", scratch, "link", calls.Link),
+                ProbeNoReplace("renameat2(RENAME_NOREPLACE)", scratch, "rename", calls.RenameNoReplace),
+                ProbeLocking(scratch, calls));
+        }
+        finally
+        {
+            TryDeleteDirectory(scratch);
+        }
+    }
+
+    private static ProbeFinding ProbeNoReplace(string name, string scratch, string tag, Func<string, string, int> publish)
+    {
+        try
+        {
+            var a = Write(scratch, tag + "-a", First);
+            var b = Write(scratch, tag + "-b", Second);
+            var target = Path.Combine(scratch, tag + "-target");
+            var errno = publish(a, target);
+            if (errno != 0)
+            {
+                return new ProbeFinding(name, false, "failed: " + LibC.Describe(errno));
+            }
+
+            errno = publish(b, target);
+            if (errno == 0)
+            {
+                return new ProbeFinding(name, false, "replaced an existing name instead of failing with EEXIST");
+            }
+
+            if (errno != LibC.EExist)
+            {
+                return new ProbeFinding(name, false, "onto an existing name failed with " + LibC.Describe(errno) + " instead of EEXIST");
+            }
+
+            if (!File.ReadAllBytes(target).AsSpan().SequenceEqual(First))
+            {
+                return new ProbeFinding(name, false, "the published file does not hold the bytes written");
+            }
+
+            return new ProbeFinding(name, true, "works");
+        }
+        catch (IOException e)
+        {
+            return new ProbeFinding(name, false, "failed: " + e.Message);
+        }
+    }
+
+    private static ProbeFinding ProbeLocking(string scratch, IFileSystemCalls calls)
+    {
+        const string Name = "flock() + rename()";
+        var lockPath = Path.Combine(scratch, "lock");
+        var fd1 = DirectoryLock.OpenLockFile(lockPath);
+        var fd2 = DirectoryLock.OpenLockFile(lockPath);
+        try
+        {
+            if (fd1 < 0 || fd2 < 0)
+            {
+                return new ProbeFinding(Name, false, "cannot create a lock file: " + LibC.Describe(-Math.Min(fd1, fd2)));
+            }
+
+            var errno = calls.Flock(fd1, LibC.LockEx | LibC.LockNb);
+            if (errno != 0)
+            {
+                return new ProbeFinding(Name, false, "flock failed: " + LibC.Describe(errno));
+            }
+
+            errno = calls.Flock(fd2, LibC.LockEx | LibC.LockNb);
+            if (errno == 0)
+            {
+                return new ProbeFinding(Name, false, "a second exclusive lock was granted: locks are not enforced");
+            }
+
+            if (errno != LibC.EAgain)
+            {
+                return new ProbeFinding(Name, false, "a contended lock failed with " + LibC.Describe(errno) + " instead of EWOULDBLOCK");
+            }
+
+            var a = Write(scratch, "rename-a", First);
+            var b = Write(scratch, "rename-b", Second);
+            var target = Path.Combine(scratch, "rename-target");
+            errno = calls.Rename(a, target);
+            if (errno == 0)
+            {
+                errno = calls.Rename(b, target);
+            }
+
+            if (errno != 0)
+            {
+                return new ProbeFinding(Name, false, "rename failed: " + LibC.Describe(errno));
+            }
+
+            if (!File.ReadAllBytes(target).AsSpan().SequenceEqual(Second))
+            {
+                return new ProbeFinding(Name, false, "a renamed file does not hold the bytes written");
+            }
+
+            return new ProbeFinding(Name, true, "works (exclusive within this mount)");
+        }
+        catch (IOException e)
+        {
+            return new ProbeFinding(Name, false, "failed: " + e.Message);
+        }
+        finally
+        {
+            DirectoryLock.CloseLockFile(fd1);
+            DirectoryLock.CloseLockFile(fd2);
+        }
+    }
+
+    private static string Write(string scratch, string name, byte[] content)
+    {
+        var path = Path.Combine(scratch, name);
+        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+
+        return path;
+    }
+
+    private static void TryDeleteDirectory(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftover scratch directories carry the reserved prefix: listings ignore them.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace SlateSharp.Storage.Local;
+
+/// <summary>What <c>statx</c> says about a file, reduced to what the store needs.</summary>
+internal readonly record struct FileStat(long Size, ObjectVersion Version, DateTimeOffset Modified, bool IsDirectory);
+
+/// <summary>
+/// Version tokens for local files: inode, size and modification time. Every put stamps its temporary file with a
+/// modification time unique within the process (<see cref="NextUniqueTimestamp"/>), so a replaced object gets a new
+/// token even when the filesystem reuses the inode number and the size is unchanged.
+/// </summary>
+internal static unsafe class FileIdentity
+{
+    private const ushort FileTypeMask = 0xF000;
+    private const ushort DirectoryType = 0x4000;
+    private static long _lastTicks;
+
+    public static FileStat Stat(SafeFileHandle handle, string pathForErrors)
+    {
+        LibC.StatxBuffer buffer;
+        var fd = (int)handle.DangerousGetHandle();
+        if (LibC.Statx(fd, string.Empty, LibC.AtEmptyPath, LibC.StatxBasicStats, &buffer) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw Errors.Unavailable($"cannot stat: {LibC.Describe(errno)} (path={pathForErrors})");
+        }
+
+        return ToStat(buffer);
+    }
+
+    /// <summary>Stats <paramref name="path"/>; null when nothing is there.</summary>
+    public static FileStat? Stat(string path)
+    {
+        LibC.StatxBuffer buffer;
+        if (LibC.Statx(LibC.AtFdCwd, path, 0, LibC.StatxBasicStats, &buffer) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is LibC.ENoEnt or LibC.ENotDir)
+            {
+                return null;
+            }
+
+            throw Errors.Unavailable($"cannot stat: {LibC.Describe(errno)} (path={path})");
+        }
+
+        return ToStat(buffer);
+    }
+
+    /// <summary>A UTC time, strictly later than every earlier result in this process, at 100 ns resolution.</summary>
+    public static DateTime NextUniqueTimestamp(TimeProvider time)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        while (true)
+        {
+            var last = Volatile.Read(ref _lastTicks);
+            var next = Math.Max(now, last + 1);
+            if (Interlocked.CompareExchange(ref _lastTicks, next, last) == last)
+            {
+                return new DateTime(next, DateTimeKind.Utc);
+            }
+        }
+    }
+
+    private static FileStat ToStat(in LibC.StatxBuffer b)
+    {
+        var version = new ObjectVersion(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{b.Inode:x}-{b.Size:x}-{b.MtimeSeconds:x}.{b.MtimeNanoseconds:x}"));
+        var modified = DateTimeOffset.FromUnixTimeSeconds(b.MtimeSeconds).AddTicks(b.MtimeNanoseconds / 100);
+        return new FileStat((long)b.Size, version, modified, (b.Mode & FileTypeMask) == DirectoryType);
+    }
+}

@@ -1,0 +1,235 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace SlateSharp.Storage.Local;
+
+/// <summary>
+/// An object store in a directory of a local disk, NFS share or FUSE mount (s3fs, gcsfuse). Each object is a file;
+/// a put writes a temporary file in the target's directory, fsyncs it, then publishes it under its name with the
+/// <see cref="CommitStrategy"/> the store found safe when it opened. Hard links are never required.
+/// </summary>
+public sealed partial class LocalFileSystemObjectStore : IObjectStore
+{
+    private readonly LocalStoreOptions _options;
+    private readonly ProbeReport? _probe;
+    private readonly ILogger _logger;
+
+    private LocalFileSystemObjectStore(string root, LocalStoreOptions options, ProbeReport? probe, CommitStrategy? strategy, ILogger logger)
+    {
+        RootDirectory = root;
+        _options = options;
+        _probe = probe;
+        CommitStrategy = strategy;
+        _logger = logger;
+    }
+
+    /// <inheritdoc/>
+    public string Location => "file://" + RootDirectory;
+
+    /// <summary>The absolute directory the store is rooted at.</summary>
+    public string RootDirectory { get; }
+
+    /// <summary>How create-if-absent puts are published; null when the store was opened read-only.</summary>
+    public CommitStrategy? CommitStrategy { get; }
+
+    /// <summary>True when opened with <see cref="LocalStoreOptions.ReadOnly"/>.</summary>
+    public bool ReadOnly => _options.ReadOnly;
+
+    /// <summary>True when this filesystem enforces exclusive locks, which if-version-matches puts need.</summary>
+    public bool SupportsVersionMatch => _probe?.Locking.Works ?? false;
+
+    internal ProbeReport? Probe => _probe;
+
+    /// <summary>
+    /// Opens the store rooted at <paramref name="rootDirectory"/> (an absolute path). For writing, creates the
+    /// directory if needed, probes which commit strategy is safe there, and removes stale temporary files. Fails with
+    /// <see cref="ErrorKind.Invalid"/>, naming the directory and every primitive tried, when none is safe.
+    /// </summary>
+    public static LocalFileSystemObjectStore Open(string rootDirectory, LocalStoreOptions? options = null)
+    {
+        options ??= new LocalStoreOptions();
+        if (!OperatingSystem.IsLinux())
+        {
+            throw Errors.Invalid($"the local store needs Linux (link, renameat2, flock and statx) (path={rootDirectory})");
+        }
+
+        if (string.IsNullOrEmpty(rootDirectory) || !Path.IsPathFullyQualified(rootDirectory))
+        {
+            throw Errors.Invalid($"the local store needs an absolute directory (path={rootDirectory})");
+        }
+
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDirectory));
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalFileSystemObjectStore>();
+        if (File.Exists(root))
+        {
+            throw Errors.Invalid($"the local store root is a file, not a directory (path={root})");
+        }
+
+        if (options.ReadOnly)
+        {
+            return new LocalFileSystemObjectStore(root, options, null, null, logger);
+        }
+
+        var created = !Directory.Exists(root);
+        try
+        {
+            Directory.CreateDirectory(root);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Errors.Invalid($"cannot create the store directory: {e.Message} (path={root})", e);
+        }
+
+        var probe = CommitProbe.Run(root, options.Calls);
+        var strategy = ChooseStrategy(root, options, probe);
+        if (strategy is null)
+        {
+            if (created)
+            {
+                TryDeleteEmptyDirectory(root);
+            }
+
+            throw NoSafeStrategy(root, options, probe);
+        }
+
+        logger.LogInformation(
+            "local store {Root}: commit strategy {Strategy} (probe: {Probe})", root, strategy, probe);
+        if (strategy == Local.CommitStrategy.LockedRename)
+        {
+            logger.LogWarning(
+                "local store {Root}: no atomic no-replace primitive here; create-if-absent is safe only among processes sharing this mount",
+                root);
+        }
+
+        var store = new LocalFileSystemObjectStore(root, options, probe, strategy, logger);
+        store.RemoveStaleTempFiles();
+        return store;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<ObjectMetadata?> HeadAsync(ObjectPath path, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var full = FullPath(path);
+        var stat = FileIdentity.Stat(full);
+        return ValueTask.FromResult(stat is { IsDirectory: false } s ? ToMetadata(path, s) : null);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default)
+    {
+        var full = FullPath(path);
+        Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException) when (Directory.Exists(full))
+        {
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Errors.Unavailable($"cannot open object: {e.Message} (path={full})", e);
+        }
+
+        using (handle)
+        {
+            var stat = FileIdentity.Stat(handle, full);
+            var (start, length) = range.Resolve(stat.Size, path);
+            if (length > Array.MaxLength)
+            {
+                throw Errors.Invalid($"a single read is limited to {Array.MaxLength} bytes; read in ranges (path={full} length={length})");
+            }
+
+            var data = new byte[length];
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = await RandomAccess.ReadAsync(handle, data.AsMemory(done), start + done, cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    throw Errors.Data(full, start + done, $"object ended early while reading {range}");
+                }
+
+                done += n;
+            }
+
+            return new GetResult(ToMetadata(path, stat), start, data);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<ObjectMetadata> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        foreach (var (path, stat) in LocalDirectoryWalker.List(RootDirectory, ObjectPath.ValidatePrefix(prefix)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return ToMetadata(path, stat);
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    private static CommitStrategy? ChooseStrategy(string root, LocalStoreOptions options, ProbeReport probe)
+    {
+        if (options.ForceCommitStrategy is { } forced)
+        {
+            if (!probe.Supports(forced))
+            {
+                throw Errors.Invalid(
+                    $"cannot open for writing: the forced commit strategy {forced} does not work here (path={root} probe=\"{probe}\")");
+            }
+
+            return forced;
+        }
+
+        if (probe.HardLink.Works)
+        {
+            return Local.CommitStrategy.HardLink;
+        }
+
+        if (probe.RenameNoReplace.Works)
+        {
+            return Local.CommitStrategy.RenameNoReplace;
+        }
+
+        return probe.Locking.Works && options.AllowLockedRenameFallback ? Local.CommitStrategy.LockedRename : null;
+    }
+
+    private static SlateSharpException NoSafeStrategy(string root, LocalStoreOptions options, ProbeReport probe)
+    {
+        var fallback = options.AllowLockedRenameFallback
+            ? $"{probe.Locking.Name}: {probe.Locking.Detail}"
+            : $"{probe.Locking.Name}: disabled by options (AllowLockedRenameFallback=false)";
+        return Errors.Invalid(
+            $"cannot open for writing: this filesystem offers no safe way to create an object only if it is absent " +
+            $"(path={root}). tried {probe.HardLink.Name}: {probe.HardLink.Detail}; " +
+            $"{probe.RenameNoReplace.Name}: {probe.RenameNoReplace.Detail}; {fallback}. " +
+            "use s3:// or gs:// to reach the bucket directly, or a filesystem with hard links or renameat2 (ext4, xfs, btrfs)");
+    }
+
+    private static void TryDeleteEmptyDirectory(string directory)
+    {
+        try
+        {
+            if (!Directory.EnumerateFileSystemEntries(directory).Any())
+            {
+                Directory.Delete(directory);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static ObjectMetadata ToMetadata(ObjectPath path, FileStat stat) =>
+        new(path, stat.Size, stat.Version, stat.Modified);
+
+    private string FullPath(ObjectPath path) => RootDirectory + "/" + path.Value;
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace SlateSharp.Storage.Local;
+
+/// <summary>Options for <see cref="LocalFileSystemObjectStore"/>.</summary>
+public sealed class LocalStoreOptions
+{
+    /// <summary>Open for reading only: no probe, no writes; every put or delete fails with <see cref="ErrorKind.Invalid"/>.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>
+    /// Use this strategy instead of the best one the probe finds; opening fails when the probe finds it unavailable.
+    /// </summary>
+    public CommitStrategy? ForceCommitStrategy { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="CommitStrategy.LockedRename"/> may be chosen when neither atomic primitive works. It is safe
+    /// only while every writer uses the same mount; turn it off to refuse such directories instead.
+    /// </summary>
+    public bool AllowLockedRenameFallback { get; init; } = true;
+
+    /// <summary>Temporary files older than this, left by a crashed writer, are removed when the store opens for writing.</summary>
+    public TimeSpan StaleTempFileAge { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The clock (for stale temporary files and modification times).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Where the store logs the chosen strategy and cleanups; nothing is logged by default.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    internal IFileSystemCalls Calls { get; init; } = PosixFileSystemCalls.Instance;
+
+    internal Func<CommitStep, ObjectPath, ValueTask>? StepHook { get; init; }
+}
