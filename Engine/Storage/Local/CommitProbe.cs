@@ -41,7 +41,7 @@ internal static class CommitProbe
         {
             return new ProbeReport(
                 ProbeNoReplace("link()", scratch, "link", calls.Link),
-                ProbeNoReplace("renameat2(RENAME_NOREPLACE)", scratch, "rename", calls.RenameNoReplace),
+                ProbeNoReplace("renameat2(RENAME_NOREPLACE)", scratch, "noreplace", calls.RenameNoReplace),
                 ProbeLocking(scratch, calls));
         }
         finally
@@ -91,8 +91,8 @@ internal static class CommitProbe
     {
         const string Name = "flock() + rename()";
         var lockPath = Path.Combine(scratch, "lock");
-        var fd1 = DirectoryLock.OpenLockFile(lockPath);
-        var fd2 = DirectoryLock.OpenLockFile(lockPath);
+        var fd1 = DirectoryLocks.OpenLockFile(lockPath);
+        var fd2 = DirectoryLocks.OpenLockFile(lockPath);
         try
         {
             if (fd1 < 0 || fd2 < 0)
@@ -117,9 +117,9 @@ internal static class CommitProbe
                 return new ProbeFinding(Name, false, "a contended lock failed with " + LibC.Describe(errno) + " instead of EWOULDBLOCK");
             }
 
-            var a = Write(scratch, "rename-a", First);
-            var b = Write(scratch, "rename-b", Second);
-            var target = Path.Combine(scratch, "rename-target");
+            var a = Write(scratch, "locked-a", First);
+            var b = Write(scratch, "locked-b", Second);
+            var target = Path.Combine(scratch, "locked-target");
             errno = calls.Rename(a, target);
             if (errno == 0)
             {
@@ -144,8 +144,8 @@ internal static class CommitProbe
         }
         finally
         {
-            DirectoryLock.CloseLockFile(fd1);
-            DirectoryLock.CloseLockFile(fd2);
+            DirectoryLocks.CloseLockFile(fd1);
+            DirectoryLocks.CloseLockFile(fd2);
         }
     }
 

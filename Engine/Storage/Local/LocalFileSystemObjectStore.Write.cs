@@ -28,7 +28,7 @@ public sealed partial class LocalFileSystemObjectStore
             return;
         }
 
-        using (await LockIfSupportedAsync(directory, cancellationToken).ConfigureAwait(false))
+        using (await LockIfSupportedAsync(directory, path, cancellationToken).ConfigureAwait(false))
         {
             try
             {
@@ -65,7 +65,7 @@ public sealed partial class LocalFileSystemObjectStore
         {
             var version = await WriteTempAsync(temp, write, cancellationToken).ConfigureAwait(false);
             await StepAsync(CommitStep.TempWritten, path).ConfigureAwait(false);
-            var outcome = await PublishAsync(temp, full, directory, mode, path, cancellationToken).ConfigureAwait(false);
+            var (outcome, publishedVersion) = await PublishAsync(temp, full, directory, mode, path, cancellationToken).ConfigureAwait(false);
             await StepAsync(CommitStep.Published, path).ConfigureAwait(false);
             if (outcome != PutOutcome.Stored)
             {
@@ -73,7 +73,7 @@ public sealed partial class LocalFileSystemObjectStore
             }
 
             SyncDirectory(directory);
-            return PutResult.StoredAs(version);
+            return PutResult.StoredAs(publishedVersion ?? version);
         }
         finally
         {
@@ -101,7 +101,12 @@ public sealed partial class LocalFileSystemObjectStore
         }
     }
 
-    private async ValueTask<PutOutcome> PublishAsync(
+    /// <summary>
+    /// Publishes the temporary file. Link and renameat2 keep the inode, so the temporary file's version stands; a
+    /// locked rename re-reads the version under the lock, since some filesystems (s3fs) give the renamed file a new
+    /// inode.
+    /// </summary>
+    private async ValueTask<(PutOutcome Outcome, ObjectVersion? Version)> PublishAsync(
         string temp, string full, string directory, PutMode mode, ObjectPath path, CancellationToken cancellationToken)
     {
         if (mode.Kind == PutModeKind.CreateIfAbsent && CommitStrategy != Local.CommitStrategy.LockedRename)
@@ -111,13 +116,13 @@ public sealed partial class LocalFileSystemObjectStore
                 : _options.Calls.RenameNoReplace(temp, full);
             return errno switch
             {
-                0 => PutOutcome.Stored,
-                LibC.EExist => PutOutcome.AlreadyExists,
+                0 => (PutOutcome.Stored, null),
+                LibC.EExist => (PutOutcome.AlreadyExists, null),
                 _ => throw Errors.Unavailable($"cannot publish object with {CommitStrategy}: {LibC.Describe(errno)} (path={full})"),
             };
         }
 
-        using (await LockIfSupportedAsync(directory, cancellationToken).ConfigureAwait(false))
+        using (await LockIfSupportedAsync(directory, path, cancellationToken).ConfigureAwait(false))
         {
             await StepAsync(CommitStep.LockAcquired, path).ConfigureAwait(false);
             var current = FileIdentity.Stat(full);
@@ -135,15 +140,17 @@ public sealed partial class LocalFileSystemObjectStore
                 {
                     throw Errors.Unavailable($"cannot publish object: rename failed: {LibC.Describe(errno)} (path={full})");
                 }
+
+                return (outcome, FileIdentity.Stat(full)?.Version);
             }
 
-            return outcome;
+            return (outcome, null);
         }
     }
 
-    private async ValueTask<IDisposable?> LockIfSupportedAsync(string directory, CancellationToken cancellationToken) =>
+    private async ValueTask<IDisposable?> LockIfSupportedAsync(string directory, ObjectPath path, CancellationToken cancellationToken) =>
         SupportsVersionMatch
-            ? await DirectoryLock.AcquireAsync(directory, _options.Calls, cancellationToken).ConfigureAwait(false)
+            ? await _locks.AcquireAsync(directory, path.Name, cancellationToken).ConfigureAwait(false)
             : null;
 
     private ValueTask StepAsync(CommitStep step, ObjectPath path) =>

@@ -9,11 +9,12 @@ namespace SlateSharp.Storage.Local;
 /// a put writes a temporary file in the target's directory, fsyncs it, then publishes it under its name with the
 /// <see cref="CommitStrategy"/> the store found safe when it opened. Hard links are never required.
 /// </summary>
-public sealed partial class LocalFileSystemObjectStore : IObjectStore
+public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposable
 {
     private readonly LocalStoreOptions _options;
     private readonly ProbeReport? _probe;
     private readonly ILogger _logger;
+    private readonly DirectoryLocks _locks;
 
     private LocalFileSystemObjectStore(string root, LocalStoreOptions options, ProbeReport? probe, CommitStrategy? strategy, ILogger logger)
     {
@@ -22,7 +23,11 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore
         _probe = probe;
         CommitStrategy = strategy;
         _logger = logger;
+        _locks = new DirectoryLocks(options.Calls);
     }
+
+    /// <summary>Closes the lock files the store keeps open; call it when no put or delete is running.</summary>
+    public void Dispose() => _locks.Dispose();
 
     /// <inheritdoc/>
     public string Location => "file://" + RootDirectory;

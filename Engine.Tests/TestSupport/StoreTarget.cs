@@ -1,0 +1,120 @@
+using SlateSharp.Storage;
+using SlateSharp.Storage.InMemory;
+using SlateSharp.Storage.Local;
+
+namespace SlateSharp.Tests.TestSupport;
+
+/// <summary>
+/// One backend the conformance suite runs against. <see cref="CreateAsync"/> gives each test a fresh, empty store
+/// (a new directory, bucket prefix or memory store) that <see cref="CleanUpAsync"/> removes afterwards.
+/// </summary>
+public abstract class StoreTarget
+{
+    protected StoreTarget(string name) => Name = name;
+
+    public string Name { get; }
+
+    /// <summary>True when the store uploads from a stream with bounded memory (every backend but memory).</summary>
+    public virtual bool StreamsLargeObjects => true;
+
+    /// <summary>
+    /// How many objects one list request returns, for backends that page (memory, S3, GCS); null for directory
+    /// walks, which do not page.
+    /// </summary>
+    public virtual int? ListPageSize => null;
+
+    /// <summary>Creates a fresh empty store, or calls <see cref="TestEnvironment.Missing"/> when the backend is unavailable.</summary>
+    public abstract Task<IObjectStore> CreateAsync();
+
+    /// <summary>Removes what one test created.</summary>
+    public virtual Task CleanUpAsync() => Task.CompletedTask;
+
+    /// <summary>Removes what the whole fixture created.</summary>
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    public override string ToString() => Name;
+}
+
+/// <summary>The in-memory store.</summary>
+public sealed class MemoryTarget() : StoreTarget("memory")
+{
+    public override bool StreamsLargeObjects => false;
+
+    public override int? ListPageSize => 1000;
+
+    public override Task<IObjectStore> CreateAsync() => Task.FromResult<IObjectStore>(new InMemoryObjectStore("conformance"));
+}
+
+/// <summary>A local directory under the system temp dir, with an optional forced strategy: a new store per test.</summary>
+public sealed class LocalTarget(string name, CommitStrategy? strategy = null) : StoreTarget(name)
+{
+    private TestDirectory? _directory;
+
+    public override Task<IObjectStore> CreateAsync()
+    {
+        _directory = new TestDirectory();
+        var store = LocalFileSystemObjectStore.Open(_directory.Path, new LocalStoreOptions { ForceCommitStrategy = strategy });
+        return Task.FromResult<IObjectStore>(store);
+    }
+
+    public override Task CleanUpAsync()
+    {
+        _directory?.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// A directory on the s3fs mount (no hard links, so the store must choose <see cref="CommitStrategy.LockedRename"/>).
+/// Every operation there costs tens of milliseconds, so the store is opened (and probed) once, and each test works in
+/// a fresh sub-directory of it.
+/// </summary>
+public sealed class FuseTarget() : StoreTarget("fuse-s3fs")
+{
+    private TestDirectory? _directory;
+    private LocalFileSystemObjectStore? _store;
+    private int _tests;
+
+    public override Task<IObjectStore> CreateAsync()
+    {
+        if (TestEnvironment.FuseDirectory is not { } mount)
+        {
+            TestEnvironment.Missing("the s3fs FUSE mount (SLATESHARP_TEST_FUSE_DIR)");
+            throw new InvalidOperationException();
+        }
+
+        if (_store is null)
+        {
+            _directory = new TestDirectory(mount);
+            _store = LocalFileSystemObjectStore.Open(_directory.Path);
+            Assert.That(_store.CommitStrategy, Is.EqualTo(CommitStrategy.LockedRename), "s3fs has neither link() nor RENAME_NOREPLACE");
+        }
+
+        var test = Interlocked.Increment(ref _tests);
+        return Task.FromResult(Prefixed(_store, $"test-{test:D4}"));
+    }
+
+    internal static IObjectStore Prefixed(IObjectStore store, string prefix) =>
+        new SlateSharp.Storage.Decorators.PrefixedObjectStore(store, prefix);
+
+    public override Task DisposeAsync()
+    {
+        _directory?.Dispose();
+        _store = null;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Every backend the conformance suite covers; backends that need a server add themselves here.</summary>
+public static class StoreTargets
+{
+    public static IEnumerable<StoreTarget> All()
+    {
+        yield return new MemoryTarget();
+        yield return new LocalTarget("local");
+        yield return new LocalTarget("local-hardlink", CommitStrategy.HardLink);
+        yield return new LocalTarget("local-renamenoreplace", CommitStrategy.RenameNoReplace);
+        yield return new LocalTarget("local-lockedrename", CommitStrategy.LockedRename);
+        yield return new FuseTarget();
+    }
+}
