@@ -121,7 +121,7 @@ internal sealed class SstIndex
             reader.Require(length >= SstFormat.BlockTrailerLength && length <= int.MaxValue && blockOffset + length <= dataEnd, $"block {i} has a bad length {length}");
             sequences[i] = reader.ReadU64();
             var keyLength = reader.ReadU16();
-            reader.Require(keyLength > 0, $"block {i} has an empty last key");
+            reader.Require(keyLength > 0 && keyEnd + keyLength <= keys.Length, $"block {i} has a bad key length {keyLength}");
             var key = reader.Take(keyLength);
             reader.Require(i == 0 || KeyComparer.Compare(keys.AsSpan(keyStarts[i - 1], keyEnd - keyStarts[i - 1]), sequences[i - 1], key, sequences[i]) < 0, $"block {i} does not sort after block {i - 1}");
             key.CopyTo(keys.AsSpan(keyEnd));
