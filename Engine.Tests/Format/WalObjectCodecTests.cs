@@ -10,6 +10,7 @@ public sealed class WalObjectCodecTests
 {
     private const string Path = "wal/00000000000000000007.sst";
 
+    /// <summary>Random batches; the WAL golden file is built with this, so changing it means regenerating it.</summary>
     internal static List<List<RowEntry>> SampleBatches(Random random, int batches)
     {
         var result = new List<List<RowEntry>>();

@@ -24,7 +24,10 @@ internal static class TestRows
         return rows;
     }
 
-    /// <summary>Random keys with 1..versions versions each, random kinds and expiry, sorted in internal order.</summary>
+    /// <summary>
+    /// Random keys with 1..versions versions each, random kinds and expiry, sorted in internal order. The golden files
+    /// are built with this: changing it means regenerating them (docs/format/README.md).
+    /// </summary>
     public static List<RowEntry> Random(Random random, int keys, int maxVersions, int maxKeyLength = 24, int maxValueLength = 64)
     {
         var distinct = new SortedSet<byte[]>(Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b)));
