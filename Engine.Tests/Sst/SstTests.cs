@@ -268,6 +268,26 @@ public sealed class SstTests
         Assert.That(error.Message, Does.Contain("unsupported sst format version 3").And.Contain("versions 1 to 1"));
     }
 
+    [Test]
+    public async Task A_corrupt_data_block_is_a_data_error_naming_the_object_and_block_offset()
+    {
+        var rows = TestRows.Sequential(200);
+        var (bytes, _) = await SstTestHelpers.BuildAsync(rows, SmallBlocks);
+        var store = new Storage.InMemory.InMemoryObjectStore();
+        var path = ObjectPath.Parse("compacted/corrupt.sst");
+        await store.PutAsync(path, bytes, PutMode.Overwrite);
+        var reader = await SstReader.OpenAsync(store, path, null);
+        var blockOffset = reader.Index.OffsetOf(2);
+        bytes[blockOffset + 5] ^= 0x01;
+        await store.PutAsync(path, bytes, PutMode.Overwrite);
+
+        var target = reader.Index.LastKeyOf(2).ToArray();
+        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await reader.GetAsync(target))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.StartWith("block checksum mismatch").And.EndWith($"(path=compacted/corrupt.sst offset={blockOffset})"));
+        Assert.That(await reader.GetAsync(reader.Index.LastKeyOf(1).ToArray()), Is.Not.Null, "other blocks still read");
+    }
+
     /// <summary>A non-seekable sink, like the pipe into a streaming upload.</summary>
     private sealed class WriteOnlyCountingStream : Stream
     {
