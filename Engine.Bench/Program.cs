@@ -1,10 +1,25 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
 namespace SlateSharp.Bench;
 
 internal static class Program
 {
     private static int Main(string[] args)
     {
-        Console.Error.WriteLine("SlateSharp.Bench: no workloads yet");
-        return args.Length == 0 ? 2 : 2;
+        if (args.Length > 0 && args[0] == "micro")
+        {
+            // BenchmarkDotNet micro-benchmarks (Micro/); the rest of the arguments go to its switcher, e.g. --filter '*Bloom*' --job short.
+            // In-process: the project file (Engine.Bench.csproj) and assembly (SlateSharp.Bench) names differ, which the
+            // default out-of-process toolchain cannot map back to a project.
+            var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], config);
+            return 0;
+        }
+
+        Console.Error.WriteLine("usage: SlateSharp.Bench micro [BenchmarkDotNet arguments]");
+        return 2;
     }
 }

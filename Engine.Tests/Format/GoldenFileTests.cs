@@ -1,0 +1,126 @@
+using NUnit.Framework;
+using SlateSharp.Compression;
+using SlateSharp.Format;
+using SlateSharp.Manifest;
+using SlateSharp.Sst;
+using SlateSharp.Storage;
+using SlateSharp.Storage.InMemory;
+using SlateSharp.Tests.TestSupport;
+
+namespace SlateSharp.Tests.Format;
+
+/// <summary>
+/// One stored file per format version, built from fixed seeded input: each must still decode to that input, and
+/// encoding the input must reproduce it byte for byte (compressed SSTs are checked by decoding only, since another
+/// libzstd release may compress differently). Regenerate after an intended format change with
+/// SLATESHARP_REGENERATE_GOLDEN=1 (docs/format/README.md); that writes into Engine.Tests/TestData/format in the
+/// source tree.
+/// </summary>
+public sealed class GoldenFileTests
+{
+    private const int Seed = 20_261_122;
+
+    private static bool Regenerate => Environment.GetEnvironmentVariable("SLATESHARP_REGENERATE_GOLDEN") == "1";
+
+    internal static List<RowEntry> SstRows()
+    {
+        // Random keys, kinds and expiry; values repeat a short pattern so compressed blocks really are compressed.
+        var random = new Random(Seed);
+        return TestRows.Random(random, 150, 3, maxKeyLength: 16, maxValueLength: 48)
+            .Select(r => new RowEntry(r.Key, Enumerable.Range(0, r.Value.Length).Select(i => (byte)('a' + (i % 5))).ToArray(), r.Sequence, r.Kind, r.ExpireAt))
+            .ToList();
+    }
+
+    internal static List<List<RowEntry>> WalBatches() => WalObjectCodecTests.SampleBatches(new Random(Seed + 1), 6);
+
+    internal static DbManifest Manifest()
+    {
+        static SstHandle Handle(int n, string first, string last) => new(
+            SstId.Create(1_763_769_600_000 + n, [.. Enumerable.Range(n, 10).Select(i => (byte)i)]), 4096L * n, System.Text.Encoding.ASCII.GetBytes(first),
+            System.Text.Encoding.ASCII.GetBytes(last), 100L * n);
+        return new DbManifest(
+            WriterEpoch: 12,
+            CompactorEpoch: 4,
+            ReplayAfterWalId: 99,
+            NextWalId: 103,
+            LastL0Sequence: 987_654,
+            L0: [Handle(9, "k", "z"), Handle(8, "a", "q")],
+            SortedRuns: [new SortedRun(3, [Handle(1, "a", "f"), Handle(2, "g", "p")]), new SortedRun(7, [Handle(3, "a", "z")])],
+            Checkpoints: [new Checkpoint(new Guid("3f2504e0-4f89-11d3-9a0c-0305e82c3301"), 98, 1_763_769_600_000, 1_763_856_000_000, "golden")]);
+    }
+
+    private static async Task<byte[]> BuildSstAsync(CompressionCodec codec) =>
+        (await SstTestHelpers.BuildAsync(SstRows(), new SstBuilderOptions { BlockSize = 512, Codec = codec })).Bytes;
+
+    [TestCase("sst-v1.sst", CompressionCodec.None, true)]
+    [TestCase("sst-v1-zstd.sst", CompressionCodec.Zstd, false)]
+    public async Task Sst_v1(string name, CompressionCodec codec, bool exactBytes)
+    {
+        var encoded = await BuildSstAsync(codec);
+        var golden = Golden(name, encoded);
+        var store = new InMemoryObjectStore();
+        var path = ObjectPath.Parse("compacted/golden.sst");
+        await store.PutAsync(path, golden, PutMode.Overwrite);
+        var reader = await SstReader.OpenAsync(store, path, null);
+        Assert.That(reader.Info.FormatVersion, Is.EqualTo(1));
+        Assert.That(reader.Info.Codec, Is.EqualTo(codec));
+        Assert.That(await SstTestHelpers.ReadAllAsync(reader), Is.EqualTo(SstRows()));
+        if (codec != CompressionCodec.None)
+        {
+            Assert.That(golden.Length, Is.LessThan((await BuildSstAsync(CompressionCodec.None)).Length * 3 / 4), "blocks are compressed");
+        }
+
+        if (exactBytes)
+        {
+            Assert.That(encoded, Is.EqualTo(golden), "encoding the golden input must reproduce the golden bytes");
+        }
+    }
+
+    [Test]
+    public void Wal_v1()
+    {
+        var encoded = WalObjectWriter.Encode(WalBatches());
+        var golden = Golden("wal-v1.wal", encoded);
+        Assert.That(WalObjectCodec.Decode(golden, "wal/golden.sst").Batches.Select(b => b.Rows.ToList()), Is.EqualTo(WalBatches()));
+        Assert.That(encoded, Is.EqualTo(golden));
+    }
+
+    [Test]
+    public void Manifest_v1()
+    {
+        var encoded = ManifestCodec.Encode(Manifest());
+        var golden = Golden("manifest-v1.manifest", encoded);
+        Assert.That(ManifestCodec.Decode(golden, "manifest/golden.manifest"), Is.EqualTo(Manifest()));
+        Assert.That(encoded, Is.EqualTo(golden));
+    }
+
+    /// <summary>Reads a golden file from the test output, or writes it into the source tree when regenerating.</summary>
+    private static byte[] Golden(string name, byte[] encoded)
+    {
+        if (Regenerate)
+        {
+            var target = Path.Combine(SourceDirectory(), "TestData", "format", name);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllBytes(target, encoded);
+            TestContext.Out.WriteLine($"regenerated {target} ({encoded.Length} bytes)");
+            return encoded;
+        }
+
+        var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "TestData", "format", name);
+        Assert.That(File.Exists(path), Is.True, $"golden file missing: {path}; generate it with SLATESHARP_REGENERATE_GOLDEN=1");
+        return File.ReadAllBytes(path);
+    }
+
+    private static string SourceDirectory()
+    {
+        for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Engine.Tests.csproj")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("cannot find Engine.Tests.csproj above the test output directory");
+    }
+}

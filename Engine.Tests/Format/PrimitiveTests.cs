@@ -1,0 +1,65 @@
+using System.Text;
+using NUnit.Framework;
+using SlateSharp.Format;
+
+namespace SlateSharp.Tests.Format;
+
+public sealed class PrimitiveTests
+{
+    [Test]
+    public void Crc32C_matches_the_standard_check_value()
+    {
+        Assert.That(Crc32C.Compute("123456789"u8), Is.EqualTo(0xE3069283u));
+        Assert.That(Crc32C.Compute([]), Is.EqualTo(0u));
+        Assert.That(Crc32C.Compute("1234"u8, "56789"u8), Is.EqualTo(0xE3069283u));
+    }
+
+    [TestCase("", 0xEF46DB3751D8E999UL)]
+    [TestCase("a", 0xD24EC4F1A98C6E5BUL)]
+    [TestCase("abc", 0x44BC2CF5AD770999UL)]
+    public void XxHash64_matches_reference_values(string text, ulong expected) =>
+        Assert.That(XxHash64.Hash(Encoding.ASCII.GetBytes(text)), Is.EqualTo(expected));
+
+    [TestCase(0u)]
+    [TestCase(127u)]
+    [TestCase(128u)]
+    [TestCase(16_383u)]
+    [TestCase(16_384u)]
+    [TestCase(uint.MaxValue)]
+    public void Varint_round_trips(uint value)
+    {
+        var buffer = new byte[5];
+        var written = Varint.Write(buffer, value);
+        Assert.That(written, Is.EqualTo(Varint.Length(value)));
+        var position = 0;
+        Assert.That(Varint.TryRead(buffer, ref position, out var read), Is.True);
+        Assert.That((read, position), Is.EqualTo((value, written)));
+    }
+
+    [Test]
+    public void Varint_rejects_truncated_overlong_and_overflowing_input()
+    {
+        var position = 0;
+        Assert.That(Varint.TryRead([0x80, 0x80], ref position, out _), Is.False);
+        Assert.That(Varint.TryRead([0x80, 0x80, 0x80, 0x80, 0x80, 0x01], ref position, out _), Is.False);
+        Assert.That(Varint.TryRead([0xFF, 0xFF, 0xFF, 0xFF, 0x1F], ref position, out _), Is.False);
+        Assert.That(position, Is.Zero);
+    }
+
+    [Test]
+    public void Rows_sort_by_unsigned_key_then_newest_sequence_first()
+    {
+        var rows = new[]
+        {
+            RowEntry.Put(new byte[] { 0x80 }, default, 1),
+            RowEntry.Put(new byte[] { 0x01, 0x00 }, default, 1),
+            RowEntry.Put(new byte[] { 0x01 }, default, 5),
+            RowEntry.Put(new byte[] { 0x01 }, default, 9),
+        };
+        Array.Sort(rows, KeyComparer.Instance);
+        Assert.That(rows.Select(r => (Convert.ToHexString(r.Key.Span), r.Sequence)), Is.EqualTo(new[]
+        {
+            ("01", 9UL), ("01", 5UL), ("0100", 1UL), ("80", 1UL),
+        }));
+    }
+}

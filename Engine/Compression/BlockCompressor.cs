@@ -1,0 +1,145 @@
+namespace SlateSharp.Compression;
+
+/// <summary>
+/// Compresses and decompresses single blocks with the LZ4 block format or a Zstandard frame. Callers own the
+/// buffers (typically rented from the array pool); nothing here allocates managed memory.
+/// </summary>
+internal static unsafe class BlockCompressor
+{
+    /// <summary>The Zstandard level used unless the options say otherwise.</summary>
+    public const int DefaultZstdLevel = 3;
+
+    /// <summary>The largest output <see cref="Compress"/> can produce for <paramref name="sourceLength"/> bytes.</summary>
+    public static int MaxCompressedLength(CompressionCodec codec, int sourceLength)
+    {
+        switch (codec)
+        {
+            case CompressionCodec.None:
+                return sourceLength;
+            case CompressionCodec.Lz4:
+                NativeCodecLibrary.Lz4.EnsureAvailable();
+                var lz4 = Lz4Native.CompressBound(sourceLength);
+                return lz4 > 0 ? lz4 : throw Errors.Internal($"lz4 cannot compress a block of {sourceLength} bytes");
+            case CompressionCodec.Zstd:
+                NativeCodecLibrary.Zstd.EnsureAvailable();
+                return checked((int)ZstdNative.CompressBound((nuint)sourceLength));
+            default:
+                throw UnknownCodec(codec);
+        }
+    }
+
+    /// <summary>
+    /// Compresses <paramref name="source"/> into <paramref name="destination"/>, which must hold
+    /// <see cref="MaxCompressedLength"/> bytes, and returns the compressed length.
+    /// </summary>
+    public static int Compress(CompressionCodec codec, ReadOnlySpan<byte> source, Span<byte> destination, int zstdLevel = DefaultZstdLevel)
+    {
+        switch (codec)
+        {
+            case CompressionCodec.None:
+                source.CopyTo(destination);
+                return source.Length;
+            case CompressionCodec.Lz4:
+                NativeCodecLibrary.Lz4.EnsureAvailable();
+                fixed (byte* src = source)
+                fixed (byte* dst = destination)
+                {
+                    var written = Lz4Native.CompressDefault(src, dst, source.Length, destination.Length);
+                    return written > 0 || source.Length == 0 ? written : throw Errors.Internal($"lz4 compression failed (length={source.Length})");
+                }
+
+            case CompressionCodec.Zstd:
+                NativeCodecLibrary.Zstd.EnsureAvailable();
+                fixed (byte* src = source)
+                fixed (byte* dst = destination)
+                {
+                    var written = ZstdNative.Compress(dst, (nuint)destination.Length, src, (nuint)source.Length, zstdLevel);
+                    return ZstdNative.IsError(written) == 0
+                        ? (int)written
+                        : throw Errors.Internal($"zstd compression failed: {ZstdNative.ErrorName(written)} (length={source.Length})");
+                }
+
+            default:
+                throw UnknownCodec(codec);
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="rawLength"/> bytes could come from the <paramref name="compressed"/>
+    /// bytes; decoders check this before allocating the output.
+    /// </summary>
+    public static bool IsPlausible(CompressionCodec codec, ReadOnlySpan<byte> compressed, int rawLength) => codec switch
+    {
+        CompressionCodec.None => compressed.Length == rawLength,
+
+        // An LZ4 sequence expands at most about 255-fold.
+        CompressionCodec.Lz4 => compressed.Length > 0 && rawLength <= (compressed.Length * 255L) + 16,
+        CompressionCodec.Zstd => ZstdContentSize(compressed) == (ulong)rawLength,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Decompresses <paramref name="source"/> into exactly <paramref name="destination"/>; false when the input is
+    /// not a valid compressed block of that length.
+    /// </summary>
+    public static bool TryDecompress(CompressionCodec codec, ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        switch (codec)
+        {
+            case CompressionCodec.None:
+                if (source.Length != destination.Length)
+                {
+                    return false;
+                }
+
+                source.CopyTo(destination);
+                return true;
+            case CompressionCodec.Lz4:
+                NativeCodecLibrary.Lz4.EnsureAvailable();
+                if (source.Length == 0)
+                {
+                    return false;
+                }
+
+                fixed (byte* src = source)
+                fixed (byte* dst = destination)
+                {
+                    return Lz4Native.DecompressSafe(src, dst, source.Length, destination.Length) == destination.Length;
+                }
+
+            case CompressionCodec.Zstd:
+                NativeCodecLibrary.Zstd.EnsureAvailable();
+                if (source.Length == 0)
+                {
+                    return false;
+                }
+
+                fixed (byte* src = source)
+                fixed (byte* dst = destination)
+                {
+                    var result = ZstdNative.Decompress(dst, (nuint)destination.Length, src, (nuint)source.Length);
+                    return ZstdNative.IsError(result) == 0 && result == (nuint)destination.Length;
+                }
+
+            default:
+                return false;
+        }
+    }
+
+    private static ulong ZstdContentSize(ReadOnlySpan<byte> frame)
+    {
+        NativeCodecLibrary.Zstd.EnsureAvailable();
+        if (frame.Length == 0)
+        {
+            return ZstdNative.ContentSizeError;
+        }
+
+        fixed (byte* src = frame)
+        {
+            return ZstdNative.GetFrameContentSize(src, (nuint)frame.Length);
+        }
+    }
+
+    private static SlateSharpException UnknownCodec(CompressionCodec codec) =>
+        Errors.Invalid($"unknown compression codec (codec={(int)codec})");
+}

@@ -1,0 +1,96 @@
+namespace SlateSharp.Compression;
+
+/// <summary>
+/// The LZ4 frame format (what the <c>lz4</c> command line tool reads and writes). SSTs use the block format; frames
+/// exist for interoperability checks and tools.
+/// </summary>
+internal static unsafe class Lz4Frame
+{
+    /// <summary>Compresses <paramref name="source"/> into one frame with default preferences.</summary>
+    public static byte[] Compress(ReadOnlySpan<byte> source)
+    {
+        NativeCodecLibrary.Lz4.EnsureAvailable();
+        var bound = Lz4Native.CompressFrameBound((nuint)source.Length, null);
+        var output = new byte[checked((int)bound)];
+        fixed (byte* src = source)
+        fixed (byte* dst = output)
+        {
+            var written = Lz4Native.CompressFrame(dst, bound, src, (nuint)source.Length, null);
+            if (Lz4Native.IsError(written) != 0)
+            {
+                throw Errors.Internal($"lz4 frame compression failed: {Lz4Native.ErrorName(written)}");
+            }
+
+            return output.AsSpan(0, (int)written).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Decompresses one complete frame. Throws a <see cref="ErrorKind.Data"/> error naming <paramref name="name"/> when
+    /// the frame is invalid, truncated, followed by extra bytes, or would exceed <paramref name="maxOutputLength"/>.
+    /// </summary>
+    public static byte[] Decompress(ReadOnlySpan<byte> frame, int maxOutputLength, string name = "lz4 frame")
+    {
+        NativeCodecLibrary.Lz4.EnsureAvailable();
+        nint context;
+        var created = Lz4Native.CreateDecompressionContext(&context, Lz4Native.FrameVersion);
+        if (Lz4Native.IsError(created) != 0)
+        {
+            throw Errors.Internal($"lz4 frame context creation failed: {Lz4Native.ErrorName(created)}");
+        }
+
+        using var output = new Format.PooledBufferWriter(Math.Min(maxOutputLength, Math.Max(1024, frame.Length * 4)) + 1);
+        try
+        {
+            var consumedTotal = 0;
+            fixed (byte* src = frame)
+            {
+                while (true)
+                {
+                    var room = Math.Max(1, Math.Min(64 << 10, maxOutputLength - output.WrittenCount + 1));
+                    var span = output.GetSpan(room);
+                    var sourceSize = (nuint)(frame.Length - consumedTotal);
+                    var destinationSize = (nuint)span.Length;
+                    nuint hint;
+                    fixed (byte* dst = span)
+                    {
+                        hint = Lz4Native.Decompress(context, dst, &destinationSize, src + consumedTotal, &sourceSize, null);
+                    }
+
+                    if (Lz4Native.IsError(hint) != 0)
+                    {
+                        throw Errors.Data(name, consumedTotal, $"invalid lz4 frame: {Lz4Native.ErrorName(hint)}");
+                    }
+
+                    consumedTotal += (int)sourceSize;
+                    output.Advance((int)destinationSize);
+                    if (output.WrittenCount > maxOutputLength)
+                    {
+                        throw Errors.Data(name, consumedTotal, $"lz4 frame decompresses to more than {maxOutputLength} bytes");
+                    }
+
+                    if (hint == 0)
+                    {
+                        break;
+                    }
+
+                    if (sourceSize == 0 && destinationSize == 0)
+                    {
+                        throw Errors.Data(name, consumedTotal, "truncated lz4 frame");
+                    }
+                }
+            }
+
+            if (consumedTotal != frame.Length)
+            {
+                throw Errors.Data(name, consumedTotal, "unexpected bytes after the lz4 frame");
+            }
+
+            return output.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            _ = Lz4Native.FreeDecompressionContext(context);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text;
+using SlateSharp.Manifest;
+
+namespace SlateSharp.Format;
+
+/// <summary>
+/// The structural rules every stored manifest obeys (docs/format/manifest.md, "Invariants"). Checked by
+/// <see cref="ManifestCodec"/> on encode and decode; callers may check a manifest before a compare-and-swap too.
+/// </summary>
+internal static class ManifestInvariants
+{
+    /// <summary>Describes the first broken rule, or returns null when the manifest is valid.</summary>
+    public static string? FindViolation(DbManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (manifest.WriterEpoch > long.MaxValue || manifest.CompactorEpoch > long.MaxValue)
+        {
+            return $"epoch out of range (writer_epoch={manifest.WriterEpoch} compactor_epoch={manifest.CompactorEpoch})";
+        }
+
+        if (manifest.NextWalId <= manifest.ReplayAfterWalId)
+        {
+            return $"next wal id must be above replay_after_wal_id (next_wal_id={manifest.NextWalId} replay_after_wal_id={manifest.ReplayAfterWalId})";
+        }
+
+        var ids = new HashSet<SstId>();
+        foreach (var handle in manifest.L0)
+        {
+            if (CheckHandle(handle, ids) is { } problem)
+            {
+                return $"l0: {problem}";
+            }
+        }
+
+        uint? previousRun = null;
+        foreach (var run in manifest.SortedRuns)
+        {
+            if (previousRun is { } previous && run.Id <= previous)
+            {
+                return $"sorted run ids must ascend, newest (lowest) first (id={run.Id} previous={previous})";
+            }
+
+            previousRun = run.Id;
+            if (run.Ssts.Count == 0)
+            {
+                return $"sorted run {run.Id} has no ssts";
+            }
+
+            for (var i = 0; i < run.Ssts.Count; i++)
+            {
+                if (CheckHandle(run.Ssts[i], ids) is { } problem)
+                {
+                    return $"sorted run {run.Id}: {problem}";
+                }
+
+                if (i > 0 && run.Ssts[i - 1].LastKey.AsSpan().SequenceCompareTo(run.Ssts[i].FirstKey) >= 0)
+                {
+                    return $"sorted run {run.Id}: ssts overlap or are out of key order (sst={run.Ssts[i].Id})";
+                }
+            }
+        }
+
+        var checkpointIds = new HashSet<Guid>();
+        foreach (var checkpoint in manifest.Checkpoints)
+        {
+            if (!checkpointIds.Add(checkpoint.Id))
+            {
+                return $"duplicate checkpoint id (id={checkpoint.Id})";
+            }
+
+            if (checkpoint.Name is { } name && Encoding.UTF8.GetByteCount(name) > ushort.MaxValue)
+            {
+                return $"checkpoint name too long (id={checkpoint.Id})";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? CheckHandle(SstHandle handle, HashSet<SstId> ids)
+    {
+        if (!ids.Add(handle.Id))
+        {
+            return $"duplicate sst id (sst={handle.Id})";
+        }
+
+        if (handle.Size <= 0 || handle.EntryCount <= 0)
+        {
+            return $"sst size and entry count must be positive (sst={handle.Id} size={handle.Size} entries={handle.EntryCount})";
+        }
+
+        if (handle.FirstKey.Length is 0 or > ushort.MaxValue || handle.LastKey.Length is 0 or > ushort.MaxValue)
+        {
+            return $"sst key range has a key of bad length (sst={handle.Id})";
+        }
+
+        return handle.FirstKey.AsSpan().SequenceCompareTo(handle.LastKey) > 0
+            ? $"sst first key sorts after its last key (sst={handle.Id})"
+            : null;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Buffers;
+
+namespace SlateSharp.Format;
+
+/// <summary>
+/// A growable <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>. The owner
+/// reuses it across blocks with <see cref="Clear"/> and must <see cref="Dispose"/> it to return the array.
+/// <see cref="WrittenSpan"/> is valid only until the next write, clear or dispose.
+/// </summary>
+internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+{
+    private byte[] _buffer;
+
+    public PooledBufferWriter(int initialCapacity = 256) => _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(16, initialCapacity));
+
+    /// <summary>Bytes written since the last clear.</summary>
+    public int WrittenCount { get; private set; }
+
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, WrittenCount);
+
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, WrittenCount);
+
+    public void Clear() => WrittenCount = 0;
+
+    public void Advance(int count)
+    {
+        if (count < 0 || WrittenCount + count > _buffer.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count));
+        }
+
+        WrittenCount += count;
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(WrittenCount);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(WrittenCount);
+    }
+
+    /// <summary>Appends <paramref name="data"/>.</summary>
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        data.CopyTo(GetSpan(data.Length));
+        WrittenCount += data.Length;
+    }
+
+    public void Dispose()
+    {
+        var buffer = _buffer;
+        _buffer = [];
+        WrittenCount = 0;
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        var needed = (long)WrittenCount + Math.Max(1, sizeHint);
+        if (needed <= _buffer.Length)
+        {
+            return;
+        }
+
+        var size = Math.Max(needed, Math.Min((long)_buffer.Length * 2, Array.MaxLength));
+        if (size > Array.MaxLength)
+        {
+            throw Errors.Internal($"buffer would exceed the largest array (needed={needed})");
+        }
+
+        var bigger = ArrayPool<byte>.Shared.Rent((int)size);
+        _buffer.AsSpan(0, WrittenCount).CopyTo(bigger);
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+
+        _buffer = bigger;
+    }
+}

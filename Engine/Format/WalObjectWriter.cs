@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace SlateSharp.Format;
+
+/// <summary>
+/// Encodes one WAL object incrementally: the header on construction, one checksummed record per
+/// <see cref="AppendBatch"/>, the trailer on <see cref="Finish"/> (docs/format/wal.md). A group-commit task appends
+/// batches as they arrive and uploads the buffer when it is full or the flush interval passes; each append writes
+/// straight into the <see cref="IBufferWriter{T}"/>, so nothing is buffered twice. Not thread-safe.
+/// </summary>
+internal sealed class WalObjectWriter
+{
+    private readonly IBufferWriter<byte> _output;
+    private bool _finished;
+
+    /// <summary>Starts an object by writing its header to <paramref name="output"/>.</summary>
+    public WalObjectWriter(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _output = output;
+        var span = output.GetSpan(WalObjectCodec.HeaderLength);
+        WriteHeader(span);
+        output.Advance(WalObjectCodec.HeaderLength);
+        Length = WalObjectCodec.HeaderLength;
+    }
+
+    /// <summary>Batches appended.</summary>
+    public int BatchCount { get; private set; }
+
+    /// <summary>Rows appended.</summary>
+    public long RowCount { get; private set; }
+
+    /// <summary>Bytes written so far (the object's size after <see cref="Finish"/>).</summary>
+    public long Length { get; private set; }
+
+    /// <summary>The bytes one batch of <paramref name="rows"/> adds to an object.</summary>
+    public static int EncodedLength(ReadOnlySpan<RowEntry> rows)
+    {
+        long total = WalObjectCodec.BatchHeaderLength + 4;
+        foreach (var row in rows)
+        {
+            total += RowLength(row);
+        }
+
+        return total <= WalObjectCodec.MaxBatchLength ? (int)total : throw Errors.Invalid($"write batch too large for one wal record (bytes={total} max={WalObjectCodec.MaxBatchLength})");
+    }
+
+    /// <summary>Appends one batch (at least one row) as a checksummed record.</summary>
+    public void AppendBatch(ReadOnlySpan<RowEntry> rows)
+    {
+        if (_finished)
+        {
+            throw Errors.Internal("wal object writer used after finish");
+        }
+
+        if (rows.IsEmpty)
+        {
+            throw Errors.Internal("cannot append an empty write batch to a wal object");
+        }
+
+        foreach (var row in rows)
+        {
+            CheckRow(row);
+        }
+
+        var total = EncodedLength(rows);
+        var span = _output.GetSpan(total)[..total];
+        var payload = span[WalObjectCodec.BatchHeaderLength..];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)rows.Length);
+        var p = 4;
+        foreach (var row in rows)
+        {
+            p += WriteRow(payload[p..], row);
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)payload.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], Crc32C.Compute(payload));
+        _output.Advance(total);
+        Length += total;
+        BatchCount++;
+        RowCount += rows.Length;
+    }
+
+    /// <summary>Writes the trailer; the object is complete.</summary>
+    public void Finish()
+    {
+        if (_finished)
+        {
+            throw Errors.Internal("wal object finished twice");
+        }
+
+        _finished = true;
+        var span = _output.GetSpan(WalObjectCodec.TrailerLength);
+        WalObjectCodec.WriteTrailer(span, BatchCount);
+        _output.Advance(WalObjectCodec.TrailerLength);
+        Length += WalObjectCodec.TrailerLength;
+    }
+
+    /// <summary>Encodes a whole object holding <paramref name="batches"/>.</summary>
+    public static byte[] Encode(IEnumerable<IReadOnlyList<RowEntry>> batches)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new WalObjectWriter(buffer);
+        foreach (var batch in batches)
+        {
+            writer.AppendBatch(batch is RowEntry[] array ? array : [.. batch]);
+        }
+
+        writer.Finish();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteHeader(Span<byte> span)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(span, WalObjectCodec.Magic);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], WalObjectCodec.CurrentVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], 0);
+    }
+
+    private static long RowLength(RowEntry row) =>
+        1 + 8 + (row.ExpireAt.HasValue ? 8 : 0) + Varint.Length((uint)row.Key.Length) + Varint.Length((uint)row.Value.Length) +
+        (long)row.Key.Length + row.Value.Length;
+
+    private static int WriteRow(Span<byte> span, RowEntry row)
+    {
+        span[0] = (byte)((byte)row.Kind | (row.ExpireAt.HasValue ? WalObjectCodec.HasExpireFlag : 0));
+        BinaryPrimitives.WriteUInt64LittleEndian(span[1..], row.Sequence);
+        var p = 9;
+        if (row.ExpireAt is { } expire)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(span[p..], expire);
+            p += 8;
+        }
+
+        p += Varint.Write(span[p..], (uint)row.Key.Length);
+        p += Varint.Write(span[p..], (uint)row.Value.Length);
+        row.Key.Span.CopyTo(span[p..]);
+        p += row.Key.Length;
+        row.Value.Span.CopyTo(span[p..]);
+        return p + row.Value.Length;
+    }
+
+    private static void CheckRow(RowEntry row)
+    {
+        if (row.Key.Length is 0 or > RowEntry.MaxKeyLength)
+        {
+            throw Errors.Invalid($"key length out of range (length={row.Key.Length} min=1 max={RowEntry.MaxKeyLength})");
+        }
+
+        if (row.Value.Length > RowEntry.MaxValueLength)
+        {
+            throw Errors.Invalid($"value too long (length={row.Value.Length} max={RowEntry.MaxValueLength})");
+        }
+
+        if (row.Kind is not (RowKind.Put or RowKind.Delete or RowKind.Merge))
+        {
+            throw Errors.Internal($"unknown row kind (kind={(int)row.Kind})");
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using SlateSharp.Compression;
+using SlateSharp.Format;
+
+namespace SlateSharp.Sst;
+
+/// <summary>
+/// One decoded data block: its raw rows and restart array, checked for framing (checksum, codec, restart offsets).
+/// Rows are decoded, and checked, lazily by <see cref="BlockIterator"/>. Immutable and shareable (the block cache
+/// hands the same instance to many readers).
+/// </summary>
+internal sealed class Block
+{
+    private Block(ReadOnlyMemory<byte> data, int entriesEnd, int restartCount, string path, long offset)
+    {
+        Data = data;
+        EntriesEnd = entriesEnd;
+        RestartCount = restartCount;
+        Path = path;
+        Offset = offset;
+    }
+
+    /// <summary>The raw block: rows, restart offsets, restart count.</summary>
+    public ReadOnlyMemory<byte> Data { get; }
+
+    /// <summary>Where the rows end and the restart array starts.</summary>
+    public int EntriesEnd { get; }
+
+    /// <summary>Number of restart points (at least one).</summary>
+    public int RestartCount { get; }
+
+    /// <summary>The object the block came from, for error messages.</summary>
+    public string Path { get; }
+
+    /// <summary>The stored block's offset in the object, for error messages and cache keys.</summary>
+    public long Offset { get; }
+
+    /// <summary>Managed bytes this block keeps alive (what the block cache charges).</summary>
+    public int Size => Data.Length + 96;
+
+    /// <summary>The offset of restart point <paramref name="index"/> within <see cref="Data"/>.</summary>
+    public int RestartAt(int index) => (int)BinaryPrimitives.ReadUInt32LittleEndian(Data.Span[(EntriesEnd + (4 * index))..]);
+
+    /// <summary>
+    /// Writes a finished raw block as stored: compressed with <paramref name="codec"/> when that saves at least an
+    /// eighth, otherwise as is, then the trailer (raw length, codec actually used, CRC32C). Returns the stored length.
+    /// </summary>
+    public static int WriteStored(ReadOnlySpan<byte> raw, CompressionCodec codec, int zstdLevel, IBufferWriter<byte> output, out CompressionCodec used)
+    {
+        byte[]? rented = null;
+        try
+        {
+            var payload = raw;
+            used = CompressionCodec.None;
+            if (codec != CompressionCodec.None && raw.Length > 0)
+            {
+                rented = ArrayPool<byte>.Shared.Rent(BlockCompressor.MaxCompressedLength(codec, raw.Length));
+                var compressedLength = BlockCompressor.Compress(codec, raw, rented, zstdLevel);
+                if (compressedLength <= raw.Length - (raw.Length / 8))
+                {
+                    payload = rented.AsSpan(0, compressedLength);
+                    used = codec;
+                }
+            }
+
+            var total = payload.Length + SstFormat.BlockTrailerLength;
+            var span = output.GetSpan(total);
+            payload.CopyTo(span);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[payload.Length..], (uint)raw.Length);
+            span[payload.Length + 4] = (byte)used;
+            var crc = Crc32C.Compute(span[..(payload.Length + 5)]);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[(payload.Length + 5)..], crc);
+            output.Advance(total);
+            return total;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Verifies and decodes a stored block read from <paramref name="path"/> at <paramref name="offset"/>.
+    /// <paramref name="maxRawLength"/> bounds the decompressed size before anything is allocated. An uncompressed
+    /// block aliases <paramref name="stored"/>; a compressed one gets its own array.
+    /// </summary>
+    public static Block Decode(ReadOnlyMemory<byte> stored, string path, long offset, int maxRawLength)
+    {
+        var span = stored.Span;
+        if (span.Length < SstFormat.BlockTrailerLength)
+        {
+            throw Errors.Data(path, offset, $"block shorter than its trailer (length={span.Length})");
+        }
+
+        var payloadLength = span.Length - SstFormat.BlockTrailerLength;
+        var expected = BinaryPrimitives.ReadUInt32LittleEndian(span[(payloadLength + 5)..]);
+        var actual = Crc32C.Compute(span[..(payloadLength + 5)]);
+        if (expected != actual)
+        {
+            throw Errors.Data(path, offset, $"block checksum mismatch (expected={expected:x8} actual={actual:x8})");
+        }
+
+        var rawLength = BinaryPrimitives.ReadUInt32LittleEndian(span[payloadLength..]);
+        var codec = (CompressionCodec)span[payloadLength + 4];
+        var payload = stored[..payloadLength];
+        if (codec == CompressionCodec.None)
+        {
+            if (rawLength != (uint)payloadLength)
+            {
+                throw Errors.Data(path, offset, $"uncompressed block length mismatch (raw={rawLength} stored={payloadLength})");
+            }
+
+            return Parse(payload, path, offset);
+        }
+
+        if (codec is not (CompressionCodec.Lz4 or CompressionCodec.Zstd))
+        {
+            throw Errors.Data(path, offset, $"unknown block codec (codec={(int)codec})");
+        }
+
+        if (rawLength > (uint)maxRawLength || !BlockCompressor.IsPlausible(codec, payload.Span, (int)rawLength))
+        {
+            throw Errors.Data(path, offset, $"implausible decompressed block length (raw={rawLength} stored={payloadLength} codec={codec} max={maxRawLength})");
+        }
+
+        var raw = new byte[rawLength];
+        if (!BlockCompressor.TryDecompress(codec, payload.Span, raw))
+        {
+            throw Errors.Data(path, offset, $"block does not decompress (codec={codec} raw={rawLength} stored={payloadLength})");
+        }
+
+        return Parse(raw, path, offset);
+    }
+
+    /// <summary>Checks the restart array of a raw block and wraps it.</summary>
+    public static Block Parse(ReadOnlyMemory<byte> raw, string path, long offset)
+    {
+        var span = raw.Span;
+        if (span.Length < 4)
+        {
+            throw Errors.Data(path, offset, $"block too short for a restart count (length={span.Length})");
+        }
+
+        var restartCount = BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]);
+        if (restartCount == 0 || restartCount > (uint)((span.Length - 4) / 4))
+        {
+            throw Errors.Data(path, offset, $"bad restart count (count={restartCount} length={span.Length})");
+        }
+
+        var entriesEnd = span.Length - 4 - (4 * (int)restartCount);
+        if (entriesEnd == 0)
+        {
+            throw Errors.Data(path, offset, "block has restart points but no rows");
+        }
+
+        var previous = -1L;
+        for (var i = 0; i < restartCount; i++)
+        {
+            var restart = BinaryPrimitives.ReadUInt32LittleEndian(span[(entriesEnd + (4 * i))..]);
+            if ((i == 0 && restart != 0) || restart <= previous || restart >= (uint)entriesEnd)
+            {
+                throw Errors.Data(path, offset, $"bad restart offset (index={i} restart={restart} rows_end={entriesEnd})");
+            }
+
+            previous = restart;
+        }
+
+        return new Block(raw, entriesEnd, (int)restartCount, path, offset);
+    }
+}

@@ -1,0 +1,176 @@
+using SlateSharp.Format;
+using SlateSharp.Storage;
+
+namespace SlateSharp.Sst;
+
+/// <summary>
+/// Reads one stored SST. Opening costs at most two ranged reads: a suffix read of a guessed size that usually holds
+/// the footer, metadata, index and filter, and one more read for whatever part of that tail it missed. After that
+/// every data block is one ranged read, unless the <see cref="BlockCache"/> has it. Immutable and thread-safe;
+/// iterators are per caller.
+/// </summary>
+internal sealed class SstReader
+{
+    /// <summary>How many trailing bytes the first read asks for.</summary>
+    public const int DefaultTailReadSize = 64 << 10;
+
+    private readonly IObjectStore _store;
+    private readonly BlockCache? _cache;
+    private readonly SstMetadata _metadata;
+    private readonly BloomFilter? _filter;
+
+    private SstReader(IObjectStore store, ObjectPath path, BlockCache? cache, SstMetadata metadata, SstIndex index, BloomFilter? filter, SstInfo info)
+    {
+        _store = store;
+        Path = path;
+        _cache = cache;
+        _metadata = metadata;
+        Index = index;
+        _filter = filter;
+        Info = info;
+    }
+
+    public ObjectPath Path { get; }
+
+    /// <summary>What the SST holds.</summary>
+    public SstInfo Info { get; }
+
+    /// <summary>The block index.</summary>
+    public SstIndex Index { get; }
+
+    /// <summary>Managed bytes the reader keeps (index and filter), for a table cache to account.</summary>
+    public long MemorySize => Index.Size + (_filter?.Size ?? 0) + Info.FirstKey.Length + Info.LastKey.Length + 256;
+
+    /// <summary>Opens <paramref name="path"/>, reading the last <see cref="DefaultTailReadSize"/> bytes first.</summary>
+    public static ValueTask<SstReader> OpenAsync(IObjectStore store, ObjectPath path, BlockCache? cache, CancellationToken cancellationToken = default) =>
+        OpenAsync(store, path, cache, DefaultTailReadSize, cancellationToken);
+
+    /// <summary>
+    /// Opens <paramref name="path"/>, reading the last <paramref name="tailReadSize"/> bytes first (a caller that knows
+    /// the SST's tail size, or that it is small, can make the first read exact). Corruption is an
+    /// <see cref="ErrorKind.Data"/> error naming the object and offset; a missing object too.
+    /// </summary>
+    public static async ValueTask<SstReader> OpenAsync(IObjectStore store, ObjectPath path, BlockCache? cache, int tailReadSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var name = path.Value;
+        var first = await store.GetAsync(path, ByteRange.Suffix(Math.Max(SstFooter.Length, tailReadSize)), cancellationToken).ConfigureAwait(false)
+            ?? throw Errors.Data(name, "sst object not found");
+        var size = first.Metadata.Size;
+        if (first.Data.Length < SstFooter.Length || first.Offset + first.Data.Length != size)
+        {
+            throw Errors.Data(name, first.Offset, $"object too short for an sst (size={size})");
+        }
+
+        var footer = SstFooter.Read(first.Data.Span[^SstFooter.Length..], size, name);
+        ReadOnlyMemory<byte> tail;
+        if (footer.DataEnd >= first.Offset)
+        {
+            tail = first.Data[(int)(footer.DataEnd - first.Offset)..];
+        }
+        else
+        {
+            var missing = first.Offset - footer.DataEnd;
+            var second = await store.GetAsync(path, ByteRange.FromOffset(footer.DataEnd, missing), cancellationToken).ConfigureAwait(false)
+                ?? throw Errors.Data(name, "sst object disappeared while opening");
+            if (second.Metadata.Version != first.Metadata.Version || second.Metadata.Size != size || second.Data.Length != missing)
+            {
+                throw Errors.Data(name, footer.DataEnd, "sst object changed while opening");
+            }
+
+            var combined = new byte[size - footer.DataEnd];
+            second.Data.Span.CopyTo(combined);
+            first.Data.Span.CopyTo(combined.AsSpan((int)missing));
+            tail = combined;
+        }
+
+        return Decode(store, path, cache, tail, footer, size);
+    }
+
+    /// <summary>True unless the bloom filter proves <paramref name="key"/> absent (always true without a filter).</summary>
+    public bool MayContain(ReadOnlySpan<byte> key) => _filter?.MayContain(key) ?? true;
+
+    /// <summary>Like <see cref="MayContain(ReadOnlySpan{byte})"/> with a precomputed <see cref="BloomFilter.Hash"/>.</summary>
+    public bool MayContain(ulong keyHash) => _filter?.MayContain(keyHash) ?? true;
+
+    /// <summary>
+    /// The newest row for <paramref name="key"/> with a sequence at or below <paramref name="maxSequence"/>, or null.
+    /// Reads at most one data block; none when the key is outside the SST's range or the filter rules it out.
+    /// </summary>
+    public async ValueTask<RowEntry?> GetAsync(ReadOnlyMemory<byte> key, ulong maxSequence = ulong.MaxValue, CancellationToken cancellationToken = default)
+    {
+        if (KeyComparer.CompareKeys(key.Span, Info.FirstKey) < 0 || KeyComparer.CompareKeys(key.Span, Info.LastKey) > 0 || !MayContain(key.Span))
+        {
+            return null;
+        }
+
+        var blockIndex = Index.FindBlock(key.Span, maxSequence);
+        if (blockIndex == Index.Count)
+        {
+            return null;
+        }
+
+        var block = await ReadBlockAsync(blockIndex, cancellationToken).ConfigureAwait(false);
+        var iterator = new BlockIterator(block);
+        if (!iterator.Seek(key.Span, maxSequence) || !iterator.Key.SequenceEqual(key.Span))
+        {
+            return null;
+        }
+
+        return new RowEntry(key.ToArray(), iterator.Value, iterator.Sequence, iterator.Kind, iterator.ExpireAt);
+    }
+
+    /// <summary>A new iterator over this SST, unpositioned.</summary>
+    public SstIterator CreateIterator() => new(this);
+
+    /// <summary>Returns data block <paramref name="index"/> from the cache, or reads, verifies and caches it.</summary>
+    public ValueTask<Block> ReadBlockAsync(int index, CancellationToken cancellationToken = default)
+    {
+        if ((uint)index >= (uint)Index.Count)
+        {
+            throw Errors.Internal($"block index out of range (index={index} count={Index.Count} path={Path})");
+        }
+
+        var offset = Index.OffsetOf(index);
+        return _cache is not null && _cache.TryGet(Path.Value, offset, out var cached)
+            ? ValueTask.FromResult(cached)
+            : ReadBlockSlowAsync(offset, Index.LengthOf(index), cancellationToken);
+    }
+
+    /// <summary>Decodes an SST held whole in memory (tools and tests); blocks are still read through the store.</summary>
+    internal static SstReader Decode(IObjectStore store, ObjectPath path, BlockCache? cache, ReadOnlyMemory<byte> tail, SstFooter footer, long size)
+    {
+        var name = path.Value;
+        var metadataStart = (int)(footer.MetadataOffset - footer.DataEnd);
+        var metadata = SstMetadata.Decode(tail.Span.Slice(metadataStart, footer.MetadataLength), name, footer);
+        var index = SstIndex.Decode(
+            tail.Span.Slice((int)(metadata.IndexOffset - footer.DataEnd), metadata.IndexLength), name, metadata.IndexOffset, footer.DataEnd, metadata.BlockCount);
+        if (!index.LastKeyOf(index.Count - 1).SequenceEqual(metadata.LastKey))
+        {
+            throw Errors.Data(name, metadata.IndexOffset, "index and metadata disagree on the last key");
+        }
+
+        BloomFilter? filter = null;
+        if (metadata.HasFilter)
+        {
+            var region = tail.Slice((int)(metadata.FilterOffset - footer.DataEnd), metadata.FilterLength).ToArray();
+            filter = BloomFilter.Decode(region, name, metadata.FilterOffset);
+        }
+
+        return new SstReader(store, path, cache, metadata, index, filter, metadata.ToInfo(size, footer.Version));
+    }
+
+    private async ValueTask<Block> ReadBlockSlowAsync(long offset, int length, CancellationToken cancellationToken)
+    {
+        var result = await _store.GetAsync(Path, ByteRange.FromOffset(offset, length), cancellationToken).ConfigureAwait(false)
+            ?? throw Errors.Data(Path.Value, offset, "sst object disappeared");
+        if (result.Data.Length != length)
+        {
+            throw Errors.Data(Path.Value, offset, $"short block read (wanted={length} got={result.Data.Length})");
+        }
+
+        var block = Block.Decode(result.Data, Path.Value, offset, _metadata.MaxRawBlockLength);
+        _cache?.Insert(Path.Value, offset, block);
+        return block;
+    }
+}
