@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using NUnit.Framework;
 using SlateSharp.Compression;
 using SlateSharp.Format;
 using SlateSharp.Tests.TestSupport;

@@ -1,4 +1,3 @@
-using NUnit.Framework;
 using SlateSharp.Compression;
 using SlateSharp.Format;
 using SlateSharp.Manifest;

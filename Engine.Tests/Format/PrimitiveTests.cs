@@ -1,5 +1,4 @@
 using System.Text;
-using NUnit.Framework;
 using SlateSharp.Format;
 
 namespace SlateSharp.Tests.Format;

@@ -1,4 +1,3 @@
-using NUnit.Framework;
 using SlateSharp.Format;
 using SlateSharp.Sst;
 

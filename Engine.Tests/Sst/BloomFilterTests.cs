@@ -1,5 +1,4 @@
 using System.Buffers;
-using NUnit.Framework;
 using SlateSharp.Sst;
 using SlateSharp.Tests.TestSupport;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using NUnit.Framework;
 using SlateSharp.Compression;
 using SlateSharp.Format;
 using SlateSharp.Sst;

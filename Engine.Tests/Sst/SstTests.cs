@@ -1,5 +1,4 @@
 using System.Text;
-using NUnit.Framework;
 using SlateSharp.Compression;
 using SlateSharp.Format;
 using SlateSharp.Sst;
@@ -158,7 +157,7 @@ public sealed class SstTests
     {
         var rows = TestRows.Sequential(5000, valueLength: 30);
         var (bytes, info) = await SstTestHelpers.BuildAsync(rows, SmallBlocks);
-        var store = new CountingObjectStore(new Storage.InMemory.InMemoryObjectStore());
+        var store = new CountingObjectStore(new SlateSharp.Storage.InMemory.InMemoryObjectStore());
         var path = ObjectPath.Parse("compacted/01JD5ZZZZZZZZZZZZZZZZZZZZZ.sst");
         await store.PutAsync(path, bytes, PutMode.Overwrite);
 
@@ -249,7 +248,7 @@ public sealed class SstTests
     [Test]
     public void A_missing_object_is_a_data_error()
     {
-        var store = new Storage.InMemory.InMemoryObjectStore();
+        var store = new SlateSharp.Storage.InMemory.InMemoryObjectStore();
         var error = Assert.ThrowsAsync<SlateSharpException>(async () => await SstReader.OpenAsync(store, ObjectPath.Parse("compacted/none.sst"), null))!;
         Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
         Assert.That(error.Message, Does.Contain("compacted/none.sst"));
@@ -260,7 +259,7 @@ public sealed class SstTests
     {
         var (bytes, _) = await SstTestHelpers.BuildAsync(TestRows.Sequential(10));
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(bytes.Length - 8), 3);
-        var store = new Storage.InMemory.InMemoryObjectStore();
+        var store = new SlateSharp.Storage.InMemory.InMemoryObjectStore();
         var path = ObjectPath.Parse("compacted/v3.sst");
         await store.PutAsync(path, bytes, PutMode.Overwrite);
         var error = Assert.ThrowsAsync<SlateSharpException>(async () => await SstReader.OpenAsync(store, path, null))!;
@@ -273,7 +272,7 @@ public sealed class SstTests
     {
         var rows = TestRows.Sequential(200);
         var (bytes, _) = await SstTestHelpers.BuildAsync(rows, SmallBlocks);
-        var store = new Storage.InMemory.InMemoryObjectStore();
+        var store = new SlateSharp.Storage.InMemory.InMemoryObjectStore();
         var path = ObjectPath.Parse("compacted/corrupt.sst");
         await store.PutAsync(path, bytes, PutMode.Overwrite);
         var reader = await SstReader.OpenAsync(store, path, null);

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using NUnit.Framework;
 
 namespace SlateSharp.Tests.TestSupport;
 

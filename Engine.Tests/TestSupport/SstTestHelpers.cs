@@ -23,7 +23,7 @@ internal static class SstTestHelpers
         IEnumerable<RowEntry> rows, SstBuilderOptions? options = null, BlockCache? cache = null, string path = "compacted/test.sst")
     {
         var (bytes, info) = await BuildAsync(rows, options);
-        var store = new CountingObjectStore(new Storage.InMemory.InMemoryObjectStore());
+        var store = new CountingObjectStore(new SlateSharp.Storage.InMemory.InMemoryObjectStore());
         var objectPath = ObjectPath.Parse(path);
         await store.PutAsync(objectPath, bytes, PutMode.Overwrite);
         var reader = await SstReader.OpenAsync(store, objectPath, cache);
