@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Runs every SlateSharp test against real servers: installs the Debian packages a fresh machine lacks, starts a
+# Ceph RGW (S3) gateway and an s3fs FUSE mount of one of its buckets (a filesystem without hard links), runs
+# `dotnet test`, stops what it started by pid, and prints "N passed, N failed[, N skipped]" as its last line.
+# Exits non-zero when any test failed. Extra arguments go to `dotnet test` (e.g. --filter Name~Conformance).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+servers="$repo/Engine.Tests/Servers"
+work=${SLATESHARP_TEST_WORK:-/tmp/slatesharp-test-run}
+rgw_port=${SLATESHARP_RGW_PORT:-7480}
+log() { echo "run-tests: $*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_missing() {
+  local missing=()
+  command -v radosgw >/dev/null || missing+=(radosgw)
+  command -v ceph-mon >/dev/null || missing+=(ceph-mon)
+  command -v ceph-osd >/dev/null || missing+=(ceph-osd)
+  command -v s3fs >/dev/null || missing+=(s3fs)
+  command -v fusermount >/dev/null || command -v fusermount3 >/dev/null || missing+=(fuse3)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v lz4 >/dev/null || missing+=(lz4)
+  command -v zstd >/dev/null || missing+=(zstd)
+  [ -e /usr/lib/x86_64-linux-gnu/liblz4.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/liblz4.so.1 ] || missing+=(liblz4-1)
+  [ -e /usr/lib/x86_64-linux-gnu/libzstd.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/libzstd.so.1 ] || missing+=(libzstd1)
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+  command -v dotnet >/dev/null || { log "the .NET SDK is missing: install .NET 10 (https://dot.net)"; exit 1; }
+}
+
+s3fs_pid=""
+fuse_dir="$work/fuse"
+stop_servers() {
+  if [ -n "$s3fs_pid" ]; then
+    fusermount -u "$fuse_dir" 2>/dev/null || fusermount3 -u "$fuse_dir" 2>/dev/null || umount "$fuse_dir" 2>/dev/null || true
+    kill "$s3fs_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$s3fs_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$s3fs_pid" 2>/dev/null || true
+    s3fs_pid=""
+  fi
+  CEPH_DIR="$work/ceph" bash "$servers/ceph-down.sh" || true
+}
+trap stop_servers EXIT
+
+start_servers() {
+  log "starting Ceph RGW on port $rgw_port"
+  CEPH_DIR="$work/ceph" RGW_PORT=$rgw_port bash "$servers/ceph-up.sh" > "$work/ceph-up.log" 2>&1 \
+    || { cat "$work/ceph-up.log" >&2; log "Ceph RGW did not start"; exit 1; }
+  local endpoint="http://127.0.0.1:$rgw_port"
+  bash "$servers/s3-bucket.sh" "$endpoint" slatesharp-fuse
+
+  log "mounting bucket slatesharp-fuse with s3fs at $fuse_dir"
+  mkdir -p "$fuse_dir"
+  printf 'test:testsecret\n' > "$work/passwd-s3fs"; chmod 600 "$work/passwd-s3fs"
+  # notsup_compat_dir and enable_noobj_cache keep a missing-name lookup to one request (else ~50 ms each).
+  s3fs slatesharp-fuse "$fuse_dir" -f -o passwd_file="$work/passwd-s3fs" -o url="$endpoint" \
+    -o use_path_request_style -o nomultipart -o notsup_compat_dir -o enable_noobj_cache > "$work/s3fs.log" 2>&1 &
+  s3fs_pid=$!
+  for _ in $(seq 1 100); do mountpoint -q "$fuse_dir" && break; sleep 0.1; done
+  mountpoint -q "$fuse_dir" || { cat "$work/s3fs.log" >&2; log "s3fs did not mount"; exit 1; }
+
+  export SLATESHARP_TEST_FUSE_DIR="$fuse_dir"
+  export SLATESHARP_TEST_S3_ENDPOINT="$endpoint"
+  export SLATESHARP_REQUIRE_ALL_TARGETS=1
+}
+
+summarize() {
+  # Counts from the TRX file: failed includes errors, timeouts and aborts; skipped is what did not run.
+  local trx=$1 counters total passed failed skipped
+  counters=$(grep -o '<Counters [^>]*>' "$trx" 2>/dev/null | head -n 1 || true)
+  if [ -z "$counters" ]; then echo "0 passed, 1 failed"; return; fi
+  attr() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  total=$(attr total); passed=$(attr passed)
+  failed=$(( $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted) ))
+  skipped=$(( total - passed - failed ))
+  if ((skipped > 0)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+}
+
+mkdir -p "$work"
+install_missing
+start_servers
+results="$work/results"; rm -rf "$results"
+status=0
+dotnet test "$repo/Engine.Tests/Engine.Tests.csproj" --logger "trx;LogFileName=results.trx" \
+  --logger "console;verbosity=normal" --results-directory "$results" "$@" >&2 || status=$?
+summary=$(summarize "$results/results.trx")
+stop_servers
+trap - EXIT
+if [[ "$summary" != *" 0 failed"* ]] && [ "$status" = 0 ]; then status=1; fi
+echo "$summary"
+exit "$status"
