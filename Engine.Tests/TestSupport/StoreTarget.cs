@@ -49,16 +49,18 @@ public sealed class MemoryTarget() : StoreTarget("memory")
 public sealed class LocalTarget(string name, CommitStrategy? strategy = null) : StoreTarget(name)
 {
     private TestDirectory? _directory;
+    private LocalFileSystemObjectStore? _store;
 
     public override Task<IObjectStore> CreateAsync()
     {
         _directory = new TestDirectory();
-        var store = LocalFileSystemObjectStore.Open(_directory.Path, new LocalStoreOptions { ForceCommitStrategy = strategy });
-        return Task.FromResult<IObjectStore>(store);
+        _store = LocalFileSystemObjectStore.Open(_directory.Path, new LocalStoreOptions { ForceCommitStrategy = strategy });
+        return Task.FromResult<IObjectStore>(_store);
     }
 
     public override Task CleanUpAsync()
     {
+        _store?.Dispose();
         _directory?.Dispose();
         return Task.CompletedTask;
     }
@@ -99,8 +101,11 @@ public sealed class FuseTarget() : StoreTarget("fuse-s3fs")
 
     public override Task DisposeAsync()
     {
-        _directory?.Dispose();
+        // Close the store's lock files before removing the directory: s3fs 1.90 crashes on rmdir of a directory
+        // holding a file that is still open.
+        _store?.Dispose();
         _store = null;
+        _directory?.Dispose();
         return Task.CompletedTask;
     }
 }
