@@ -1,0 +1,37 @@
+using SlateSharp.Storage.Local;
+
+namespace SlateSharp.Tests.TestSupport;
+
+/// <summary>
+/// The real publish calls, except that chosen ones fail with a fixed errno, so a healthy disk behaves like a
+/// filesystem without hard links (gcsfuse answers ENOSYS, s3fs ENOTSUP) or without RENAME_NOREPLACE (EINVAL).
+/// </summary>
+internal sealed class FaultyFileSystemCalls : IFileSystemCalls
+{
+    public const int ENotSup = 95;
+    public const int EInval = 22;
+
+    public int? LinkErrno { get; init; }
+
+    public int? RenameNoReplaceErrno { get; init; }
+
+    public int? FlockErrno { get; init; }
+
+    public int Calls { get; private set; }
+
+    public int Link(string existingPath, string newPath)
+    {
+        Calls++;
+        return LinkErrno ?? PosixFileSystemCalls.Instance.Link(existingPath, newPath);
+    }
+
+    public int RenameNoReplace(string sourcePath, string destinationPath)
+    {
+        Calls++;
+        return RenameNoReplaceErrno ?? PosixFileSystemCalls.Instance.RenameNoReplace(sourcePath, destinationPath);
+    }
+
+    public int Rename(string sourcePath, string destinationPath) => PosixFileSystemCalls.Instance.Rename(sourcePath, destinationPath);
+
+    public int Flock(int fd, int operation) => FlockErrno ?? PosixFileSystemCalls.Instance.Flock(fd, operation);
+}
