@@ -2,12 +2,27 @@ using SlateSharp.Storage;
 
 namespace SlateSharp.Tests.TestSupport;
 
-/// <summary>Wraps a store and counts reads, recording every requested range, to prove how many requests a reader makes.</summary>
+/// <summary>Wraps a store and counts requests by kind, recording every requested range, to prove how many requests a component makes.</summary>
 internal sealed class CountingObjectStore(IObjectStore inner) : IObjectStore
 {
     private int _gets;
+    private int _heads;
+    private int _puts;
+    private int _lists;
+    private int _deletes;
 
     public int Gets => Volatile.Read(ref _gets);
+
+    public int Heads => Volatile.Read(ref _heads);
+
+    public int Puts => Volatile.Read(ref _puts);
+
+    public int Lists => Volatile.Read(ref _lists);
+
+    public int Deletes => Volatile.Read(ref _deletes);
+
+    /// <summary>Every request of any kind.</summary>
+    public int Total => Gets + Heads + Puts + Lists + Deletes;
 
     public List<(ObjectPath Path, ByteRange Range)> Requests { get; } = [];
 
@@ -16,14 +31,21 @@ internal sealed class CountingObjectStore(IObjectStore inner) : IObjectStore
     public void Reset()
     {
         Interlocked.Exchange(ref _gets, 0);
+        Interlocked.Exchange(ref _heads, 0);
+        Interlocked.Exchange(ref _puts, 0);
+        Interlocked.Exchange(ref _lists, 0);
+        Interlocked.Exchange(ref _deletes, 0);
         lock (Requests)
         {
             Requests.Clear();
         }
     }
 
-    public ValueTask<ObjectMetadata?> HeadAsync(ObjectPath path, CancellationToken cancellationToken = default) =>
-        inner.HeadAsync(path, cancellationToken);
+    public ValueTask<ObjectMetadata?> HeadAsync(ObjectPath path, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _heads);
+        return inner.HeadAsync(path, cancellationToken);
+    }
 
     public ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default)
     {
@@ -36,15 +58,27 @@ internal sealed class CountingObjectStore(IObjectStore inner) : IObjectStore
         return inner.GetAsync(path, range, cancellationToken);
     }
 
-    public ValueTask<PutResult> PutAsync(ObjectPath path, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken = default) =>
-        inner.PutAsync(path, content, options, cancellationToken);
+    public ValueTask<PutResult> PutAsync(ObjectPath path, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _puts);
+        return inner.PutAsync(path, content, options, cancellationToken);
+    }
 
-    public ValueTask<PutResult> PutAsync(ObjectPath path, Stream content, PutOptions options, CancellationToken cancellationToken = default) =>
-        inner.PutAsync(path, content, options, cancellationToken);
+    public ValueTask<PutResult> PutAsync(ObjectPath path, Stream content, PutOptions options, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _puts);
+        return inner.PutAsync(path, content, options, cancellationToken);
+    }
 
-    public IAsyncEnumerable<ObjectMetadata> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
-        inner.ListAsync(prefix, cancellationToken);
+    public IAsyncEnumerable<ObjectMetadata> ListAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _lists);
+        return inner.ListAsync(prefix, cancellationToken);
+    }
 
-    public ValueTask DeleteAsync(ObjectPath path, CancellationToken cancellationToken = default) =>
-        inner.DeleteAsync(path, cancellationToken);
+    public ValueTask DeleteAsync(ObjectPath path, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _deletes);
+        return inner.DeleteAsync(path, cancellationToken);
+    }
 }

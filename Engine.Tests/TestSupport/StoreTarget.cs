@@ -23,6 +23,12 @@ public abstract class StoreTarget
     /// </summary>
     public virtual int? ListPageSize => null;
 
+    /// <summary>
+    /// True where every request costs tens of milliseconds and writes are serialised (the s3fs mount): heavy tests
+    /// scale their counts down there.
+    /// </summary>
+    public virtual bool IsSlow => false;
+
     /// <summary>Creates a fresh empty store, or calls <see cref="TestEnvironment.Missing"/> when the backend is unavailable.</summary>
     public abstract Task<IObjectStore> CreateAsync();
 
@@ -73,6 +79,8 @@ public sealed class LocalTarget(string name, CommitStrategy? strategy = null) : 
 /// </summary>
 public sealed class FuseTarget() : StoreTarget("fuse-s3fs")
 {
+    public override bool IsSlow => true;
+
     private TestDirectory? _directory;
     private LocalFileSystemObjectStore? _store;
     private int _tests;

@@ -1,0 +1,129 @@
+using System.Globalization;
+using SlateSharp.Format;
+using SlateSharp.Storage;
+
+namespace SlateSharp.Manifest;
+
+/// <summary>
+/// Reads and writes manifest versions at <c>manifest/{id:D20}.manifest</c>. Ids start at 1 and are contiguous; the
+/// highest id is the current state. A version is written only with create-if-absent at the next id, so of two
+/// parties writing the same id exactly one wins. Refreshing from a known id probes the following ids with GETs
+/// (one GET when nothing changed) and lists only after <see cref="MaxProbes"/> newer versions.
+/// </summary>
+internal sealed class ManifestStore
+{
+    public const string Prefix = "manifest/";
+    public const int MaxProbes = 4;
+    private const string Suffix = ".manifest";
+
+    private long _conflicts;
+
+    public ManifestStore(IObjectStore store) => Store = store;
+
+    public IObjectStore Store { get; }
+
+    /// <summary>How many create-if-absent writes found their id taken.</summary>
+    public long Conflicts => Interlocked.Read(ref _conflicts);
+
+    public static ObjectPath PathOf(ulong id) =>
+        ObjectPath.Parse(Prefix + id.ToString("D20", CultureInfo.InvariantCulture) + Suffix);
+
+    /// <summary>Parses the id out of a manifest object's path; false for anything else under the prefix.</summary>
+    public static bool TryParseId(ObjectPath path, out ulong id)
+    {
+        id = 0;
+        var value = path.Value;
+        return value.Length == Prefix.Length + 20 + Suffix.Length &&
+               value.StartsWith(Prefix, StringComparison.Ordinal) &&
+               value.EndsWith(Suffix, StringComparison.Ordinal) &&
+               ulong.TryParse(value.AsSpan(Prefix.Length, 20), NumberStyles.None, CultureInfo.InvariantCulture, out id) &&
+               id > 0;
+    }
+
+    /// <summary>The current manifest (one LIST and one GET), or null when the database has none yet.</summary>
+    public async ValueTask<VersionedManifest?> ReadLatestAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var latestId = await LatestIdAsync(cancellationToken).ConfigureAwait(false);
+            if (latestId == 0)
+            {
+                return null;
+            }
+
+            // A manifest GC may remove an old version between the LIST and the GET, never the newest; look again.
+            if (await ReadAsync(latestId, cancellationToken).ConfigureAwait(false) is { } found)
+            {
+                return found;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The newest manifest at or after <paramref name="known"/>: GETs <c>id+1</c>, <c>id+2</c>… until one is missing,
+    /// and falls back to a LIST after <see cref="MaxProbes"/> hits. Returns <paramref name="known"/> itself when
+    /// nothing newer exists (the steady state: one GET).
+    /// </summary>
+    public async ValueTask<VersionedManifest> RefreshAsync(VersionedManifest known, CancellationToken cancellationToken)
+    {
+        var current = known;
+        for (var probe = 0; probe < MaxProbes; probe++)
+        {
+            if (await ReadAsync(current.Id + 1, cancellationToken).ConfigureAwait(false) is not { } next)
+            {
+                return current;
+            }
+
+            current = next;
+        }
+
+        var latestId = await LatestIdAsync(cancellationToken).ConfigureAwait(false);
+        if (latestId <= current.Id)
+        {
+            return current;
+        }
+
+        var latest = await ReadAsync(latestId, cancellationToken).ConfigureAwait(false)
+            ?? throw Errors.Internal($"the newest manifest vanished between list and read (path={PathOf(latestId)})");
+        return await RefreshAsync(latest, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The manifest stored at <paramref name="id"/>, or null. A corrupt object is a Data error naming it.</summary>
+    public async ValueTask<VersionedManifest?> ReadAsync(ulong id, CancellationToken cancellationToken)
+    {
+        var path = PathOf(id);
+        var result = await Store.GetAsync(path, ByteRange.All, cancellationToken).ConfigureAwait(false);
+        return result is null ? null : new VersionedManifest(id, ManifestCodec.Decode(result.Data.Span, path.Value));
+    }
+
+    /// <summary>Writes <paramref name="manifest"/> at <paramref name="id"/> if that id is free; false when it is taken.</summary>
+    public async ValueTask<bool> TryWriteAsync(ulong id, DbManifest manifest, CancellationToken cancellationToken)
+    {
+        var result = await Store.PutAsync(PathOf(id), ManifestCodec.Encode(manifest), PutMode.CreateIfAbsent, cancellationToken)
+            .ConfigureAwait(false);
+        switch (result.Outcome)
+        {
+            case PutOutcome.Stored:
+                return true;
+            case PutOutcome.AlreadyExists:
+                Interlocked.Increment(ref _conflicts);
+                return false;
+            default:
+                throw Errors.Internal($"create-if-absent answered {result.Outcome} (path={PathOf(id)})");
+        }
+    }
+
+    private async ValueTask<ulong> LatestIdAsync(CancellationToken cancellationToken)
+    {
+        ulong latest = 0;
+        await foreach (var item in Store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (TryParseId(item.Path, out var id) && id > latest)
+            {
+                latest = id;
+            }
+        }
+
+        return latest;
+    }
+}

@@ -1,0 +1,70 @@
+using SlateSharp.Format;
+
+namespace SlateSharp.Manifest;
+
+/// <summary>
+/// The rules a manifest update must keep, checked before every compare-and-swap write: the structural invariants
+/// of a stored manifest, plus what may change between two versions and who may change it.
+/// </summary>
+internal static class ManifestTransitions
+{
+    /// <summary>Describes the first broken rule, or null when <paramref name="next"/> may follow <paramref name="previous"/>.</summary>
+    public static string? FindViolation(DbManifest previous, DbManifest next, ManifestRole role, IReadOnlySet<SstId> written)
+    {
+        if (ManifestInvariants.FindViolation(next) is { } structural)
+        {
+            return structural;
+        }
+
+        if (next.WriterEpoch != previous.WriterEpoch || next.CompactorEpoch != previous.CompactorEpoch)
+        {
+            return $"an update must not change epochs; claims do (writer_epoch={previous.WriterEpoch}->{next.WriterEpoch} compactor_epoch={previous.CompactorEpoch}->{next.CompactorEpoch})";
+        }
+
+        if (next.ReplayAfterWalId < previous.ReplayAfterWalId)
+        {
+            return $"replay_after_wal_id must never decrease ({previous.ReplayAfterWalId}->{next.ReplayAfterWalId})";
+        }
+
+        if (next.NextWalId < previous.NextWalId)
+        {
+            return $"next_wal_id must never decrease ({previous.NextWalId}->{next.NextWalId})";
+        }
+
+        if (next.LastL0Sequence < previous.LastL0Sequence)
+        {
+            return $"last_l0_sequence must never decrease ({previous.LastL0Sequence}->{next.LastL0Sequence})";
+        }
+
+        var before = AllSsts(previous);
+        foreach (var id in AllSsts(next))
+        {
+            if (!before.Contains(id) && !written.Contains(id))
+            {
+                return $"the update references an sst this {role.ToString().ToLowerInvariant()} has not written (sst={id})";
+            }
+        }
+
+        return role switch
+        {
+            ManifestRole.Writer when !next.SortedRuns.SequenceEqual(previous.SortedRuns) =>
+                "only the compactor may change sorted runs",
+            ManifestRole.Compactor when next.L0.Any(h => !previous.L0.Contains(h)) =>
+                "the compactor may remove l0 ssts but never add them",
+            ManifestRole.Compactor when next.ReplayAfterWalId != previous.ReplayAfterWalId || next.NextWalId != previous.NextWalId || next.LastL0Sequence != previous.LastL0Sequence =>
+                "only the writer may change the wal position and last_l0_sequence",
+            _ => null,
+        };
+    }
+
+    private static HashSet<SstId> AllSsts(DbManifest manifest)
+    {
+        var ids = new HashSet<SstId>(manifest.L0.Select(h => h.Id));
+        foreach (var run in manifest.SortedRuns)
+        {
+            ids.UnionWith(run.Ssts.Select(h => h.Id));
+        }
+
+        return ids;
+    }
+}
