@@ -1,6 +1,5 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using SlateSharp.Compression;
 using SlateSharp.Format;
 using SlateSharp.Sst;
 

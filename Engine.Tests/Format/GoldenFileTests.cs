@@ -1,4 +1,3 @@
-using SlateSharp.Compression;
 using SlateSharp.Format;
 using SlateSharp.Manifest;
 using SlateSharp.Sst;

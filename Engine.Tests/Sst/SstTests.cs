@@ -1,5 +1,4 @@
 using System.Text;
-using SlateSharp.Compression;
 using SlateSharp.Format;
 using SlateSharp.Sst;
 using SlateSharp.Storage;

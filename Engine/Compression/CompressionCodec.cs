@@ -1,4 +1,4 @@
-namespace SlateSharp.Compression;
+namespace SlateSharp;
 
 /// <summary>
 /// How SST data blocks are compressed. Chosen per database, recorded in every SST's metadata, and applied per block:

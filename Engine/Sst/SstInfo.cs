@@ -1,4 +1,3 @@
-using SlateSharp.Compression;
 
 namespace SlateSharp.Sst;
 

@@ -1,0 +1,128 @@
+using SlateSharp.Format;
+using SlateSharp.Memtable;
+using SlateSharp.Wal;
+
+namespace SlateSharp;
+
+/// <summary>The write path: sequence numbers, the WAL buffer, the memtable and backpressure.</summary>
+public sealed partial class Db
+{
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>.</summary>
+    public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        WriteBatch.ValidateKey(key.Span);
+        if (value.Length > RowEntry.MaxValueLength)
+        {
+            throw Errors.Invalid($"value too large: at most {RowEntry.MaxValueLength} bytes (length={value.Length})");
+        }
+
+        var keyCopy = key.ToArray();
+        var valueCopy = value.ToArray();
+        return WriteCoreAsync(sequence => [RowEntry.Put(keyCopy, valueCopy, sequence)], options, cancellationToken);
+    }
+
+    /// <summary>Removes <paramref name="key"/> (a tombstone hides every older value).</summary>
+    public ValueTask DeleteAsync(ReadOnlyMemory<byte> key, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        WriteBatch.ValidateKey(key.Span);
+        var keyCopy = key.ToArray();
+        return WriteCoreAsync(sequence => [RowEntry.Delete(keyCopy, sequence)], options, cancellationToken);
+    }
+
+    /// <summary>Applies every operation of <paramref name="batch"/> atomically: all visible together, all durable together.</summary>
+    public ValueTask WriteAsync(WriteBatch batch, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return batch.Count == 0 ? ValueTask.CompletedTask : WriteCoreAsync(batch.ToRows, options, cancellationToken);
+    }
+
+    private async ValueTask WriteCoreAsync(Func<ulong, RowEntry[]> rowsAt, WriteOptions? options, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
+        WalSegment segment;
+        lock (_writeLock)
+        {
+            ThrowIfClosed();
+            var sequence = _lastSequence + 1;
+            var rows = rowsAt(sequence);
+            segment = _wal.Append(rows, sequence, out var charged);
+            var active = _view.Active;
+            foreach (var row in rows)
+            {
+                charged += active.Insert(Array(row.Key), sequence, row.Kind, Array(row.Value), row.ExpireAt);
+            }
+
+            _lastSequence = sequence;
+            _activeHasAppends = true;
+            Interlocked.Add(ref _unflushedBytes, charged);
+            if (active.SizeBytes >= _options.MemtableSizeBytes)
+            {
+                FreezeLocked();
+            }
+
+            Volatile.Write(ref _visibleSequence, sequence);
+        }
+
+        if ((options ?? WriteOptions.Default).AwaitDurable)
+        {
+            await segment.Durable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Backpressure: while unflushed bytes are at the limit, wait for the WAL writer or the flusher to release some.
+    /// If only the active memtable holds memory, freeze it so the flusher has work.
+    /// </summary>
+    private async ValueTask WaitForMemoryAsync(CancellationToken cancellationToken)
+    {
+        var stalled = false;
+        while (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
+        {
+            var released = _memoryReleased.NextPulse;
+            lock (_writeLock)
+            {
+                if (_view.Immutables.IsEmpty && !_view.Active.IsEmpty)
+                {
+                    FreezeLocked();
+                }
+            }
+
+            _wal.Seal();
+            ThrowIfClosed();
+            if (Interlocked.Read(ref _unflushedBytes) < _options.MaxUnflushedBytes)
+            {
+                break;
+            }
+
+            if (!stalled)
+            {
+                stalled = true;
+                Interlocked.Increment(ref _writerStalls);
+            }
+
+            await released.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Moves the active memtable to the frozen list and starts a new one. Caller holds the write lock.</summary>
+    private void FreezeLocked()
+    {
+        var view = _view;
+        if (view.Active.IsEmpty)
+        {
+            return;
+        }
+
+        var lastSegment = _activeHasAppends ? _wal.Seal() : null;
+        var frozen = new ImmutableMemtable(view.Active, lastSegment, _activeFixedWalId);
+        _view = view with { Active = NewMemtable(), Immutables = view.Immutables.Insert(0, frozen) };
+        _activeHasAppends = false;
+        _flusher.Signal();
+    }
+
+    private static byte[] Array(ReadOnlyMemory<byte> memory) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : memory.ToArray();
+}

@@ -1,0 +1,385 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SlateSharp.Concurrency;
+using SlateSharp.Manifest;
+using SlateSharp.Memtable;
+using SlateSharp.Sst;
+using SlateSharp.Storage;
+using SlateSharp.Storage.Decorators;
+using SlateSharp.Wal;
+
+namespace SlateSharp;
+
+/// <summary>
+/// An embedded key-value database whose only durable storage is an object store. One writer at a time: opening a
+/// database claims it and fences out the previous writer, whose next write or flush then fails with
+/// <see cref="ErrorKind.Closed"/> / <see cref="CloseReason.Fenced"/>. Thread-safe. See docs/usage.md.
+/// </summary>
+public sealed partial class Db : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly IDisposable? _ownedStore;
+    private readonly DbOptions _options;
+    private readonly ILogger _logger;
+    private readonly FenceableManifest _manifest;
+    private readonly WalWriter _wal;
+    private readonly MemtableFlusher _flusher;
+    private readonly SstReaderCache _readers;
+    private readonly Random _random;
+    private readonly Lock _writeLock = new();
+    private readonly AsyncGate _memoryReleased = new();
+    private readonly CancellationTokenSource _background = new();
+    private readonly ulong _fenceWalId;
+    private DbView _view;
+    private ulong _lastSequence;
+    private ulong _visibleSequence;
+    private ulong _recoveredSequence;
+    private long _unflushedBytes;
+    private bool _activeHasAppends;
+    private ulong _activeFixedWalId;
+    private SlateSharpException? _closed;
+    private Task _walTask = Task.CompletedTask;
+    private Task _flushTask = Task.CompletedTask;
+    private long _writerStalls;
+
+    private Db(IObjectStore store, IDisposable? ownedStore, DbOptions options, FenceableManifest manifest, ulong fenceWalId)
+    {
+        _store = store;
+        _ownedStore = ownedStore;
+        _options = options;
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Db>();
+        _manifest = manifest;
+        _fenceWalId = fenceWalId;
+        _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
+        _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null);
+        _view = new DbView(NewMemtable(), [], manifest.Manifest);
+        _activeFixedWalId = fenceWalId;
+        _wal = new WalWriter(store, fenceWalId + 1, options.FlushInterval, options.WalObjectMaxBytes, options.TimeProvider, _logger, OnWalStored);
+        var sstOptions = new SstBuilderOptions
+        {
+            BlockSize = options.BlockSizeBytes,
+            Codec = options.Compression,
+            BloomBitsPerKey = options.BloomBitsPerKey,
+        };
+        _flusher = new MemtableFlusher(
+            store, manifest, sstOptions, new FlushTarget(this), options.L0MaxSsts, TimeSpan.FromSeconds(1), options.TimeProvider, _logger);
+    }
+
+    /// <summary>Where the database lives, e.g. <c>file:///data/db</c>.</summary>
+    public string Location => _store.Location;
+
+    /// <summary>This writer's epoch: higher than every writer before it.</summary>
+    public ulong WriterEpoch => _manifest.Epoch;
+
+    internal FenceableManifest Manifest => _manifest;
+
+    internal IObjectStore Store => _store;
+
+    internal WalWriter Wal => _wal;
+
+    internal MemtableFlusher Flusher => _flusher;
+
+    internal long UnflushedBytes => Interlocked.Read(ref _unflushedBytes);
+
+    internal long WriterStalls => Interlocked.Read(ref _writerStalls);
+
+    /// <summary>The highest sequence number that is durable (in a stored WAL object or an SST).</summary>
+    internal ulong DurableSequence => Math.Max(_wal.DurableSequence, Math.Max(_recoveredSequence, _view.Manifest.LastL0Sequence));
+
+    /// <summary>
+    /// Opens the database at <paramref name="url"/> (<c>file:///dir</c>, <c>memory://name</c>, <c>s3://bucket/prefix</c>,
+    /// <c>gs://bucket/prefix</c>) as its writer: claims it, fences the previous writer, and replays the WAL it left.
+    /// </summary>
+    public static async ValueTask<Db> OpenAsync(string url, DbOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new DbOptions();
+        options.Validate();
+        var storeOptions = options.ObjectStore ?? new ObjectStoreOptions { TimeProvider = options.TimeProvider, LoggerFactory = options.LoggerFactory };
+        var store = await ObjectStores.OpenAsync(url, storeOptions, cancellationToken).ConfigureAwait(false);
+        return await OpenCoreAsync(store, store as IDisposable, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens the database under <paramref name="path"/> ("" for the store's root) of <paramref name="store"/>.</summary>
+    public static async ValueTask<Db> OpenAsync(IObjectStore store, string path, DbOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        options ??= new DbOptions();
+        options.Validate();
+        var scoped = string.IsNullOrEmpty(path) ? store : new PrefixedObjectStore(store, path);
+        return await OpenCoreAsync(scoped, null, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Flushes everything to L0, stops background work and releases the store. Throws if the database was fenced or failed.</summary>
+    public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
+    {
+        SlateSharpException? previous;
+        lock (_writeLock)
+        {
+            previous = _closed;
+            _closed ??= Errors.ClosedClean($"the database is closed (store={Location})");
+        }
+
+        if (previous is not null)
+        {
+            await StopBackgroundAsync().ConfigureAwait(false);
+            if (previous.CloseReason != CloseReason.Clean)
+            {
+                throw Rethrowable(previous);
+            }
+
+            return;
+        }
+
+        try
+        {
+            await FlushMemtablesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await StopBackgroundAsync().ConfigureAwait(false);
+        }
+
+        if (_closed is { CloseReason: not CloseReason.Clean } failure)
+        {
+            throw Rethrowable(failure);
+        }
+
+        _logger.LogInformation("closed {Location} (writer epoch {Epoch})", Location, WriterEpoch);
+    }
+
+    /// <summary>Closes the database; a fenced or failed database is released without throwing.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await CloseAsync().ConfigureAwait(false);
+        }
+        catch (SlateSharpException e) when (e.Kind == ErrorKind.Closed)
+        {
+        }
+    }
+
+    /// <summary>Test hook: stops background work at once without flushing anything, as a crash would.</summary>
+    internal async Task SimulateCrashAsync()
+    {
+        lock (_writeLock)
+        {
+            _closed ??= Errors.ClosedFailed($"the database crashed (simulated) (store={Location})");
+        }
+
+        await StopBackgroundAsync().ConfigureAwait(false);
+    }
+
+    private static async ValueTask<Db> OpenCoreAsync(IObjectStore store, IDisposable? ownedStore, DbOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var manifestStore = new ManifestStore(store);
+            var manifest = await FenceableManifest.InitWriterAsync(
+                manifestStore, new ManifestOptions(options.ManifestUpdateTimeout, options.TimeProvider), cancellationToken).ConfigureAwait(false);
+            var fence = await WalRecovery.FenceAsync(store, manifest, cancellationToken).ConfigureAwait(false);
+            var db = new Db(store, ownedStore, options, manifest, fence);
+            db.StartBackground();
+            try
+            {
+                await db.ReplayAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await db.SimulateCrashAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            db._logger.LogInformation(
+                "opened {Location} as writer epoch {Epoch} (wal fence {Fence}, sequence {Sequence})", store.Location, manifest.Epoch, fence, db._lastSequence);
+            return db;
+        }
+        catch
+        {
+            ownedStore?.Dispose();
+            throw;
+        }
+    }
+
+    private async Task ReplayAsync(CancellationToken cancellationToken)
+    {
+        var manifest = _manifest.Manifest;
+        var last = manifest.LastL0Sequence;
+        lock (_writeLock)
+        {
+            // A memtable frozen part-way through the first replayed object must not move replay_after_wal_id past it.
+            _activeFixedWalId = manifest.ReplayAfterWalId;
+        }
+        await foreach (var (id, wal) in WalRecovery.ReadAsync(_store, manifest.ReplayAfterWalId, _fenceWalId, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var batch in wal.Batches)
+            {
+                if (batch.Rows.Count == 0 || batch.Rows[0].Sequence <= manifest.LastL0Sequence)
+                {
+                    continue;
+                }
+
+                await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
+                lock (_writeLock)
+                {
+                    long charged = 0;
+                    foreach (var row in batch.Rows)
+                    {
+                        charged += _view.Active.Insert(row.Key.ToArray(), row.Sequence, row.Kind, row.Value.ToArray(), row.ExpireAt);
+                        last = Math.Max(last, row.Sequence);
+                    }
+
+                    Interlocked.Add(ref _unflushedBytes, charged);
+                }
+            }
+
+            // Freeze only between WAL objects: replay_after_wal_id may then move to this object's id.
+            lock (_writeLock)
+            {
+                _activeFixedWalId = id;
+                if (_view.Active.SizeBytes >= _options.MemtableSizeBytes)
+                {
+                    FreezeLocked();
+                }
+            }
+        }
+
+        lock (_writeLock)
+        {
+            _activeFixedWalId = _fenceWalId;
+            _lastSequence = last;
+            _recoveredSequence = last;
+            Volatile.Write(ref _visibleSequence, last);
+        }
+    }
+
+    private void StartBackground()
+    {
+        _walTask = SuperviseAsync(_wal.RunAsync, "wal writer");
+        _flushTask = SuperviseAsync(_flusher.RunAsync, "memtable flusher");
+    }
+
+    private async Task SuperviseAsync(Func<CancellationToken, Task> run, string name)
+    {
+        await Task.Yield();
+        try
+        {
+            await run(_background.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_background.IsCancellationRequested)
+        {
+        }
+        catch (SlateSharpException e) when (e.IsFenced)
+        {
+            Stop(e, name);
+        }
+        catch (Exception e)
+        {
+            Stop(Errors.ClosedFailed($"the {name} failed: {e.Message} (store={Location})", e), name);
+        }
+    }
+
+    /// <summary>Closes the database because of a background failure: fenced or failed, never to write again.</summary>
+    private void Stop(SlateSharpException reason, string source)
+    {
+        lock (_writeLock)
+        {
+            if (_closed is null || _closed.CloseReason == CloseReason.Clean)
+            {
+                _closed = reason;
+            }
+        }
+
+        if (reason.IsFenced)
+        {
+            _logger.LogWarning("{Source}: {Message}; this instance stops writing", source, reason.Message);
+        }
+        else
+        {
+            _logger.LogError(reason, "{Source} stopped the database", source);
+        }
+
+        _background.Cancel();
+        _wal.Fail(reason);
+        foreach (var immutable in _view.Immutables)
+        {
+            immutable.Flushed.TrySetException(reason);
+        }
+
+        _memoryReleased.PulseAll();
+    }
+
+    private async Task StopBackgroundAsync()
+    {
+        await _background.CancelAsync().ConfigureAwait(false);
+        _memoryReleased.PulseAll();
+        await Task.WhenAll(_walTask, _flushTask).ConfigureAwait(false);
+        _wal.Fail(_closed ?? Errors.ClosedClean("the database is closed"));
+        foreach (var immutable in _view.Immutables)
+        {
+            immutable.Flushed.TrySetException(_closed ?? Errors.ClosedClean("the database is closed"));
+        }
+
+        _wal.Dispose();
+        _manifest.Dispose();
+        _ownedStore?.Dispose();
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (Volatile.Read(ref _closed) is { } closed)
+        {
+            throw Rethrowable(closed);
+        }
+    }
+
+    private static SlateSharpException Rethrowable(SlateSharpException closed) =>
+        new(closed.CloseReason ?? CloseReason.Failed, closed.Message, closed.InnerException);
+
+    private MemoryTable NewMemtable() => new((ulong)_random.NextInt64() | 1);
+
+    private void OnWalStored(WalSegment segment)
+    {
+        Interlocked.Add(ref _unflushedBytes, -segment.BatchBytes);
+        _memoryReleased.PulseAll();
+    }
+
+    /// <summary>The flusher's window into the database.</summary>
+    private sealed class FlushTarget(Db db) : IFlushTarget
+    {
+        public ulong NextWalId => db._wal.NextId;
+
+        public ImmutableMemtable? OldestImmutable()
+        {
+            var immutables = Volatile.Read(ref db._view).Immutables;
+            return immutables.IsEmpty ? null : immutables[^1];
+        }
+
+        public SstId NewSstId()
+        {
+            Span<byte> random = stackalloc byte[10];
+            lock (db._random)
+            {
+                db._random.NextBytes(random[2..]);
+            }
+
+            // Two writers with the same seed must never produce the same id: the epoch takes the first two bytes.
+            random[0] = (byte)(db.WriterEpoch >> 8);
+            random[1] = (byte)db.WriterEpoch;
+            return SstId.Create(db._options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(), random);
+        }
+
+        public void OnFlushed(ImmutableMemtable flushed, DbManifest stored)
+        {
+            lock (db._writeLock)
+            {
+                var view = db._view;
+                db._view = view with { Immutables = view.Immutables.Remove(flushed), Manifest = stored };
+            }
+
+            Interlocked.Add(ref db._unflushedBytes, -flushed.Table.SizeBytes);
+            flushed.Flushed.TrySetResult();
+            db._memoryReleased.PulseAll();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Logging;
+using SlateSharp.Storage;
+
+namespace SlateSharp;
+
+/// <summary>How a <see cref="Db"/> writes, flushes, caches and bounds its memory. Invalid values fail at open.</summary>
+public sealed class DbOptions
+{
+    /// <summary>How often buffered writes are uploaded as one WAL object (group commit). Default 100 ms.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>A WAL object is uploaded as soon as this many bytes are buffered, before the interval ends. Default 4 MiB.</summary>
+    public long WalObjectMaxBytes { get; init; } = 4L << 20;
+
+    /// <summary>A memtable freezes at this size and becomes one L0 SST. Default 64 MiB.</summary>
+    public long MemtableSizeBytes { get; init; } = 64L << 20;
+
+    /// <summary>
+    /// Memory for writes not yet in L0 (memtables and unsent WAL bytes). Writers wait when it is reached, so memory
+    /// stays bounded however much is written. Default 1 GiB; at least <see cref="MemtableSizeBytes"/>.
+    /// </summary>
+    public long MaxUnflushedBytes { get; init; } = 1L << 30;
+
+    /// <summary>
+    /// The flusher stops adding L0 SSTs at this count until compaction takes some away; writers then wait on
+    /// <see cref="MaxUnflushedBytes"/>. Default 64.
+    /// </summary>
+    public int L0MaxSsts { get; init; } = 64;
+
+    /// <summary>SST data block size. Default 4 KiB.</summary>
+    public int BlockSizeBytes { get; init; } = 4096;
+
+    /// <summary>Block compression for new SSTs. Default none.</summary>
+    public CompressionCodec Compression { get; init; } = CompressionCodec.None;
+
+    /// <summary>Bloom filter bits per key in new SSTs (0 disables filters). Default 10 (about 1% false positives).</summary>
+    public int BloomBitsPerKey { get; init; } = 10;
+
+    /// <summary>Capacity of the block cache. Default 64 MiB.</summary>
+    public long BlockCacheBytes { get; init; } = 64L << 20;
+
+    /// <summary>How long a manifest claim or update may keep retrying after lost races. Default 1 minute.</summary>
+    public TimeSpan ManifestUpdateTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Options for opening the store from a URL.</summary>
+    public ObjectStoreOptions? ObjectStore { get; init; }
+
+    /// <summary>The clock for intervals and ids. Default the system clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Seeds the engine's randomness (SST ids, memtable levels) for reproducible runs; null draws a seed.</summary>
+    public int? RandomSeed { get; init; }
+
+    /// <summary>Where the database logs; nothing is logged by default.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    internal void Validate()
+    {
+        Require(FlushInterval > TimeSpan.Zero, $"FlushInterval must be positive (flush_interval={FlushInterval})");
+        Require(WalObjectMaxBytes is >= 1024 and <= 1L << 30, $"WalObjectMaxBytes must be between 1 KiB and 1 GiB (wal_object_max_bytes={WalObjectMaxBytes})");
+        Require(MemtableSizeBytes is >= 4096 and <= 4L << 30, $"MemtableSizeBytes must be between 4 KiB and 4 GiB (memtable_size_bytes={MemtableSizeBytes})");
+        Require(MaxUnflushedBytes >= MemtableSizeBytes, $"MaxUnflushedBytes must be at least MemtableSizeBytes (max_unflushed_bytes={MaxUnflushedBytes} memtable_size_bytes={MemtableSizeBytes})");
+        Require(L0MaxSsts >= 1, $"L0MaxSsts must be at least 1 (l0_max_ssts={L0MaxSsts})");
+        Require(BlockSizeBytes is >= Sst.SstBuilderOptions.MinBlockSize and <= Sst.SstBuilderOptions.MaxBlockSize, $"BlockSizeBytes must be between {Sst.SstBuilderOptions.MinBlockSize} and {Sst.SstBuilderOptions.MaxBlockSize} (block_size_bytes={BlockSizeBytes})");
+        Require(Enum.IsDefined(Compression), $"unknown Compression (compression={Compression})");
+        Require(BloomBitsPerKey is >= 0 and <= 32, $"BloomBitsPerKey must be between 0 and 32 (bloom_bits_per_key={BloomBitsPerKey})");
+        Require(BlockCacheBytes >= 0, $"BlockCacheBytes must not be negative (block_cache_bytes={BlockCacheBytes})");
+        Require(ManifestUpdateTimeout > TimeSpan.Zero, $"ManifestUpdateTimeout must be positive (manifest_update_timeout={ManifestUpdateTimeout})");
+        Require(TimeProvider is not null, "TimeProvider must not be null");
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw Errors.Invalid("invalid options: " + message);
+        }
+    }
+}

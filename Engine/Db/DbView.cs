@@ -1,0 +1,15 @@
+using System.Collections.Immutable;
+using SlateSharp.Manifest;
+using SlateSharp.Memtable;
+
+namespace SlateSharp;
+
+/// <summary>
+/// What a read sees, swapped atomically as a whole: the active memtable, the frozen ones (newest first) and the
+/// SSTs of the manifest the writer holds. A flush replaces a frozen memtable with its L0 SST in one swap, so a
+/// reader finds every row in one place or the other, never in neither.
+/// </summary>
+internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest)
+{
+    public IEnumerable<MemoryTable> Memtables => Immutables.Select(m => m.Table).Prepend(Active);
+}

@@ -1,0 +1,75 @@
+using SlateSharp.Format;
+using SlateSharp.Iteration;
+
+namespace SlateSharp.Memtable;
+
+/// <summary>
+/// The in-memory table new writes go to: a <see cref="SkipList"/> plus its size and sequence range. Mutable until
+/// frozen; after that it only serves reads until its L0 SST is recorded in the manifest.
+/// </summary>
+internal sealed class MemoryTable
+{
+    /// <summary>Bytes charged per row on top of key and value: the node, its links and the arrays' headers.</summary>
+    public const int RowOverhead = 96;
+
+    private readonly SkipList _rows;
+    private long _sizeBytes;
+    private ulong _lastSequence;
+
+    public MemoryTable(ulong seed) => _rows = new SkipList(seed);
+
+    public long SizeBytes => Interlocked.Read(ref _sizeBytes);
+
+    public int Count => _rows.Count;
+
+    public bool IsEmpty => _rows.Count == 0;
+
+    /// <summary>The highest sequence number inserted.</summary>
+    public ulong LastSequence => Volatile.Read(ref _lastSequence);
+
+    /// <summary>Inserts one row; the caller serialises inserts. Returns the bytes charged.</summary>
+    public long Insert(byte[] key, ulong sequence, RowKind kind, byte[] value, long? expireAt)
+    {
+        _rows.Insert(key, sequence, kind, value, expireAt);
+        var charged = key.Length + value.Length + RowOverhead;
+        Interlocked.Add(ref _sizeBytes, charged);
+        if (sequence > _lastSequence)
+        {
+            Volatile.Write(ref _lastSequence, sequence);
+        }
+
+        return charged;
+    }
+
+    /// <summary>The newest row for <paramref name="key"/> with a sequence at or below <paramref name="maxSequence"/>.</summary>
+    public RowEntry? Get(ReadOnlySpan<byte> key, ulong maxSequence)
+    {
+        var node = _rows.Seek(key, maxSequence);
+        return node is not null && node.Key.AsSpan().SequenceEqual(key) ? node.ToRow() : null;
+    }
+
+    /// <summary>An iterator in internal order; safe while inserts continue (it may or may not see newer rows).</summary>
+    public IRowIterator CreateIterator() => new MemtableIterator(_rows);
+
+    private sealed class MemtableIterator(SkipList rows) : IRowIterator
+    {
+        private SkipList.Node? _current;
+        private bool _started;
+
+        public RowEntry Current => _current?.ToRow() ?? throw new InvalidOperationException("iterator is not positioned");
+
+        public ValueTask<bool> SeekAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
+        {
+            _started = true;
+            _current = key.IsEmpty ? rows.First : rows.Seek(key.Span, ulong.MaxValue);
+            return ValueTask.FromResult(_current is not null);
+        }
+
+        public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
+        {
+            _current = _started ? _current?.NextNode : rows.First;
+            _started = true;
+            return ValueTask.FromResult(_current is not null);
+        }
+    }
+}

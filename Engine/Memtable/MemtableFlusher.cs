@@ -1,0 +1,214 @@
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using SlateSharp.Concurrency;
+using SlateSharp.Manifest;
+using SlateSharp.Sst;
+using SlateSharp.Storage;
+
+namespace SlateSharp.Memtable;
+
+/// <summary>What the flusher needs from the database it serves.</summary>
+internal interface IFlushTarget
+{
+    /// <summary>The oldest frozen memtable not yet flushed, or null.</summary>
+    ImmutableMemtable? OldestImmutable();
+
+    /// <summary>The next WAL id the WAL writer will use (the manifest's <c>next_wal_id</c> may move there).</summary>
+    ulong NextWalId { get; }
+
+    /// <summary>A new, unique SST id.</summary>
+    SstId NewSstId();
+
+    /// <summary>Swaps the flushed memtable for its SST in the read view and releases its memory.</summary>
+    void OnFlushed(ImmutableMemtable flushed, DbManifest stored);
+}
+
+/// <summary>
+/// Turns frozen memtables into L0 SSTs, oldest first, one at a time so flushes are recorded in order. For each: wait
+/// until the WAL holds all its rows, stream the SST to <c>compacted/{ULID}.sst</c> (a pipe between builder and upload
+/// keeps memory bounded), then record it in the manifest through the <see cref="FenceableManifest"/> — at the front
+/// of L0, with <c>replay_after_wal_id</c> at its last WAL object and <c>last_l0_sequence</c> at its last row. When
+/// fenced, the SST just written is an orphan: it is deleted and the error ends the flusher.
+/// </summary>
+internal sealed class MemtableFlusher(
+    IObjectStore store,
+    FenceableManifest manifest,
+    SstBuilderOptions sstOptions,
+    IFlushTarget target,
+    int l0MaxSsts,
+    TimeSpan l0PollInterval,
+    TimeProvider time,
+    ILogger logger)
+{
+    private const int PipePauseBytes = 4 << 20;
+    private readonly AsyncSignal _wake = new();
+
+    public long SstsWritten { get; private set; }
+
+    public long BytesWritten { get; private set; }
+
+    /// <summary>Total time spent waiting because L0 was full.</summary>
+    public TimeSpan L0StallTime { get; private set; }
+
+    public void Signal() => _wake.Set();
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var waitForRoom = false;
+        while (true)
+        {
+            await _wake.WaitAsync(waitForRoom ? l0PollInterval : Timeout.InfiniteTimeSpan, time, cancellationToken).ConfigureAwait(false);
+            waitForRoom = false;
+            while (target.OldestImmutable() is { } oldest)
+            {
+                if (manifest.Manifest.L0.Count >= l0MaxSsts && !await HasRoomAfterRefreshAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    waitForRoom = true;
+                    break;
+                }
+
+                await FlushAsync(oldest, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask<bool> HasRoomAfterRefreshAsync(CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var refreshed = await manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        var room = refreshed.L0.Count < l0MaxSsts;
+        if (!room)
+        {
+            L0StallTime += l0PollInterval;
+            logger.LogWarning("l0 is full ({Count} ssts, limit {Limit}); flushes wait for compaction", refreshed.L0.Count, l0MaxSsts);
+        }
+        else
+        {
+            L0StallTime += time.GetElapsedTime(started);
+        }
+
+        return room;
+    }
+
+    private async ValueTask FlushAsync(ImmutableMemtable memtable, CancellationToken cancellationToken)
+    {
+        var lastWalId = await memtable.LastWalIdAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (manifest.IsFenced)
+        {
+            await manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var id = target.NewSstId();
+        var path = SstReaderCache.PathOf(id);
+        SstHandle handle;
+        try
+        {
+            handle = await WriteSstAsync(id, path, memtable.Table, cancellationToken).ConfigureAwait(false);
+            manifest.RecordWritten(id);
+            var stored = await manifest.UpdateAsync(
+                m => m with
+                {
+                    L0 = [handle, .. m.L0],
+                    ReplayAfterWalId = Math.Max(m.ReplayAfterWalId, lastWalId),
+                    NextWalId = Math.Max(m.NextWalId, Math.Max(lastWalId + 1, target.NextWalId)),
+                    LastL0Sequence = Math.Max(m.LastL0Sequence, memtable.Table.LastSequence),
+                },
+                cancellationToken).ConfigureAwait(false);
+            SstsWritten++;
+            BytesWritten += handle.Size;
+            logger.LogDebug("flushed memtable to {Path} ({Bytes} bytes, {Rows} rows, replay after wal {WalId})", path, handle.Size, handle.EntryCount, lastWalId);
+            target.OnFlushed(memtable, stored);
+        }
+        catch (Exception e)
+        {
+            // Fenced, cancelled or failed: whatever was uploaded is referenced by nothing.
+            await DeleteOrphanAsync(path, e).ConfigureAwait(false);
+            memtable.Flushed.TrySetException(e);
+            throw;
+        }
+    }
+
+    private async ValueTask<SstHandle> WriteSstAsync(SstId id, ObjectPath path, MemoryTable table, CancellationToken cancellationToken)
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipePauseBytes, resumeWriterThreshold: PipePauseBytes / 2, useSynchronizationContext: false));
+        var upload = UploadAsync(pipe.Reader, path, cancellationToken);
+        SstInfo info;
+        try
+        {
+            var output = pipe.Writer.AsStream();
+            await using (output.ConfigureAwait(false))
+            {
+                using var builder = new SstBuilder(sstOptions, output);
+                var rows = table.CreateIterator();
+                byte[]? previousKey = null;
+                while (await rows.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var row = rows.Current;
+
+                    // Newest version per key only: older ones are shadowed for every reader of the new view.
+                    if (previousKey is not null && row.Key.Span.SequenceEqual(previousKey))
+                    {
+                        continue;
+                    }
+
+                    previousKey = row.Key.ToArray();
+                    if (builder.Add(row.Key.Span, row.Value.Span, row.Sequence, row.Kind, row.ExpireAt))
+                    {
+                        await builder.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                info = await builder.FinishAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            await pipe.Writer.CompleteAsync(e).ConfigureAwait(false);
+            await ObserveAsync(upload).ConfigureAwait(false);
+            throw;
+        }
+
+        var put = await upload.ConfigureAwait(false);
+        if (!put.Stored)
+        {
+            throw Errors.Internal($"an sst upload with overwrite answered {put.Outcome} (path={path})");
+        }
+
+        return new SstHandle(id, info.SizeBytes, info.FirstKey, info.LastKey, info.EntryCount);
+    }
+
+    private async Task<PutResult> UploadAsync(PipeReader reader, ObjectPath path, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        var input = reader.AsStream();
+        await using (input.ConfigureAwait(false))
+        {
+            return await store.PutAsync(path, input, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask DeleteOrphanAsync(ObjectPath path, Exception reason)
+    {
+        try
+        {
+            await store.DeleteAsync(path, CancellationToken.None).ConfigureAwait(false);
+            logger.LogInformation("deleted orphan sst {Path} after {Reason}", path, reason.Message);
+        }
+        catch (SlateSharpException e)
+        {
+            logger.LogWarning(e, "could not delete orphan sst {Path}; the garbage collector will", path);
+        }
+    }
+
+    private static async ValueTask ObserveAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The builder's error is the one reported.
+        }
+    }
+}

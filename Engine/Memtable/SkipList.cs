@@ -1,0 +1,132 @@
+using SlateSharp.Format;
+
+namespace SlateSharp.Memtable;
+
+/// <summary>
+/// An ordered map from (key, sequence) to a row, in internal order (key ascending as unsigned bytes, then sequence
+/// descending). One writer inserts at a time (the database's write lock guarantees it); any number of readers
+/// traverse concurrently without locks: a node is fully built before it becomes reachable, and links are published
+/// with volatile writes, bottom level first.
+/// </summary>
+internal sealed class SkipList
+{
+    private const int MaxHeight = 12;
+    private readonly Node _head = new([], 0, RowKind.Put, [], null, MaxHeight);
+    private readonly Node[] _update = new Node[MaxHeight];
+    private ulong _randomState;
+    private int _height = 1;
+    private int _count;
+
+    /// <param name="seed">Seeds the level generator, so a given sequence of inserts always builds the same list.</param>
+    public SkipList(ulong seed) => _randomState = seed | 1;
+
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Inserts a row. Only one thread may insert at a time; (key, sequence) pairs are unique.</summary>
+    public void Insert(byte[] key, ulong sequence, RowKind kind, byte[] value, long? expireAt)
+    {
+        var node = _head;
+        for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
+        {
+            var next = Volatile.Read(ref node.Next[level]);
+            while (next is not null && Compare(next, key, sequence) < 0)
+            {
+                node = next;
+                next = Volatile.Read(ref node.Next[level]);
+            }
+
+            _update[level] = node;
+        }
+
+        var height = RandomHeight();
+        if (height > _height)
+        {
+            for (var level = _height; level < height; level++)
+            {
+                _update[level] = _head;
+            }
+
+            Volatile.Write(ref _height, height);
+        }
+
+        var inserted = new Node(key, sequence, kind, value, expireAt, height);
+        for (var level = 0; level < height; level++)
+        {
+            inserted.Next[level] = _update[level].Next[level];
+        }
+
+        for (var level = 0; level < height; level++)
+        {
+            Volatile.Write(ref _update[level].Next[level], inserted);
+        }
+
+        Interlocked.Increment(ref _count);
+    }
+
+    /// <summary>The first node at or after (key, sequence) in internal order, or null.</summary>
+    public Node? Seek(ReadOnlySpan<byte> key, ulong sequence)
+    {
+        var node = _head;
+        Node? candidate = null;
+        for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
+        {
+            var next = Volatile.Read(ref node.Next[level]);
+            while (next is not null && Compare(next, key, sequence) < 0)
+            {
+                node = next;
+                next = Volatile.Read(ref node.Next[level]);
+            }
+
+            candidate = next;
+        }
+
+        return candidate;
+    }
+
+    /// <summary>The first node, or null when empty.</summary>
+    public Node? First => Volatile.Read(ref _head.Next[0]);
+
+    private static int Compare(Node node, ReadOnlySpan<byte> key, ulong sequence)
+    {
+        var byKey = node.Key.AsSpan().SequenceCompareTo(key);
+        return byKey != 0 ? byKey : sequence.CompareTo(node.Sequence);
+    }
+
+    private int RandomHeight()
+    {
+        // xorshift64: deterministic for a seed; each extra level with probability 1/4.
+        var x = _randomState;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        _randomState = x;
+        var height = 1;
+        while (height < MaxHeight && (x & 3) == 0)
+        {
+            height++;
+            x >>= 2;
+        }
+
+        return height;
+    }
+
+    /// <summary>One row. Immutable once linked.</summary>
+    internal sealed class Node(byte[] key, ulong sequence, RowKind kind, byte[] value, long? expireAt, int height)
+    {
+        public readonly Node?[] Next = new Node?[height];
+
+        public byte[] Key { get; } = key;
+
+        public ulong Sequence { get; } = sequence;
+
+        public RowKind Kind { get; } = kind;
+
+        public byte[] Value { get; } = value;
+
+        public long? ExpireAt { get; } = expireAt;
+
+        public Node? NextNode => Volatile.Read(ref Next[0]);
+
+        public RowEntry ToRow() => new(Key, Value, Sequence, Kind, ExpireAt);
+    }
+}

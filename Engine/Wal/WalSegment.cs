@@ -1,0 +1,52 @@
+using SlateSharp.Format;
+
+namespace SlateSharp.Wal;
+
+/// <summary>
+/// The write batches that will become one WAL object. Open while writers append to it; sealed when it is full,
+/// when the flush interval ends, on an explicit flush, or when the memtable it feeds freezes (so a WAL object never
+/// holds rows of two memtables). <see cref="Durable"/> completes with the object's id once it is stored.
+/// </summary>
+internal sealed class WalSegment : IDisposable
+{
+    private readonly PooledBufferWriter _buffer;
+    private readonly WalObjectWriter _writer;
+
+    public WalSegment(int initialCapacity)
+    {
+        _buffer = new PooledBufferWriter(initialCapacity);
+        _writer = new WalObjectWriter(_buffer);
+    }
+
+    public TaskCompletionSource<ulong> Durable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool IsEmpty => _writer.BatchCount == 0;
+
+    public long Bytes => _buffer.WrittenCount;
+
+    /// <summary>The highest sequence number appended.</summary>
+    public ulong LastSequence { get; private set; }
+
+    /// <summary>Bytes the appended batches take: what the database charges against its memory budget.</summary>
+    public long BatchBytes { get; private set; }
+
+    /// <summary>Appends one batch; returns the bytes it took.</summary>
+    public long Append(ReadOnlySpan<RowEntry> rows, ulong sequence)
+    {
+        var before = _buffer.WrittenCount;
+        _writer.AppendBatch(rows);
+        LastSequence = sequence;
+        var appended = _buffer.WrittenCount - before;
+        BatchBytes += appended;
+        return appended;
+    }
+
+    /// <summary>Finishes the encoding (trailer) and returns the object's bytes; the segment must be sealed.</summary>
+    public ReadOnlyMemory<byte> Finish()
+    {
+        _writer.Finish();
+        return _buffer.WrittenMemory;
+    }
+
+    public void Dispose() => _buffer.Dispose();
+}

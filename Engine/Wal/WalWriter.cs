@@ -1,0 +1,188 @@
+using Microsoft.Extensions.Logging;
+using SlateSharp.Concurrency;
+using SlateSharp.Format;
+using SlateSharp.Storage;
+
+namespace SlateSharp.Wal;
+
+/// <summary>
+/// The single owner of WAL ids. Writers append batches to the open <see cref="WalSegment"/>; this task seals it every
+/// flush interval (or when it is full, or when asked) and uploads sealed segments in order, each as
+/// <c>wal/{id}.sst</c> with create-if-absent at the next id. Nobody else ever allocates a WAL id, so a create-if-absent
+/// that finds its id taken can only mean another writer fenced this one. Group commit: everything appended since the
+/// last upload goes in one object.
+/// </summary>
+internal sealed class WalWriter : IDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly TimeSpan _interval;
+    private readonly long _maxSegmentBytes;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Action<WalSegment> _onDurable;
+    private readonly AsyncSignal _wake = new();
+    private readonly Lock _lock = new();
+    private readonly Queue<WalSegment> _sealed = new();
+    private WalSegment _open;
+    private WalSegment? _lastSealed;
+    private Exception? _failure;
+    private ulong _nextId;
+    private ulong _durableSequence;
+
+    public WalWriter(
+        IObjectStore store, ulong firstId, TimeSpan interval, long maxSegmentBytes, TimeProvider time, ILogger logger, Action<WalSegment> onDurable)
+    {
+        _store = store;
+        _nextId = firstId;
+        _interval = interval;
+        _maxSegmentBytes = maxSegmentBytes;
+        _time = time;
+        _logger = logger;
+        _onDurable = onDurable;
+        _open = NewSegment();
+    }
+
+    /// <summary>The id the next WAL object will get.</summary>
+    public ulong NextId => Interlocked.Read(ref _nextId);
+
+    /// <summary>The highest sequence number stored in a WAL object by this writer.</summary>
+    public ulong DurableSequence => Interlocked.Read(ref _durableSequence);
+
+    /// <summary>WAL objects stored by this writer.</summary>
+    public long ObjectsWritten { get; private set; }
+
+    /// <summary>Appends one batch; returns the segment whose <see cref="WalSegment.Durable"/> tells when it is stored.</summary>
+    public WalSegment Append(ReadOnlySpan<RowEntry> rows, ulong sequence, out long appendedBytes)
+    {
+        lock (_lock)
+        {
+            if (_failure is not null)
+            {
+                throw Errors.ClosedFailed("the wal writer has stopped", _failure);
+            }
+
+            var segment = _open;
+            appendedBytes = segment.Append(rows, sequence);
+            if (segment.Bytes >= _maxSegmentBytes)
+            {
+                SealLocked();
+                _wake.Set();
+            }
+
+            return segment;
+        }
+    }
+
+    /// <summary>
+    /// Seals the open segment so it is uploaded next (a memtable froze, or a flush was asked for) and returns the
+    /// segment that holds the last appended batch: its <see cref="WalSegment.Durable"/> completes when everything
+    /// appended so far is stored. Null when nothing was ever appended.
+    /// </summary>
+    public WalSegment? Seal()
+    {
+        lock (_lock)
+        {
+            if (!_open.IsEmpty)
+            {
+                SealLocked();
+            }
+
+            _wake.Set();
+            return _lastSealed;
+        }
+    }
+
+    /// <summary>Asks for an upload now and completes when everything appended so far is stored.</summary>
+    public Task FlushAsync() => Seal()?.Durable.Task ?? Task.CompletedTask;
+
+    /// <summary>The upload loop; runs until cancelled, or throws (fenced, storage failure) after failing every waiter.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await _wake.WaitAsync(_interval, _time, cancellationToken).ConfigureAwait(false);
+                List<WalSegment> batch;
+                lock (_lock)
+                {
+                    if (!_open.IsEmpty)
+                    {
+                        SealLocked();
+                    }
+
+                    batch = [.. _sealed];
+                    _sealed.Clear();
+                }
+
+                foreach (var segment in batch)
+                {
+                    await UploadAsync(segment, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(e is OperationCanceledException ? Errors.ClosedFailed("the database stopped before this write was stored", e) : e);
+            throw;
+        }
+    }
+
+    /// <summary>Fails every segment not yet stored, and every later append.</summary>
+    public void Fail(Exception reason)
+    {
+        List<WalSegment> pending;
+        lock (_lock)
+        {
+            _failure ??= reason;
+            pending = [.. _sealed, _open];
+            _sealed.Clear();
+        }
+
+        foreach (var segment in pending)
+        {
+            segment.Durable.TrySetException(reason);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var segment in _sealed)
+            {
+                segment.Dispose();
+            }
+
+            _open.Dispose();
+        }
+    }
+
+    private async ValueTask UploadAsync(WalSegment segment, CancellationToken cancellationToken)
+    {
+        var id = _nextId;
+        var path = WalPaths.PathOf(id);
+        var result = await _store.PutAsync(path, segment.Finish(), PutMode.CreateIfAbsent, cancellationToken).ConfigureAwait(false);
+        if (result.Outcome != PutOutcome.Stored)
+        {
+            throw Errors.Fenced($"fenced: another writer took wal id {id} that this writer allocated (path={path} store={_store.Location})");
+        }
+
+        Interlocked.Exchange(ref _nextId, id + 1);
+        Interlocked.Exchange(ref _durableSequence, Math.Max(_durableSequence, segment.LastSequence));
+        ObjectsWritten++;
+        _logger.LogDebug("stored wal object {Id} ({Bytes} bytes, up to sequence {Sequence})", id, segment.Bytes, segment.LastSequence);
+        _onDurable(segment);
+        segment.Durable.TrySetResult(id);
+        segment.Dispose();
+    }
+
+    private void SealLocked()
+    {
+        _sealed.Enqueue(_open);
+        _lastSealed = _open;
+        _open = NewSegment();
+    }
+
+    private WalSegment NewSegment() => new((int)Math.Min(_maxSegmentBytes, 64 << 10));
+}
