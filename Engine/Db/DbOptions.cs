@@ -23,9 +23,10 @@ public sealed class DbOptions
 
     /// <summary>
     /// The flusher stops adding L0 SSTs at this count until compaction takes some away; writers then wait on
-    /// <see cref="MaxUnflushedBytes"/>. Default 64.
+    /// <see cref="MaxUnflushedBytes"/>. Default 512 (32 GiB of L0 at the default memtable size): there is no
+    /// compactor yet, so a lower limit would stall a large load for good.
     /// </summary>
-    public int L0MaxSsts { get; init; } = 64;
+    public int L0MaxSsts { get; init; } = 512;
 
     /// <summary>SST data block size. Default 4 KiB.</summary>
     public int BlockSizeBytes { get; init; } = 4096;
