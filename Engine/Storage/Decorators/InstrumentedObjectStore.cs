@@ -8,9 +8,12 @@ namespace SlateSharp.Storage.Decorators;
 /// under the retrying decorator, so each attempt counts as a request (retries cost money too). One call is one count:
 /// a multipart or resumable upload counts as one PUT, a listing as one LIST however many pages it fetched.
 /// </summary>
-internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator
+internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator, IDisposable
 {
     public IObjectStore Inner => inner;
+
+    /// <summary>Disposes the inner store when it is disposable (the cloud stores own HTTP clients).</summary>
+    public void Dispose() => (inner as IDisposable)?.Dispose();
 
     public ObjectStoreMetrics Metrics => metrics;
 

@@ -11,9 +11,12 @@ namespace SlateSharp.Storage.Decorators;
 /// is reported as stored. If someone replaced our object in the moment between, the put is reported as lost, which
 /// errs on the safe side (the caller re-reads). A put from a stream that cannot seek runs once: it cannot be replayed.
 /// </summary>
-internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, RandomSource random) : IObjectStore, IObjectStoreDecorator
+internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, RandomSource random) : IObjectStore, IObjectStoreDecorator, IDisposable
 {
     public IObjectStore Inner => inner;
+
+    /// <summary>Disposes the inner store when it is disposable (the cloud stores own HTTP clients).</summary>
+    public void Dispose() => (inner as IDisposable)?.Dispose();
 
     public string Location => inner.Location;
 
