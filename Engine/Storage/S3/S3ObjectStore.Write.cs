@@ -116,7 +116,7 @@ internal sealed partial class S3ObjectStore
         var partSize = _options.MultipartPartSize;
         using var slots = new SemaphoreSlim(_options.MaxConcurrentParts);
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var first = ArrayPool<byte>.Shared.Rent(partSize);
+        var first = RentPartBuffer();
         string? uploadId = null;
         var parts = new List<Task<PartETag>>();
         try
@@ -139,7 +139,7 @@ internal sealed partial class S3ObjectStore
                 }
 
                 await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                buffer = ArrayPool<byte>.Shared.Rent(partSize);
+                buffer = RentPartBuffer();
                 try
                 {
                     length = await content.ReadAtLeastAsync(buffer.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
@@ -261,9 +261,19 @@ internal sealed partial class S3ObjectStore
         }
     }
 
-    private static void Release(byte[] buffer, SemaphoreSlim slots)
+    /// <summary>
+    /// Part buffers come from the store's own pool, which keeps at most <see cref="S3StoreOptions.MaxConcurrentParts"/>
+    /// idle buffers: one upload allocates its buffers once, later uploads reuse them, and idle memory stays bounded.
+    /// </summary>
+    private byte[] RentPartBuffer() => _partBuffers.TryTake(out var buffer) ? buffer : new byte[_options.MultipartPartSize];
+
+    private void Release(byte[] buffer, SemaphoreSlim slots)
     {
-        ArrayPool<byte>.Shared.Return(buffer);
+        if (_partBuffers.Count < _options.MaxConcurrentParts)
+        {
+            _partBuffers.Add(buffer);
+        }
+
         slots.Release();
     }
 

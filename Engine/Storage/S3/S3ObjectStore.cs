@@ -27,6 +27,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
     private readonly bool _readOnly;
     private readonly Retrier _retrier;
     private readonly string _endpoint;
+    private readonly System.Collections.Concurrent.ConcurrentBag<byte[]> _partBuffers = [];
 
     private S3ObjectStore(AmazonS3Client client, BucketKeys keys, S3StoreOptions options, bool readOnly, Retrier retrier, string endpoint)
     {
