@@ -230,9 +230,9 @@ internal sealed partial class GcsObjectStore
     {
         var key = _keys.ProbeKey(random.NextId());
         var body = "slatesharp conditional-write probe"u8.ToArray();
+        var first = await _retrier.RunAsync("gcs probe", (_, ct) => UploadInOneRequestAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
         try
         {
-            var first = await _retrier.RunAsync("gcs probe", (_, ct) => UploadInOneRequestAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
             var second = await _retrier.RunAsync("gcs probe", (_, ct) => UploadInOneRequestAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
             var stale = await _retrier.RunAsync("gcs probe", (_, ct) => UploadInOneRequestAsync(key, body, PutMode.IfVersionMatches(new ObjectVersion("1")), ct), cancellationToken).ConfigureAwait(false);
             if (second.Outcome != PutOutcome.AlreadyExists || stale.Outcome != PutOutcome.VersionMismatch)

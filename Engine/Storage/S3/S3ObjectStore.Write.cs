@@ -171,6 +171,13 @@ internal sealed partial class S3ObjectStore
                 }
             }, cancellationToken).ConfigureAwait(false);
             uploadId = null;
+            if (string.IsNullOrEmpty(response.ETag))
+            {
+                // Some servers (Ceph RGW) leave the ETag out of the completion answer: read it back.
+                var head = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _keys.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+                return PutResult.StoredAs(Version(head.ETag));
+            }
+
             return PutResult.StoredAs(Version(response.ETag));
         }
         finally
@@ -291,9 +298,9 @@ internal sealed partial class S3ObjectStore
     {
         var key = _keys.ProbeKey(random.NextId());
         var body = "slatesharp conditional-write probe"u8.ToArray();
+        var first = await _retrier.RunAsync("s3 probe", (_, ct) => PutSingleAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
         try
         {
-            var first = await _retrier.RunAsync("s3 probe", (_, ct) => PutSingleAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
             var second = await _retrier.RunAsync("s3 probe", (_, ct) => PutSingleAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
             var stale = await _retrier.RunAsync(
                 "s3 probe", (_, ct) => PutSingleAsync(key, body, PutMode.IfVersionMatches(new ObjectVersion("00000000000000000000000000000000")), ct), cancellationToken).ConfigureAwait(false);
@@ -310,7 +317,7 @@ internal sealed partial class S3ObjectStore
             {
                 await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _keys.Bucket, Key = key }, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException or TimeoutException)
             {
                 // Best effort: the probe key is reserved and invisible to the store.
             }
