@@ -49,4 +49,25 @@ public sealed class InstrumentedObjectStoreTests
         Assert.That(metrics.LatencyAtMost(RequestKind.Put, 0.99), Is.EqualTo(TimeSpan.FromMilliseconds(4)));
         Assert.That(metrics.ToString(), Does.Contain("GET: 2 requests, 0 failed"));
     }
+
+    [Test]
+    public async Task A_listing_the_caller_stops_early_is_not_a_failure_and_a_failing_one_is()
+    {
+        var memory = new InMemoryObjectStore("instrumented-list");
+        await memory.PutAsync(ObjectPath.Parse("a"), new byte[1], PutMode.Overwrite);
+        await memory.PutAsync(ObjectPath.Parse("b"), new byte[1], PutMode.Overwrite);
+        var faults = new FaultInjectingObjectStore(memory) { ListFaultAfterItems = 1, Plan = (_, call) => call == 2 ? Fault.Transient() : null };
+        var metrics = new ObjectStoreMetrics();
+        var store = new InstrumentedObjectStore(faults, metrics, new ManualTimeProvider());
+
+        await foreach (var _ in store.ListAsync(string.Empty))
+        {
+            break;
+        }
+
+        Assert.ThrowsAsync<SlateSharpException>(async () => await store.ListAsync(string.Empty).CountAsync());
+
+        Assert.That(metrics.Requests(RequestKind.List), Is.EqualTo(2));
+        Assert.That(metrics.Failures(RequestKind.List), Is.EqualTo(1));
+    }
 }

@@ -89,19 +89,36 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
 
     public async IAsyncEnumerable<ObjectMetadata> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        // Counted when the listing ends: ran out, failed, or the caller stopped early (not a failure).
         var started = time.GetTimestamp();
-        var failed = true;
+        var failed = false;
+        var enumerator = inner.ListAsync(prefix, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
-            await foreach (var item in inner.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                yield return item;
-            }
+                bool more;
+                try
+                {
+                    more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch
+                {
+                    failed = true;
+                    throw;
+                }
 
-            failed = false;
+                if (!more)
+                {
+                    yield break;
+                }
+
+                yield return enumerator.Current;
+            }
         }
         finally
         {
+            await enumerator.DisposeAsync().ConfigureAwait(false);
             metrics.Record(RequestKind.List, time.GetElapsedTime(started), failed);
         }
     }

@@ -10,9 +10,6 @@ namespace SlateSharp.Storage.Decorators;
 /// </summary>
 internal sealed class Retrier(RetryOptions options, TimeProvider time, RandomSource random, ILogger logger)
 {
-    /// <summary>A retrier that never retries, for stores opened without one.</summary>
-    public static Retrier None { get; } = new(new RetryOptions { MaxAttempts = 1 }, TimeProvider.System, new RandomSource(0), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-
     public TimeProvider Time => time;
 
     /// <summary>
