@@ -52,4 +52,20 @@ internal static class HttpRanges
 
         return data;
     }
+
+    /// <summary>
+    /// Answers a range HTTP cannot ask for (empty) or that the server refused with 416 (at or past the end, or any range
+    /// of an empty object): learns the size with <paramref name="head"/> and resolves the range against it, which gives
+    /// an empty result at the end and <see cref="ErrorKind.Invalid"/> beyond it.
+    /// </summary>
+    public static async ValueTask<GetResult?> ResolveWithoutBodyAsync(ObjectPath path, ByteRange range, Func<ValueTask<ObjectMetadata?>> head)
+    {
+        if (await head().ConfigureAwait(false) is not { } metadata)
+        {
+            return null;
+        }
+
+        var (start, _) = range.Resolve(metadata.Size, path);
+        return new GetResult(metadata, start, ReadOnlyMemory<byte>.Empty);
+    }
 }

@@ -222,36 +222,24 @@ internal sealed partial class GcsObjectStore
         return 0;
     }
 
-    /// <summary>
-    /// Proves the server enforces generation preconditions before anything relies on them: upload a fresh probe key with
-    /// <c>ifGenerationMatch=0</c> twice (the second must fail) and with a wrong generation (must fail), then delete it.
-    /// </summary>
-    private async ValueTask ProbeConditionalWritesAsync(RandomSource random, CancellationToken cancellationToken)
+    private ValueTask ProbeConditionalWritesAsync(RandomSource random, CancellationToken cancellationToken)
     {
         var key = _keys.ProbeKey(random.NextId());
         var body = "slatesharp conditional-write probe"u8.ToArray();
-        var first = await _retrier.RunAsync("gcs probe", (_, ct) => UploadInOneRequestAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var second = await _retrier.RunAsync("gcs probe", (_, ct) => UploadInOneRequestAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
-            var stale = await _retrier.RunAsync("gcs probe", (_, ct) => UploadInOneRequestAsync(key, body, PutMode.IfVersionMatches(new ObjectVersion("1")), ct), cancellationToken).ConfigureAwait(false);
-            if (second.Outcome != PutOutcome.AlreadyExists || stale.Outcome != PutOutcome.VersionMismatch)
+        return ConditionalWriteProbe.RunAsync(
+            "the gcs server does not enforce generation preconditions", "upload with ifGenerationMatch=0", "an upload with ifGenerationMatch",
+            new ObjectVersion("1"), _retrier, (mode, ct) => UploadInOneRequestAsync(key, body, mode, ct),
+            async () =>
             {
-                var which = second.Outcome != PutOutcome.AlreadyExists ? "a second upload with ifGenerationMatch=0 of the same name succeeded" : "an upload with a wrong ifGenerationMatch succeeded";
-                throw Errors.Invalid(
-                    $"the gcs server does not enforce generation preconditions ({which}); SlateSharp needs them to commit safely. Use Google Cloud Storage or a server that enforces them, or open the store read-only (bucket={_keys.Bucket} endpoint={_endpoint} probe={key} first={first.Outcome})");
-            }
-        }
-        finally
-        {
-            try
-            {
-                await SendAsync("gcs probe cleanup", key, () => new HttpRequestMessage(HttpMethod.Delete, ObjectUrl(key)), (_, _) => ValueTask.FromResult(true), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (SlateSharpException)
-            {
-                // Best effort: the probe key is reserved and invisible to the store.
-            }
-        }
+                try
+                {
+                    await SendAsync("gcs probe cleanup", key, () => new HttpRequestMessage(HttpMethod.Delete, ObjectUrl(key)), (_, _) => ValueTask.FromResult(true), CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (SlateSharpException)
+                {
+                    // Best effort: the probe key is reserved and invisible to the store.
+                }
+            },
+            $"bucket={_keys.Bucket} endpoint={_endpoint} probe={key}", cancellationToken);
     }
 }

@@ -111,7 +111,7 @@ internal sealed partial class GcsObjectStore : IObjectStore, IDisposable
         var header = HttpRanges.Header(range);
         if (header is null && !range.IsAll)
         {
-            return await EmptyRangeAsync(path, range, cancellationToken).ConfigureAwait(false);
+            return await HttpRanges.ResolveWithoutBodyAsync(path, range, () => HeadAsync(path, cancellationToken)).ConfigureAwait(false);
         }
 
         var result = await SendAsync("gcs get", key, () =>
@@ -156,7 +156,7 @@ internal sealed partial class GcsObjectStore : IObjectStore, IDisposable
         }, cancellationToken).ConfigureAwait(false);
 
         return result.Found && result.Result is null
-            ? await EmptyRangeAsync(path, range, cancellationToken).ConfigureAwait(false) // 416: at or past the end
+            ? await HttpRanges.ResolveWithoutBodyAsync(path, range, () => HeadAsync(path, cancellationToken)).ConfigureAwait(false) // 416: at or past the end
             : result.Result;
     }
 
@@ -246,18 +246,6 @@ internal sealed partial class GcsObjectStore : IObjectStore, IDisposable
             await ThrowIfFailedAsync(response, "gcs bucket check", _keys.KeyPrefix, ct, bucketLevel: true).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async ValueTask<GetResult?> EmptyRangeAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken)
-    {
-        var head = await HeadAsync(path, cancellationToken).ConfigureAwait(false);
-        if (head is null)
-        {
-            return null;
-        }
-
-        var (start, _) = range.Resolve(head.Size, path);
-        return new GetResult(head, start, ReadOnlyMemory<byte>.Empty);
     }
 
     private string ObjectUrl(string key) => $"{_endpoint}/storage/v1/{_bucketPath}/{Uri.EscapeDataString(key)}";

@@ -289,38 +289,24 @@ internal sealed partial class S3ObjectStore
             ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(content.ToArray(), writable: false);
 
-    /// <summary>
-    /// Proves the server enforces conditional writes before anything relies on them: create a fresh probe key with
-    /// <c>If-None-Match: *</c> twice (the second must fail) and replace it with a wrong <c>If-Match</c> (must fail).
-    /// The probe key has a reserved name, so it never shows up in listings; it is deleted afterwards.
-    /// </summary>
-    private async ValueTask ProbeConditionalWritesAsync(RandomSource random, CancellationToken cancellationToken)
+    private ValueTask ProbeConditionalWritesAsync(RandomSource random, CancellationToken cancellationToken)
     {
         var key = _keys.ProbeKey(random.NextId());
         var body = "slatesharp conditional-write probe"u8.ToArray();
-        var first = await _retrier.RunAsync("s3 probe", (_, ct) => PutSingleAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var second = await _retrier.RunAsync("s3 probe", (_, ct) => PutSingleAsync(key, body, PutMode.CreateIfAbsent, ct), cancellationToken).ConfigureAwait(false);
-            var stale = await _retrier.RunAsync(
-                "s3 probe", (_, ct) => PutSingleAsync(key, body, PutMode.IfVersionMatches(new ObjectVersion("00000000000000000000000000000000")), ct), cancellationToken).ConfigureAwait(false);
-            if (second.Outcome != PutOutcome.AlreadyExists || stale.Outcome != PutOutcome.VersionMismatch)
+        return ConditionalWriteProbe.RunAsync(
+            "the s3 server does not enforce conditional writes", "PUT with If-None-Match: *", "a PUT with If-Match",
+            new ObjectVersion("00000000000000000000000000000000"), _retrier, (mode, ct) => PutSingleAsync(key, body, mode, ct),
+            async () =>
             {
-                var which = second.Outcome != PutOutcome.AlreadyExists ? "a second PUT with If-None-Match: * of the same key succeeded" : "a PUT with a wrong If-Match succeeded";
-                throw Errors.Invalid(
-                    $"the s3 server does not enforce conditional writes ({which}); SlateSharp needs them to commit safely. Use a server that does (AWS S3, Ceph RGW, MinIO, ...) or open the store read-only (bucket={_keys.Bucket} endpoint={_endpoint} probe={key} first={first.Outcome})");
-            }
-        }
-        finally
-        {
-            try
-            {
-                await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _keys.Bucket, Key = key }, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException or TimeoutException)
-            {
-                // Best effort: the probe key is reserved and invisible to the store.
-            }
-        }
+                try
+                {
+                    await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _keys.Bucket, Key = key }, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException or TimeoutException)
+                {
+                    // Best effort: the probe key is reserved and invisible to the store.
+                }
+            },
+            $"bucket={_keys.Bucket} endpoint={_endpoint} probe={key}", cancellationToken);
     }
 }

@@ -99,7 +99,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         if (header is null && !range.IsAll)
         {
             // An empty range: S3 has no way to ask for zero bytes, so learn the size and resolve it here.
-            return await EmptyRangeAsync(path, range, cancellationToken).ConfigureAwait(false);
+            return await HttpRanges.ResolveWithoutBodyAsync(path, range, () => HeadAsync(path, cancellationToken)).ConfigureAwait(false);
         }
 
         try
@@ -132,7 +132,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
             // At or past the end (or any range of an empty object): the size decides between empty and invalid.
-            return await EmptyRangeAsync(path, range, cancellationToken).ConfigureAwait(false);
+            return await HttpRanges.ResolveWithoutBodyAsync(path, range, () => HeadAsync(path, cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception e) when (Map(e, "s3 get", key, cancellationToken) is { } mapped)
         {
@@ -234,18 +234,6 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         {
             throw mapped;
         }
-    }
-
-    private async ValueTask<GetResult?> EmptyRangeAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken)
-    {
-        var head = await HeadAsync(path, cancellationToken).ConfigureAwait(false);
-        if (head is null)
-        {
-            return null;
-        }
-
-        var (start, _) = range.Resolve(head.Size, path);
-        return new GetResult(head, start, ReadOnlyMemory<byte>.Empty);
     }
 
     private void ThrowIfReadOnly(ObjectPath path)
