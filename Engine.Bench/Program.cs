@@ -7,8 +7,14 @@ namespace SlateSharp.Bench;
 
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "objectstore")
+        {
+            // Request latency and throughput of one store URL (Stores/ObjectStoreBenchmark.cs).
+            return await Stores.ObjectStoreBenchmark.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "micro")
         {
             // BenchmarkDotNet micro-benchmarks (Micro/); the rest of the arguments go to its switcher, e.g. --filter '*Bloom*' --job short.
@@ -19,7 +25,7 @@ internal static class Program
             return 0;
         }
 
-        Console.Error.WriteLine("usage: SlateSharp.Bench micro [BenchmarkDotNet arguments]");
+        Console.Error.WriteLine("usage: SlateSharp.Bench micro [BenchmarkDotNet arguments] | objectstore URL [options]");
         return 2;
     }
 }

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Runs every SlateSharp test against real servers: installs the Debian packages a fresh machine lacks, starts a
-# Ceph RGW (S3) gateway and an s3fs FUSE mount of one of its buckets (a filesystem without hard links), runs
-# `dotnet test`, stops what it started by pid, and prints "N passed, N failed[, N skipped]" as its last line.
+# Ceph RGW (S3) gateway, an s3fs FUSE mount of one of its buckets (a filesystem without hard links) and the
+# firebase-tools Cloud Storage emulator (installed from npm into a cache outside the repo), runs `dotnet test`, stops
+# what it started by pid, and prints "N passed, N failed[, N skipped]" as its last line.
 # Exits non-zero when any test failed. Extra arguments go to `dotnet test` (e.g. --filter Name~Conformance).
+#
+# Ports and places, each with a default, so that two runs on one machine do not collide:
+#   SLATESHARP_TEST_WORK  work directory (/tmp/slatesharp-test-run)     SLATESHARP_RGW_PORT  S3 gateway (7480)
+#   CEPH_MON_PORT         Ceph monitor (6789)                           SLATESHARP_GCS_PORT  GCS emulator (9199)
+#   SLATESHARP_TOOLS_DIR  npm cache for firebase-tools (~/.cache/slatesharp-tools)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 servers="$repo/Engine.Tests/Servers"
 work=${SLATESHARP_TEST_WORK:-/tmp/slatesharp-test-run}
 rgw_port=${SLATESHARP_RGW_PORT:-7480}
+gcs_port=${SLATESHARP_GCS_PORT:-9199}
+export CEPH_MON_PORT=${CEPH_MON_PORT:-6789}
+tools=${SLATESHARP_TOOLS_DIR:-$HOME/.cache/slatesharp-tools}
+firebase_version=15.34.2
 log() { echo "run-tests: $*" >&2; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -31,11 +41,28 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   fi
   command -v dotnet >/dev/null || { log "the .NET SDK is missing: install .NET 10 (https://dot.net)"; exit 1; }
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    log "installing nodejs and npm"
+    as_root apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends nodejs npm >&2
+  fi
+  if [ ! -f "$tools/firebase-tools-$firebase_version/node_modules/firebase-tools/package.json" ]; then
+    log "installing firebase-tools $firebase_version from npm into $tools (for the GCS emulator)"
+    mkdir -p "$tools/firebase-tools-$firebase_version"
+    (cd "$tools/firebase-tools-$firebase_version" && npm install --no-audit --no-fund --loglevel=error "firebase-tools@$firebase_version" >&2)
+  fi
 }
 
 s3fs_pid=""
+gcs_pid=""
 fuse_dir="$work/fuse"
 stop_servers() {
+  if [ -n "$gcs_pid" ]; then
+    kill "$gcs_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$gcs_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$gcs_pid" 2>/dev/null || true
+    gcs_pid=""
+  fi
   if [ -n "$s3fs_pid" ]; then
     fusermount -u "$fuse_dir" 2>/dev/null || fusermount3 -u "$fuse_dir" 2>/dev/null || umount "$fuse_dir" 2>/dev/null || true
     kill "$s3fs_pid" 2>/dev/null || true
@@ -49,10 +76,16 @@ trap stop_servers EXIT
 
 start_servers() {
   log "starting Ceph RGW on port $rgw_port"
-  CEPH_DIR="$work/ceph" RGW_PORT=$rgw_port bash "$servers/ceph-up.sh" > "$work/ceph-up.log" 2>&1 \
-    || { cat "$work/ceph-up.log" >&2; log "Ceph RGW did not start"; exit 1; }
+  # A fresh OSD occasionally reports 'wrong fsid' to a fresh monitor and exits; one more start has always worked.
+  if ! CEPH_DIR="$work/ceph" RGW_PORT=$rgw_port timeout 180 bash "$servers/ceph-up.sh" > "$work/ceph-up.log" 2>&1; then
+    log "Ceph RGW did not start; trying once more"
+    CEPH_DIR="$work/ceph" bash "$servers/ceph-down.sh" || true
+    CEPH_DIR="$work/ceph" RGW_PORT=$rgw_port timeout 180 bash "$servers/ceph-up.sh" > "$work/ceph-up.log" 2>&1 \
+      || { cat "$work/ceph-up.log" >&2; log "Ceph RGW did not start"; exit 1; }
+  fi
   local endpoint="http://127.0.0.1:$rgw_port"
   bash "$servers/s3-bucket.sh" "$endpoint" slatesharp-fuse
+  bash "$servers/s3-bucket.sh" "$endpoint" slatesharp-test
 
   log "mounting bucket slatesharp-fuse with s3fs at $fuse_dir"
   mkdir -p "$fuse_dir"
@@ -64,8 +97,20 @@ start_servers() {
   for _ in $(seq 1 100); do mountpoint -q "$fuse_dir" && break; sleep 0.1; done
   mountpoint -q "$fuse_dir" || { cat "$work/s3fs.log" >&2; log "s3fs did not mount"; exit 1; }
 
+  log "starting the GCS emulator on port $gcs_port"
+  if (echo > "/dev/tcp/127.0.0.1/$gcs_port") 2>/dev/null; then
+    log "port $gcs_port is taken by another process; set SLATESHARP_GCS_PORT"; exit 1
+  fi
+  NODE_PATH="$tools/firebase-tools-$firebase_version/node_modules" PORT=$gcs_port \
+    node "$servers/gcs-emulator.js" > "$work/gcs-emulator.log" 2>&1 &
+  gcs_pid=$!
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$gcs_port/" && break; sleep 0.2; done
+  curl -s -o /dev/null "http://127.0.0.1:$gcs_port/" || { cat "$work/gcs-emulator.log" >&2; log "the GCS emulator did not start"; exit 1; }
+
   export SLATESHARP_TEST_FUSE_DIR="$fuse_dir"
   export SLATESHARP_TEST_S3_ENDPOINT="$endpoint"
+  export SLATESHARP_TEST_S3_BUCKET=slatesharp-test
+  export SLATESHARP_TEST_GCS_EMULATOR="http://127.0.0.1:$gcs_port"
   export SLATESHARP_REQUIRE_ALL_TARGETS=1
 }
 

@@ -58,7 +58,7 @@ osd data = $D/osd\$id
 osd max object name len = 460
 osd max object namespace len = 64
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw dns name = localhost
 CONF
 export CEPH_CONF="$D/ceph.conf"

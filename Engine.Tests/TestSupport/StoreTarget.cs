@@ -129,5 +129,7 @@ public static class StoreTargets
         yield return new LocalTarget("local-renamenoreplace", CommitStrategy.RenameNoReplace);
         yield return new LocalTarget("local-lockedrename", CommitStrategy.LockedRename);
         yield return new FuseTarget();
+        yield return new S3Target();
+        yield return new GcsTarget();
     }
 }

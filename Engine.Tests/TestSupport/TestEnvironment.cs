@@ -9,6 +9,18 @@ public static class TestEnvironment
     /// <summary>A directory on a FUSE mount without hard links (s3fs over the S3 test server).</summary>
     public static string? FuseDirectory => Get("SLATESHARP_TEST_FUSE_DIR");
 
+    /// <summary>The S3 test server (Ceph RGW), credentials test/testsecret, region us-east-1, path-style.</summary>
+    public static string? S3Endpoint => Get("SLATESHARP_TEST_S3_ENDPOINT");
+
+    /// <summary>A bucket on <see cref="S3Endpoint"/> the tests may fill.</summary>
+    public static string S3Bucket => Get("SLATESHARP_TEST_S3_BUCKET") ?? "slatesharp-test";
+
+    /// <summary>The firebase-tools Cloud Storage emulator (anonymous; ignores generation preconditions).</summary>
+    public static Uri? GcsEmulator => Get("SLATESHARP_TEST_GCS_EMULATOR") is { } url ? new Uri(url) : null;
+
+    /// <summary>A unique name for this test process, so runs never see each other's objects.</summary>
+    public static string RunId { get; } = Guid.NewGuid().ToString("N")[..12];
+
     public static bool RequireAllTargets => Get("SLATESHARP_REQUIRE_ALL_TARGETS") == "1";
 
     public static string? Get(string name) =>

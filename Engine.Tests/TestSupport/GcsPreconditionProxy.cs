@@ -1,0 +1,466 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace SlateSharp.Tests.TestSupport;
+
+/// <summary>
+/// A TEST SERVER, not a GCS implementation: an HTTP proxy on 127.0.0.1 in front of the firebase-tools Cloud Storage
+/// emulator that adds the GCS behaviour the emulator lacks, so the GCS store can be tested against the emulator's real
+/// JSON API wire format AND real compare-and-swap semantics:
+/// <list type="bullet">
+/// <item>Generation preconditions. The emulator ignores <c>ifGenerationMatch</c>; the proxy serialises every write to
+/// one object name, reads the current generation from the emulator, answers 412 when it does not match, and only then
+/// forwards the write. The emulator's generations are millisecond timestamps, so writes to one name are kept at least
+/// 2 ms apart to give each a new generation.</item>
+/// <item>Chunked resumable uploads. The emulator creates the object at the first chunk; the proxy keeps the session
+/// itself (chunks in a temp file, <c>308</c> with <c>Range</c>, status queries), checks the precondition when the last
+/// chunk arrives, and then uploads the whole object to the emulator in one multipart request.</item>
+/// <item>Optionally, bucket existence (404 for unknown buckets, where the emulator lists nothing) and a required bearer
+/// token (401 otherwise), for the error tests.</item>
+/// </list>
+/// Only the requests the store makes are understood: object names come from the <c>name</c> query parameter.
+/// </summary>
+public sealed class GcsPreconditionProxy : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly HttpClient _upstream = new() { Timeout = TimeSpan.FromMinutes(2) };
+    private readonly string _upstreamBase;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _lastWrite = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private int _failChunkRequests;
+    private readonly string _spoolDirectory = Path.Combine(Path.GetTempPath(), "slatesharp-gcs-proxy-" + Guid.NewGuid().ToString("N"));
+
+    public GcsPreconditionProxy(Uri upstream, IReadOnlySet<string>? knownBuckets = null, string? requiredToken = null)
+    {
+        _upstreamBase = upstream.ToString().TrimEnd('/');
+        KnownBuckets = knownBuckets;
+        RequiredToken = requiredToken;
+        Directory.CreateDirectory(_spoolDirectory);
+        var port = FreePort();
+        Endpoint = new Uri($"http://127.0.0.1:{port}");
+        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        _listener.Start();
+        _ = Task.Run(AcceptLoopAsync);
+    }
+
+    public Uri Endpoint { get; }
+
+    public IReadOnlySet<string>? KnownBuckets { get; }
+
+    public string? RequiredToken { get; }
+
+    /// <summary>Fails the next <paramref name="count"/> resumable-upload chunk requests with 503 (fault injection).</summary>
+    public void FailNextChunkRequests(int count) => Volatile.Write(ref _failChunkRequests, count);
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Close();
+        _upstream.Dispose();
+        try
+        {
+            Directory.Delete(_spoolDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpListenerException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        try
+        {
+            var path = request.Url!.AbsolutePath;
+            var query = System.Web.HttpUtility.ParseQueryString(request.Url.Query);
+            if (RequiredToken is not null && request.Headers["Authorization"] != "Bearer " + RequiredToken)
+            {
+                await ErrorAsync(response, 401, "Invalid Credentials");
+                return;
+            }
+
+            if (KnownBuckets is not null && BucketOf(path) is { } bucket && !KnownBuckets.Contains(bucket))
+            {
+                await ErrorAsync(response, 404, "The specified bucket does not exist.");
+                return;
+            }
+
+            var isUpload = path.StartsWith("/upload/storage/v1/b/", StringComparison.Ordinal);
+            if (isUpload && query["upload_id"] is { } sessionId)
+            {
+                await ChunkAsync(request, response, sessionId);
+            }
+            else if (isUpload && request.HttpMethod == "POST" && query["uploadType"] == "resumable")
+            {
+                await StartSessionAsync(request, response, BucketOf(path)!, query);
+            }
+            else if (isUpload && request.HttpMethod == "POST")
+            {
+                await WriteAsync(BucketOf(path)!, query["name"]!, query["ifGenerationMatch"], response,
+                    () => ForwardAsync(request, response));
+            }
+            else if (request.HttpMethod == "DELETE" && ObjectNameOf(path) is { } name)
+            {
+                await WriteAsync(BucketOf(path)!, name, null, response, () => ForwardAsync(request, response));
+            }
+            else
+            {
+                await ForwardAsync(request, response);
+            }
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                await ErrorAsync(response, 500, "proxy failure: " + e.Message);
+            }
+            catch (Exception)
+            {
+                // The client went away.
+            }
+        }
+        finally
+        {
+            response.Close();
+        }
+    }
+
+    private static string? BucketOf(string path)
+    {
+        var at = path.IndexOf("/b/", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var rest = path[(at + 3)..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        return Uri.UnescapeDataString(slash < 0 ? rest : rest[..slash]);
+    }
+
+    private static string? ObjectNameOf(string path)
+    {
+        var at = path.IndexOf("/o/", StringComparison.Ordinal);
+        return at < 0 ? null : Uri.UnescapeDataString(path[(at + 3)..]);
+    }
+
+    /// <summary>Runs a write to one object under its lock, after checking <paramref name="ifGenerationMatch"/>.</summary>
+    private async Task WriteAsync(string bucket, string name, string? ifGenerationMatch, HttpListenerResponse response, Func<Task> write)
+    {
+        var key = bucket + "/" + name;
+        var gate = _locks.GetOrAdd(key, _ => new SemaphoreSlim(1));
+        await gate.WaitAsync();
+        try
+        {
+            if (ifGenerationMatch is not null && await CurrentGenerationAsync(bucket, name) != ifGenerationMatch)
+            {
+                await ErrorAsync(response, 412, "At least one of the pre-conditions you specified did not hold.");
+                return;
+            }
+
+            while (_lastWrite.TryGetValue(key, out var last) && Environment.TickCount64 - last < 2)
+            {
+                await Task.Delay(1);
+            }
+
+            await write();
+            _lastWrite[key] = Environment.TickCount64;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<string> CurrentGenerationAsync(string bucket, string name)
+    {
+        using var answer = await _upstream.GetAsync($"{_upstreamBase}/storage/v1/b/{Uri.EscapeDataString(bucket)}/o/{Uri.EscapeDataString(name)}");
+        if (answer.StatusCode == HttpStatusCode.NotFound)
+        {
+            return "0";
+        }
+
+        answer.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        return document.RootElement.GetProperty("generation").GetString()!;
+    }
+
+    private async Task StartSessionAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, System.Collections.Specialized.NameValueCollection query)
+    {
+        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        var metadata = await reader.ReadToEndAsync();
+        var name = query["name"]!;
+        var precondition = query["ifGenerationMatch"];
+        if (precondition is not null && await CurrentGenerationAsync(bucket, name) != precondition)
+        {
+            await ErrorAsync(response, 412, "At least one of the pre-conditions you specified did not hold.");
+            return;
+        }
+
+        var id = Guid.NewGuid().ToString("N");
+        _sessions[id] = new Session(bucket, name, precondition, metadata, Path.Combine(_spoolDirectory, id));
+        response.StatusCode = 200;
+        response.AddHeader("Location", $"{Endpoint.ToString().TrimEnd('/')}/upload/storage/v1/b/{Uri.EscapeDataString(bucket)}/o?uploadType=resumable&upload_id={id}");
+    }
+
+    private async Task ChunkAsync(HttpListenerRequest request, HttpListenerResponse response, string id)
+    {
+        if (Interlocked.Decrement(ref _failChunkRequests) >= 0)
+        {
+            await ErrorAsync(response, 503, "injected failure");
+            return;
+        }
+
+        if (!_sessions.TryGetValue(id, out var session))
+        {
+            await ErrorAsync(response, 404, "No such upload session");
+            return;
+        }
+
+        var (first, total) = ParseContentRange(request.Headers["Content-Range"]);
+        await session.Gate.WaitAsync();
+        try
+        {
+            if (session.Done is { } done)
+            {
+                await RespondAsync(response, done.Status, done.Body);
+                return;
+            }
+
+            if (first is { } start)
+            {
+                await using var file = new FileStream(session.SpoolFile, FileMode.OpenOrCreate, FileAccess.Write);
+                if (start > session.Persisted)
+                {
+                    await ErrorAsync(response, 400, $"chunk starts at {start} but {session.Persisted} bytes are persisted");
+                    return;
+                }
+
+                // Bytes below the persisted offset were already received (a retried chunk): skip them.
+                var buffer = new byte[81920];
+                file.Position = session.Persisted;
+                long position = start;
+                int n;
+                while ((n = await request.InputStream.ReadAsync(buffer)) > 0)
+                {
+                    var from = (int)Math.Clamp(session.Persisted - position, 0, n);
+                    await file.WriteAsync(buffer.AsMemory(from, n - from));
+                    position += n;
+                    session.Persisted = Math.Max(session.Persisted, position);
+                }
+            }
+
+            if (total is { } size && session.Persisted == size)
+            {
+                var (status, body) = await FinishAsync(session);
+                session.Done = (status, body);
+                _sessions.TryRemove(id, out _);
+                File.Delete(session.SpoolFile);
+                await RespondAsync(response, status, body);
+                return;
+            }
+
+            response.StatusCode = 308;
+            if (session.Persisted > 0)
+            {
+                response.AddHeader("Range", $"bytes=0-{session.Persisted - 1}");
+            }
+        }
+        finally
+        {
+            session.Gate.Release();
+        }
+    }
+
+    /// <summary>Creates the object: the precondition is checked now, then the spooled bytes go up in one request.</summary>
+    private async Task<(int Status, byte[] Body)> FinishAsync(Session session)
+    {
+        var sink = new HttpListenerResponseSink();
+        await WriteAsyncCore(session, sink);
+        return (sink.Status, sink.Body);
+    }
+
+    private async Task WriteAsyncCore(Session session, HttpListenerResponseSink sink)
+    {
+        var key = session.Bucket + "/" + session.Name;
+        var gate = _locks.GetOrAdd(key, _ => new SemaphoreSlim(1));
+        await gate.WaitAsync();
+        try
+        {
+            if (session.Precondition is not null && await CurrentGenerationAsync(session.Bucket, session.Name) != session.Precondition)
+            {
+                sink.Status = 412;
+                sink.Body = Encoding.UTF8.GetBytes("{\"error\":{\"code\":412,\"message\":\"At least one of the pre-conditions you specified did not hold.\"}}");
+                return;
+            }
+
+            while (_lastWrite.TryGetValue(key, out var last) && Environment.TickCount64 - last < 2)
+            {
+                await Task.Delay(1);
+            }
+
+            if (!File.Exists(session.SpoolFile))
+            {
+                await File.WriteAllBytesAsync(session.SpoolFile, []);
+            }
+
+            await using var file = File.OpenRead(session.SpoolFile);
+            using var content = new MultipartContent("related");
+            content.Add(new StringContent(session.Metadata, Encoding.UTF8, "application/json"));
+            var media = new StreamContent(file);
+            media.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            content.Add(media);
+            var url = $"{_upstreamBase}/upload/storage/v1/b/{Uri.EscapeDataString(session.Bucket)}/o?uploadType=multipart&name={Uri.EscapeDataString(session.Name)}";
+            using var answer = await _upstream.PostAsync(url, content);
+            sink.Status = (int)answer.StatusCode;
+            sink.Body = await answer.Content.ReadAsByteArrayAsync();
+            _lastWrite[key] = Environment.TickCount64;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static (long? First, long? Total) ParseContentRange(string? header)
+    {
+        // "bytes a-b/total", "bytes a-b/*", "bytes */total" or "bytes */*".
+        var text = (header ?? "bytes */*")["bytes ".Length..];
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        var range = text[..slash];
+        var totalText = text[(slash + 1)..];
+        long? total = totalText == "*" ? null : long.Parse(totalText, CultureInfo.InvariantCulture);
+        if (range == "*")
+        {
+            return (null, total);
+        }
+
+        var dash = range.IndexOf('-', StringComparison.Ordinal);
+        return (long.Parse(range[..dash], CultureInfo.InvariantCulture), total);
+    }
+
+    private async Task ForwardAsync(HttpListenerRequest request, HttpListenerResponse response)
+    {
+        using var message = new HttpRequestMessage(new HttpMethod(request.HttpMethod), _upstreamBase + request.Url!.PathAndQuery);
+        if (request.HasEntityBody)
+        {
+            var body = new StreamContent(request.InputStream);
+            if (request.ContentType is { } type)
+            {
+                body.Headers.TryAddWithoutValidation("Content-Type", type);
+            }
+
+            if (request.ContentLength64 >= 0)
+            {
+                body.Headers.ContentLength = request.ContentLength64;
+            }
+
+            message.Content = body;
+        }
+
+        if (request.Headers["Range"] is { } range)
+        {
+            message.Headers.TryAddWithoutValidation("Range", range);
+        }
+
+        using var answer = await _upstream.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
+        response.StatusCode = (int)answer.StatusCode;
+        foreach (var header in answer.Headers.Concat(answer.Content.Headers))
+        {
+            if (header.Key is "Transfer-Encoding" or "Content-Length" or "Connection" or "Keep-Alive" or "Content-Type")
+            {
+                continue;
+            }
+
+            response.AddHeader(header.Key, string.Join(",", header.Value));
+        }
+
+        if (answer.Content.Headers.ContentType is { } contentType)
+        {
+            response.ContentType = contentType.ToString();
+        }
+
+        if (answer.Content.Headers.ContentLength is { } length)
+        {
+            response.ContentLength64 = length;
+        }
+
+        await using var stream = await answer.Content.ReadAsStreamAsync();
+        await stream.CopyToAsync(response.OutputStream);
+    }
+
+    private static Task ErrorAsync(HttpListenerResponse response, int status, string message) =>
+        RespondAsync(response, status, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { error = new { code = status, message } })));
+
+    private static async Task RespondAsync(HttpListenerResponse response, int status, byte[] body)
+    {
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength64 = body.Length;
+        await response.OutputStream.WriteAsync(body);
+    }
+
+    private sealed class HttpListenerResponseSink
+    {
+        public int Status { get; set; }
+
+        public byte[] Body { get; set; } = [];
+    }
+
+    private sealed class Session(string bucket, string name, string? precondition, string metadata, string spoolFile)
+    {
+        public string Bucket => bucket;
+
+        public string Name => name;
+
+        public string? Precondition => precondition;
+
+        public string Metadata => metadata;
+
+        public string SpoolFile => spoolFile;
+
+        public SemaphoreSlim Gate { get; } = new(1);
+
+        public long Persisted { get; set; }
+
+        public (int Status, byte[] Body)? Done { get; set; }
+    }
+}
