@@ -121,6 +121,23 @@ public sealed class FuseTarget() : StoreTarget("fuse-s3fs")
 /// <summary>Every backend the conformance suite covers; backends that need a server add themselves here.</summary>
 public static class StoreTargets
 {
+    /// <summary>The backends the database tests run on: one of each kind.</summary>
+    public static IEnumerable<StoreTarget> ForDb()
+    {
+        yield return new MemoryTarget();
+        yield return new LocalTarget("local");
+        yield return new FuseTarget();
+        yield return new S3Target();
+        yield return new GcsTarget();
+    }
+
+    /// <summary>The local disk and the S3 server: where heavy database tests (a million keys) run.</summary>
+    public static IEnumerable<StoreTarget> Heavy()
+    {
+        yield return new LocalTarget("local");
+        yield return new S3Target();
+    }
+
     public static IEnumerable<StoreTarget> All()
     {
         yield return new MemoryTarget();

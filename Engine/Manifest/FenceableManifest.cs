@@ -41,6 +41,9 @@ internal sealed class FenceableManifest : IDisposable
 
     public bool IsFenced => _fenced is not null;
 
+    /// <summary>Create-if-absent manifest writes that found their id taken (through this instance's store).</summary>
+    public long Conflicts => _store.Conflicts;
+
     /// <summary>Claims the database for a writer: the stored writer epoch plus one.</summary>
     public static ValueTask<FenceableManifest> InitWriterAsync(ManifestStore store, ManifestOptions options, CancellationToken cancellationToken) =>
         ClaimAsync(store, options, ManifestRole.Writer, cancellationToken);

@@ -23,6 +23,7 @@ internal sealed class WalWriter : IDisposable
     private readonly AsyncSignal _wake = new();
     private readonly Lock _lock = new();
     private readonly Queue<WalSegment> _sealed = new();
+    private readonly List<WalSegment> _uploading = [];
     private WalSegment _open;
     private WalSegment? _lastSealed;
     private Exception? _failure;
@@ -103,7 +104,6 @@ internal sealed class WalWriter : IDisposable
             while (true)
             {
                 await _wake.WaitAsync(_interval, _time, cancellationToken).ConfigureAwait(false);
-                List<WalSegment> batch;
                 lock (_lock)
                 {
                     if (!_open.IsEmpty)
@@ -111,13 +111,17 @@ internal sealed class WalWriter : IDisposable
                         SealLocked();
                     }
 
-                    batch = [.. _sealed];
+                    _uploading.AddRange(_sealed);
                     _sealed.Clear();
                 }
 
-                foreach (var segment in batch)
+                while (TakeNextUpload() is { } segment)
                 {
                     await UploadAsync(segment, cancellationToken).ConfigureAwait(false);
+                    lock (_lock)
+                    {
+                        _uploading.RemoveAt(0);
+                    }
                 }
             }
         }
@@ -135,7 +139,8 @@ internal sealed class WalWriter : IDisposable
         lock (_lock)
         {
             _failure ??= reason;
-            pending = [.. _sealed, _open];
+            pending = [.. _uploading, .. _sealed, _open];
+            _uploading.Clear();
             _sealed.Clear();
         }
 
@@ -175,6 +180,14 @@ internal sealed class WalWriter : IDisposable
         _onDurable(segment);
         segment.Durable.TrySetResult(id);
         segment.Dispose();
+    }
+
+    private WalSegment? TakeNextUpload()
+    {
+        lock (_lock)
+        {
+            return _uploading.Count > 0 ? _uploading[0] : null;
+        }
     }
 
     private void SealLocked()
