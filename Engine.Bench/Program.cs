@@ -9,6 +9,12 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+        if (args.Length == 0 || args[0] == "prefill-flush")
+        {
+            // The main job: load keys, then flush memtables and the WAL (Workloads/PrefillFlushWorkload.cs).
+            return await Workloads.PrefillFlushWorkload.RunAsync(args.Length == 0 ? [] : args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "objectstore")
         {
             // Request latency and throughput of one store URL (Stores/ObjectStoreBenchmark.cs).
@@ -25,7 +31,7 @@ internal static class Program
             return 0;
         }
 
-        Console.Error.WriteLine("usage: SlateSharp.Bench micro [BenchmarkDotNet arguments] | objectstore URL [options]");
+        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options]]");
         return 2;
     }
 }

@@ -9,8 +9,8 @@ namespace SlateSharp.Memtable;
 /// </summary>
 internal sealed class MemoryTable
 {
-    /// <summary>Bytes charged per row on top of key and value: the node, its links and the arrays' headers.</summary>
-    public const int RowOverhead = 96;
+    /// <summary>Bytes charged per row on top of key and value: the skip-list node (~64), its links (~32) and two array headers (~48).</summary>
+    public const int RowOverhead = 144;
 
     private readonly SkipList _rows;
     private long _sizeBytes;
