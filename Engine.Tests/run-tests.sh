@@ -76,13 +76,20 @@ trap stop_servers EXIT
 
 start_servers() {
   log "starting Ceph RGW on port $rgw_port"
-  # A fresh OSD occasionally reports 'wrong fsid' to a fresh monitor and exits; one more start has always worked.
-  if ! CEPH_DIR="$work/ceph" RGW_PORT=$rgw_port timeout 180 bash "$servers/ceph-up.sh" > "$work/ceph-up.log" 2>&1; then
-    log "Ceph RGW did not start; trying once more"
+  # A fresh OSD occasionally reports 'wrong fsid' to a fresh monitor and exits; another start has always worked.
+  : > "$work/ceph-up.log"
+  local attempt
+  for attempt in 1 2 3; do
+    echo "=== attempt $attempt" >> "$work/ceph-up.log"
+    if CEPH_DIR="$work/ceph" RGW_PORT=$rgw_port timeout 180 bash "$servers/ceph-up.sh" >> "$work/ceph-up.log" 2>&1; then
+      break
+    fi
     CEPH_DIR="$work/ceph" bash "$servers/ceph-down.sh" || true
-    CEPH_DIR="$work/ceph" RGW_PORT=$rgw_port timeout 180 bash "$servers/ceph-up.sh" > "$work/ceph-up.log" 2>&1 \
-      || { cat "$work/ceph-up.log" >&2; log "Ceph RGW did not start"; exit 1; }
-  fi
+    if [ "$attempt" = 3 ]; then
+      cat "$work/ceph-up.log" >&2; log "Ceph RGW did not start"; exit 1
+    fi
+    log "Ceph RGW did not start (attempt $attempt); trying again"
+  done
   local endpoint="http://127.0.0.1:$rgw_port"
   bash "$servers/s3-bucket.sh" "$endpoint" slatesharp-fuse
   bash "$servers/s3-bucket.sh" "$endpoint" slatesharp-test

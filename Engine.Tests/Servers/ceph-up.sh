@@ -9,6 +9,12 @@ PORT=${RGW_PORT:-7480}
 MON_PORT=${CEPH_MON_PORT:-6789}
 MEMSTORE_BYTES=${CEPH_MEMSTORE_BYTES:-4294967296}
 here=$(cd "$(dirname "$0")" && pwd)
+# On any failure say which command failed and show the daemons' last words.
+on_error() {
+  echo "ceph-up: failed at line $1: $2" >&2
+  for f in "$D"/log/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 15 "$f" >&2; }; done
+}
+trap 'on_error $LINENO "$BASH_COMMAND"' ERR
 
 # A monitor left over from an earlier run holds the port and makes the new OSD report 'wrong fsid': stop it first.
 CEPH_DIR="$D" bash "$here/ceph-down.sh" || true
@@ -68,9 +74,9 @@ ceph-mon --mkfs -i a --monmap "$D/monmap" --keyring "$D/keyring"
 ceph-mon -i a
 OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
 timeout 60 ceph osd new "$OSD_UUID" >/dev/null
-ceph-osd -i 0 --mkfs --osd-uuid "$OSD_UUID" >/dev/null 2>&1
+ceph-osd -i 0 --mkfs --osd-uuid "$OSD_UUID" > "$D/log/osd-mkfs.log" 2>&1
 timeout 60 ceph osd crush add osd.0 1.0 root=default host=localhost >/dev/null 2>&1 || timeout 60 ceph osd crush add-bucket localhost host >/dev/null
-ceph-osd -i 0 2>/dev/null
+ceph-osd -i 0 2> "$D/log/osd-start.log"
 radosgw -n client.rgw.a
 for _ in $(seq 1 120); do
   curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
