@@ -1,36 +1,25 @@
 using System.Text;
-using SlateSharp.Storage;
 using SlateSharp.Tests.TestSupport;
 
 namespace SlateSharp.Tests.Db;
 
 /// <summary>A second writer on the same database fences the first, cleanly.</summary>
 [TestFixtureSource(typeof(StoreTargets), nameof(StoreTargets.ForDb))]
-public sealed class FencingTests(StoreTarget target)
+public sealed class FencingTests(StoreTarget target) : StoreTargetFixture(target)
 {
     private static readonly DbOptions Options = new() { FlushInterval = TimeSpan.FromHours(1), RandomSeed = 3 };
-    private IObjectStore _store = null!;
-
-    [SetUp]
-    public async Task CreateStore() => _store = await target.CreateAsync();
-
-    [TearDown]
-    public Task CleanUp() => target.CleanUpAsync();
-
-    [OneTimeTearDown]
-    public Task DisposeTarget() => target.DisposeAsync();
 
     private static ReadOnlyMemory<byte> B(string s) => Encoding.UTF8.GetBytes(s);
 
     [Test]
     public async Task The_old_writer_is_fenced_keeps_failing_and_never_writes_another_object()
     {
-        var old = await SlateSharp.Db.OpenAsync(_store, "db", Options);
+        var old = await SlateSharp.Db.OpenAsync(Store, "db", Options);
         await old.PutAsync(B("acknowledged"), B("by the old writer"), WriteOptions.NoWait);
         await old.FlushAsync();
         await old.PutAsync(B("pending"), B("in the old memtable"), WriteOptions.NoWait);
 
-        await using var current = await SlateSharp.Db.OpenAsync(_store, "db", Options);
+        await using var current = await SlateSharp.Db.OpenAsync(Store, "db", Options);
         await old.PutAsync(B("late"), B("x"), WriteOptions.NoWait);
         var walFlush = Assert.ThrowsAsync<SlateSharpException>(async () => await old.FlushAsync());
         var observedAt = await SnapshotAsync();
@@ -64,14 +53,14 @@ public sealed class FencingTests(StoreTarget target)
     [Test]
     public async Task A_fenced_memtable_flush_leaves_no_orphan_sst()
     {
-        var old = await SlateSharp.Db.OpenAsync(_store, "db", Options);
+        var old = await SlateSharp.Db.OpenAsync(Store, "db", Options);
         for (var i = 0; i < 100; i++)
         {
             await old.PutAsync(B($"k{i:D3}"), B(new string('v', 100)), WriteOptions.NoWait);
         }
 
         await old.FlushAsync();
-        await using var current = await SlateSharp.Db.OpenAsync(_store, "db", Options);
+        await using var current = await SlateSharp.Db.OpenAsync(Store, "db", Options);
 
         var flush = Assert.ThrowsAsync<SlateSharpException>(async () => await old.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable }));
         Assert.That(flush!.IsFenced, Is.True);
@@ -84,5 +73,5 @@ public sealed class FencingTests(StoreTarget target)
     }
 
     private async Task<HashSet<string>> SnapshotAsync() =>
-        await _store.ListAsync(string.Empty).Select(m => $"{m.Path} {m.Size} {m.Version}").ToHashSetAsync();
+        await Store.ListAsync(string.Empty).Select(m => $"{m.Path} {m.Size} {m.Version}").ToHashSetAsync();
 }

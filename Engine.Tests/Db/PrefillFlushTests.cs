@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using SlateSharp.Storage;
 using SlateSharp.Tests.TestSupport;
 
 namespace SlateSharp.Tests.Db;
@@ -10,19 +9,9 @@ namespace SlateSharp.Tests.Db;
 /// waiting for durability, on the local disk and on the S3 server.
 /// </summary>
 [TestFixtureSource(typeof(StoreTargets), nameof(StoreTargets.Heavy))]
-public sealed class PrefillFlushTests(StoreTarget target)
+public sealed class PrefillFlushTests(StoreTarget target) : StoreTargetFixture(target)
 {
     private const int Keys = 1_000_000;
-    private IObjectStore _store = null!;
-
-    [SetUp]
-    public async Task CreateStore() => _store = await target.CreateAsync();
-
-    [TearDown]
-    public Task CleanUp() => target.CleanUpAsync();
-
-    [OneTimeTearDown]
-    public Task DisposeTarget() => target.DisposeAsync();
 
     [Test]
     public async Task A_flush_right_after_a_million_key_prefill_succeeds_and_every_key_reads_back()
@@ -30,7 +19,7 @@ public sealed class PrefillFlushTests(StoreTarget target)
         var random = new Random(TestSeeds.Get(1_000_000));
         var order = Enumerable.Range(0, Keys).ToArray();
         random.Shuffle(order);
-        await using var db = await SlateSharp.Db.OpenAsync(_store, "prefill", new DbOptions { RandomSeed = 5 });
+        await using var db = await SlateSharp.Db.OpenAsync(Store, "prefill", new DbOptions { RandomSeed = 5 });
 
         var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {

@@ -1,29 +1,18 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
-using SlateSharp.Storage;
 using SlateSharp.Tests.TestSupport;
 
 namespace SlateSharp.Tests.Db;
 
 /// <summary>Nothing acknowledged as durable is lost when the writer dies without closing.</summary>
 [TestFixtureSource(typeof(StoreTargets), nameof(StoreTargets.ForDb))]
-public sealed class RecoveryTests(StoreTarget target)
+public sealed class RecoveryTests(StoreTarget target) : StoreTargetFixture(target)
 {
-    private IObjectStore _store = null!;
-
-    [SetUp]
-    public async Task CreateStore() => _store = await target.CreateAsync();
-
-    [TearDown]
-    public Task CleanUp() => target.CleanUpAsync();
-
-    [OneTimeTearDown]
-    public Task DisposeTarget() => target.DisposeAsync();
 
     private DbOptions Options => new()
     {
-        FlushInterval = TimeSpan.FromMilliseconds(target.IsSlow ? 50 : 5),
+        FlushInterval = TimeSpan.FromMilliseconds(Target.IsSlow ? 50 : 5),
         MemtableSizeBytes = 32 << 10,
         MaxUnflushedBytes = 1 << 20,
         RandomSeed = 11,
@@ -32,9 +21,9 @@ public sealed class RecoveryTests(StoreTarget target)
     [Test]
     public async Task Every_durably_acknowledged_write_survives_a_crash()
     {
-        var writes = target.IsSlow ? 200 : 2_000;
+        var writes = Target.IsSlow ? 200 : 2_000;
         var acknowledged = new ConcurrentDictionary<string, string>();
-        var db = await SlateSharp.Db.OpenAsync(_store, "crash", Options);
+        var db = await SlateSharp.Db.OpenAsync(Store, "crash", Options);
 
         // Eight writers with durable acknowledgements: group commit puts many into each WAL object, and the small
         // memtable makes some reach L0 before the crash while the rest live only in the WAL.
@@ -49,7 +38,7 @@ public sealed class RecoveryTests(StoreTarget target)
         await db.PutAsync(Encoding.UTF8.GetBytes("unacknowledged"), Encoding.UTF8.GetBytes("may be lost"), WriteOptions.NoWait);
         await db.SimulateCrashAsync();
 
-        await using var reopened = await SlateSharp.Db.OpenAsync(_store, "crash", Options);
+        await using var reopened = await SlateSharp.Db.OpenAsync(Store, "crash", Options);
 
         TestContext.Out.WriteLine($"{acknowledged.Count} acknowledged writes; {flushedToL0} L0 SSTs before the crash");
         Assert.That(flushedToL0, Is.GreaterThan(0), "some writes must have reached L0 and some only the WAL");
@@ -65,7 +54,7 @@ public sealed class RecoveryTests(StoreTarget target)
     [Test]
     public async Task Crashing_twice_in_a_row_replays_the_same_wal_again_without_loss_or_duplicates()
     {
-        var db = await SlateSharp.Db.OpenAsync(_store, "twice", Options);
+        var db = await SlateSharp.Db.OpenAsync(Store, "twice", Options);
         for (var i = 0; i < 50; i++)
         {
             await db.PutAsync(Encoding.UTF8.GetBytes($"k{i:D3}"), Encoding.UTF8.GetBytes($"v{i}"), WriteOptions.NoWait);
@@ -73,11 +62,11 @@ public sealed class RecoveryTests(StoreTarget target)
 
         await db.FlushAsync();
         await db.SimulateCrashAsync();
-        var second = await SlateSharp.Db.OpenAsync(_store, "twice", Options);
+        var second = await SlateSharp.Db.OpenAsync(Store, "twice", Options);
         await second.PutAsync(Encoding.UTF8.GetBytes("k000"), Encoding.UTF8.GetBytes("overwritten"));
         await second.SimulateCrashAsync();
 
-        await using var third = await SlateSharp.Db.OpenAsync(_store, "twice", Options);
+        await using var third = await SlateSharp.Db.OpenAsync(Store, "twice", Options);
 
         var all = await third.ScanAsync(default, default).Select(kv => Encoding.UTF8.GetString(kv.Value.Span)).ToListAsync();
         Assert.That(all, Has.Count.EqualTo(50));

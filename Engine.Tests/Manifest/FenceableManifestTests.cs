@@ -1,36 +1,25 @@
 using System.Collections.Concurrent;
 using SlateSharp.Manifest;
-using SlateSharp.Storage;
 using SlateSharp.Tests.TestSupport;
 
 namespace SlateSharp.Tests.Manifest;
 
 /// <summary>The fencing protocol against every backend of the conformance suite.</summary>
 [TestFixtureSource(typeof(StoreTargets), nameof(StoreTargets.All))]
-public sealed class FenceableManifestTests(StoreTarget target)
+public sealed class FenceableManifestTests(StoreTarget target) : StoreTargetFixture(target)
 {
     private static readonly ManifestOptions Options = ManifestOptions.Default with { UpdateTimeout = TimeSpan.FromMinutes(5) };
-    private IObjectStore _objects = null!;
-
-    [SetUp]
-    public async Task CreateStore() => _objects = await target.CreateAsync();
-
-    [TearDown]
-    public Task CleanUp() => target.CleanUpAsync();
-
-    [OneTimeTearDown]
-    public Task DisposeTarget() => target.DisposeAsync();
 
     [Test]
     public async Task A_second_writer_fences_the_first_which_then_writes_nothing_more()
     {
-        var counting = new CountingObjectStore(_objects);
+        var counting = new CountingObjectStore(Store);
         using var first = await FenceableManifest.InitWriterAsync(new ManifestStore(counting), Options, CancellationToken.None);
         var firstSst = TestManifests.Handle("first");
         first.RecordWritten(firstSst.Id);
         await first.UpdateAsync(TestManifests.AddL0(firstSst), CancellationToken.None);
 
-        using var second = await FenceableManifest.InitWriterAsync(new ManifestStore(_objects), Options, CancellationToken.None);
+        using var second = await FenceableManifest.InitWriterAsync(new ManifestStore(Store), Options, CancellationToken.None);
         var before = await SnapshotAsync();
         var late = TestManifests.Handle("late");
         first.RecordWritten(late.Id);
@@ -60,8 +49,8 @@ public sealed class FenceableManifestTests(StoreTarget target)
     public async Task Contending_writers_keep_one_linear_chain_with_every_successful_update()
     {
         const int Parties = 8;
-        var updatesEach = target.IsSlow ? 6 : 200;
-        var store = new ManifestStore(_objects);
+        var updatesEach = Target.IsSlow ? 6 : 200;
+        var store = new ManifestStore(Store);
         var successes = new ConcurrentBag<(ulong Id, SstId Sst)>();
         var claims = new ConcurrentBag<(ulong Id, ulong Epoch)>();
 
@@ -120,8 +109,8 @@ public sealed class FenceableManifestTests(StoreTarget target)
     [Test]
     public async Task A_writer_and_a_compactor_updating_concurrently_both_succeed()
     {
-        var flushes = target.IsSlow ? 8 : 60;
-        var store = new ManifestStore(_objects);
+        var flushes = Target.IsSlow ? 8 : 60;
+        var store = new ManifestStore(Store);
         using var writer = await FenceableManifest.InitWriterAsync(store, Options, CancellationToken.None);
         using var compactor = await FenceableManifest.InitCompactorAsync(store, Options, CancellationToken.None);
         var written = new ConcurrentBag<SstId>();
@@ -178,8 +167,8 @@ public sealed class FenceableManifestTests(StoreTarget target)
     [Test]
     public async Task A_thousand_consecutive_updates_by_one_writer_never_conflict()
     {
-        var updates = target.IsSlow ? 60 : 1000;
-        var store = new ManifestStore(_objects);
+        var updates = Target.IsSlow ? 60 : 1000;
+        var store = new ManifestStore(Store);
         using var writer = await FenceableManifest.InitWriterAsync(store, Options, CancellationToken.None);
         var conflictsBefore = store.Conflicts;
 
@@ -215,5 +204,5 @@ public sealed class FenceableManifestTests(StoreTarget target)
     }
 
     private async Task<List<string>> SnapshotAsync() =>
-        await _objects.ListAsync(string.Empty).Select(m => $"{m.Path} {m.Size} {m.Version}").ToListAsync();
+        await Store.ListAsync(string.Empty).Select(m => $"{m.Path} {m.Size} {m.Version}").ToListAsync();
 }

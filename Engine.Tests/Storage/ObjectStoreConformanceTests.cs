@@ -6,18 +6,8 @@ namespace SlateSharp.Tests.Storage;
 
 /// <summary>The contract of <see cref="IObjectStore"/>, run against every backend in <see cref="StoreTargets"/>.</summary>
 [TestFixtureSource(typeof(StoreTargets), nameof(StoreTargets.All))]
-public sealed class ObjectStoreConformanceTests(StoreTarget target)
+public sealed class ObjectStoreConformanceTests(StoreTarget target) : StoreTargetFixture(target)
 {
-    private IObjectStore _store = null!;
-
-    [SetUp]
-    public async Task CreateStore() => _store = await target.CreateAsync();
-
-    [TearDown]
-    public Task CleanUp() => target.CleanUpAsync();
-
-    [OneTimeTearDown]
-    public Task DisposeTarget() => target.DisposeAsync();
 
     private static ObjectPath P(string path) => ObjectPath.Parse(path);
 
@@ -27,10 +17,10 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     public async Task Put_then_get_returns_the_same_bytes_and_version()
     {
         var content = Bytes("hello, object storage");
-        var put = await _store.PutAsync(P("dir/sub/object.bin"), content, PutMode.Overwrite);
+        var put = await Store.PutAsync(P("dir/sub/object.bin"), content, PutMode.Overwrite);
 
-        var got = await _store.GetAsync(P("dir/sub/object.bin"), ByteRange.All);
-        var head = await _store.HeadAsync(P("dir/sub/object.bin"));
+        var got = await Store.GetAsync(P("dir/sub/object.bin"), ByteRange.All);
+        var head = await Store.HeadAsync(P("dir/sub/object.bin"));
 
         Assert.That(put.Outcome, Is.EqualTo(PutOutcome.Stored));
         Assert.That(got, Is.Not.Null);
@@ -46,9 +36,9 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     [Test]
     public async Task Missing_objects_read_as_null()
     {
-        Assert.That(await _store.GetAsync(P("nothing/here"), ByteRange.All), Is.Null);
-        Assert.That(await _store.HeadAsync(P("nothing/here")), Is.Null);
-        Assert.That(await _store.GetAsync(P("nothing/here"), ByteRange.Suffix(10)), Is.Null);
+        Assert.That(await Store.GetAsync(P("nothing/here"), ByteRange.All), Is.Null);
+        Assert.That(await Store.HeadAsync(P("nothing/here")), Is.Null);
+        Assert.That(await Store.GetAsync(P("nothing/here"), ByteRange.Suffix(10)), Is.Null);
     }
 
     [TestCase(0, 0, 0, 0)]
@@ -63,9 +53,9 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     {
         var content = new byte[1000];
         PatternStream.Fill(content, 0, 7);
-        await _store.PutAsync(P("ranged"), content, PutMode.Overwrite);
+        await Store.PutAsync(P("ranged"), content, PutMode.Overwrite);
 
-        var got = await _store.GetAsync(P("ranged"), ByteRange.FromOffset(offset, length));
+        var got = await Store.GetAsync(P("ranged"), ByteRange.FromOffset(offset, length));
 
         Assert.That(got!.Offset, Is.EqualTo(expectedStart));
         Assert.That(got.Data.ToArray(), Is.EqualTo(content.AsSpan((int)expectedStart, (int)expectedLength).ToArray()));
@@ -81,9 +71,9 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     {
         var content = new byte[1000];
         PatternStream.Fill(content, 0, 9);
-        await _store.PutAsync(P("suffix"), content, PutMode.Overwrite);
+        await Store.PutAsync(P("suffix"), content, PutMode.Overwrite);
 
-        var got = await _store.GetAsync(P("suffix"), ByteRange.Suffix(length));
+        var got = await Store.GetAsync(P("suffix"), ByteRange.Suffix(length));
 
         Assert.That(got!.Offset, Is.EqualTo(expectedStart));
         Assert.That(got.Data.ToArray(), Is.EqualTo(content.AsSpan((int)expectedStart).ToArray()));
@@ -93,9 +83,9 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     public async Task Reads_from_an_offset_to_the_end()
     {
         var content = Bytes("0123456789");
-        await _store.PutAsync(P("from"), content, PutMode.Overwrite);
+        await Store.PutAsync(P("from"), content, PutMode.Overwrite);
 
-        var got = await _store.GetAsync(P("from"), ByteRange.From(4));
+        var got = await Store.GetAsync(P("from"), ByteRange.From(4));
 
         Assert.That(Encoding.UTF8.GetString(got!.Data.Span), Is.EqualTo("456789"));
     }
@@ -103,9 +93,9 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     [Test]
     public async Task A_range_starting_beyond_the_end_is_invalid()
     {
-        await _store.PutAsync(P("short"), Bytes("abc"), PutMode.Overwrite);
+        await Store.PutAsync(P("short"), Bytes("abc"), PutMode.Overwrite);
 
-        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await _store.GetAsync(P("short"), ByteRange.FromOffset(4, 1)));
+        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await Store.GetAsync(P("short"), ByteRange.FromOffset(4, 1)));
 
         Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Invalid));
         Assert.That(error.Message, Does.Contain("short"));
@@ -114,17 +104,17 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     [Test]
     public async Task Empty_objects_round_trip()
     {
-        var put = await _store.PutAsync(P("empty"), ReadOnlyMemory<byte>.Empty, PutMode.CreateIfAbsent);
+        var put = await Store.PutAsync(P("empty"), ReadOnlyMemory<byte>.Empty, PutMode.CreateIfAbsent);
 
-        var all = await _store.GetAsync(P("empty"), ByteRange.All);
-        var suffix = await _store.GetAsync(P("empty"), ByteRange.Suffix(8));
-        var head = await _store.HeadAsync(P("empty"));
+        var all = await Store.GetAsync(P("empty"), ByteRange.All);
+        var suffix = await Store.GetAsync(P("empty"), ByteRange.Suffix(8));
+        var head = await Store.HeadAsync(P("empty"));
 
         Assert.That(put.Outcome, Is.EqualTo(PutOutcome.Stored));
         Assert.That(all!.Data.Length, Is.Zero);
         Assert.That(suffix!.Data.Length, Is.Zero);
         Assert.That(head!.Size, Is.Zero);
-        Assert.That((await _store.PutAsync(P("empty"), ReadOnlyMemory<byte>.Empty, PutMode.CreateIfAbsent)).Outcome, Is.EqualTo(PutOutcome.AlreadyExists));
+        Assert.That((await Store.PutAsync(P("empty"), ReadOnlyMemory<byte>.Empty, PutMode.CreateIfAbsent)).Outcome, Is.EqualTo(PutOutcome.AlreadyExists));
     }
 
     [Test]
@@ -134,20 +124,20 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
         const ulong Seed = 0xC0FFEE;
         var before = GC.GetTotalAllocatedBytes(precise: true);
 
-        var put = await _store.PutAsync(P("large/object.sst"), new PatternStream(Size, Seed), PutMode.Overwrite);
+        var put = await Store.PutAsync(P("large/object.sst"), new PatternStream(Size, Seed), PutMode.Overwrite);
 
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
         Assert.That(put.Outcome, Is.EqualTo(PutOutcome.Stored));
-        if (target.StreamsLargeObjects)
+        if (Target.StreamsLargeObjects)
         {
             Assert.That(allocated, Is.LessThan(24L << 20), "a streamed upload must not buffer the whole object");
         }
 
-        Assert.That((await _store.HeadAsync(P("large/object.sst")))!.Size, Is.EqualTo(Size));
+        Assert.That((await Store.HeadAsync(P("large/object.sst")))!.Size, Is.EqualTo(Size));
         var expected = new byte[4 << 20];
         for (long offset = 0; offset < Size; offset += expected.Length)
         {
-            var got = await _store.GetAsync(P("large/object.sst"), ByteRange.FromOffset(offset, expected.Length));
+            var got = await Store.GetAsync(P("large/object.sst"), ByteRange.FromOffset(offset, expected.Length));
             var length = (int)Math.Min(expected.Length, Size - offset);
             PatternStream.Fill(expected.AsSpan(0, length), offset, Seed);
             Assert.That(got!.Data.Length, Is.EqualTo(length));
@@ -158,10 +148,10 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     [Test]
     public async Task Overwrite_replaces_and_changes_the_version()
     {
-        var first = await _store.PutAsync(P("replace"), Bytes("aaaa"), PutMode.Overwrite);
-        var second = await _store.PutAsync(P("replace"), Bytes("bbbb"), PutMode.Overwrite);
+        var first = await Store.PutAsync(P("replace"), Bytes("aaaa"), PutMode.Overwrite);
+        var second = await Store.PutAsync(P("replace"), Bytes("bbbb"), PutMode.Overwrite);
 
-        var got = await _store.GetAsync(P("replace"), ByteRange.All);
+        var got = await Store.GetAsync(P("replace"), ByteRange.All);
 
         Assert.That(Encoding.UTF8.GetString(got!.Data.Span), Is.EqualTo("bbbb"));
         Assert.That(second.Version, Is.Not.EqualTo(first.Version), "same size, new content: the version must change");
@@ -170,10 +160,10 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     [Test]
     public async Task Create_if_absent_on_an_existing_object_reports_already_exists_and_writes_nothing()
     {
-        var first = await _store.PutAsync(P("wal/00000000000000000001.sst"), Bytes("first"), PutMode.CreateIfAbsent);
-        var second = await _store.PutAsync(P("wal/00000000000000000001.sst"), Bytes("second"), PutMode.CreateIfAbsent);
+        var first = await Store.PutAsync(P("wal/00000000000000000001.sst"), Bytes("first"), PutMode.CreateIfAbsent);
+        var second = await Store.PutAsync(P("wal/00000000000000000001.sst"), Bytes("second"), PutMode.CreateIfAbsent);
 
-        var got = await _store.GetAsync(P("wal/00000000000000000001.sst"), ByteRange.All);
+        var got = await Store.GetAsync(P("wal/00000000000000000001.sst"), ByteRange.All);
 
         Assert.That(first.Outcome, Is.EqualTo(PutOutcome.Stored));
         Assert.That(second.Outcome, Is.EqualTo(PutOutcome.AlreadyExists));
@@ -188,28 +178,28 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
         using var first = new MemoryStream(Bytes("from a stream"));
         using var second = new MemoryStream(Bytes("another"));
 
-        var won = await _store.PutAsync(P("streamed"), first, PutMode.CreateIfAbsent);
-        var lost = await _store.PutAsync(P("streamed"), second, PutMode.CreateIfAbsent);
+        var won = await Store.PutAsync(P("streamed"), first, PutMode.CreateIfAbsent);
+        var lost = await Store.PutAsync(P("streamed"), second, PutMode.CreateIfAbsent);
 
         Assert.That(won.Outcome, Is.EqualTo(PutOutcome.Stored));
         Assert.That(lost.Outcome, Is.EqualTo(PutOutcome.AlreadyExists));
-        Assert.That(Encoding.UTF8.GetString((await _store.GetAsync(P("streamed"), ByteRange.All))!.Data.Span), Is.EqualTo("from a stream"));
+        Assert.That(Encoding.UTF8.GetString((await Store.GetAsync(P("streamed"), ByteRange.All))!.Data.Span), Is.EqualTo("from a stream"));
     }
 
     [Test]
     public async Task If_version_matches_replaces_only_the_expected_version()
     {
-        var v1 = await _store.PutAsync(P("gc/boundary"), Bytes("1"), PutMode.CreateIfAbsent);
-        var v2 = await _store.PutAsync(P("gc/boundary"), Bytes("2"), PutMode.IfVersionMatches(v1.Version!.Value));
-        var stale = await _store.PutAsync(P("gc/boundary"), Bytes("3"), PutMode.IfVersionMatches(v1.Version!.Value));
-        var missing = await _store.PutAsync(P("gc/absent"), Bytes("4"), PutMode.IfVersionMatches(v1.Version!.Value));
+        var v1 = await Store.PutAsync(P("gc/boundary"), Bytes("1"), PutMode.CreateIfAbsent);
+        var v2 = await Store.PutAsync(P("gc/boundary"), Bytes("2"), PutMode.IfVersionMatches(v1.Version!.Value));
+        var stale = await Store.PutAsync(P("gc/boundary"), Bytes("3"), PutMode.IfVersionMatches(v1.Version!.Value));
+        var missing = await Store.PutAsync(P("gc/absent"), Bytes("4"), PutMode.IfVersionMatches(v1.Version!.Value));
 
         Assert.That(v2.Outcome, Is.EqualTo(PutOutcome.Stored));
         Assert.That(stale.Outcome, Is.EqualTo(PutOutcome.VersionMismatch));
         Assert.That(missing.Outcome, Is.EqualTo(PutOutcome.VersionMismatch));
-        Assert.That(Encoding.UTF8.GetString((await _store.GetAsync(P("gc/boundary"), ByteRange.All))!.Data.Span), Is.EqualTo("2"));
-        Assert.That(await _store.HeadAsync(P("gc/absent")), Is.Null);
-        Assert.That((await _store.HeadAsync(P("gc/boundary")))!.Version, Is.EqualTo(v2.Version));
+        Assert.That(Encoding.UTF8.GetString((await Store.GetAsync(P("gc/boundary"), ByteRange.All))!.Data.Span), Is.EqualTo("2"));
+        Assert.That(await Store.HeadAsync(P("gc/absent")), Is.Null);
+        Assert.That((await Store.HeadAsync(P("gc/boundary")))!.Version, Is.EqualTo(v2.Version));
     }
 
     [Test]
@@ -224,7 +214,7 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
             var racers = Enumerable.Range(0, Racers).Select(i => Task.Run(async () =>
             {
                 start.Wait();
-                return await _store.PutAsync(path, Bytes($"racer {i} of round {round}"), PutMode.CreateIfAbsent);
+                return await Store.PutAsync(path, Bytes($"racer {i} of round {round}"), PutMode.CreateIfAbsent);
             })).ToArray();
             start.Set();
             var results = await Task.WhenAll(racers);
@@ -232,7 +222,7 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
             var winners = Enumerable.Range(0, Racers).Where(i => results[i].Outcome == PutOutcome.Stored).ToList();
             Assert.That(winners, Has.Count.EqualTo(1), $"round {round}: exactly one create-if-absent must win");
             Assert.That(results.Count(r => r.Outcome == PutOutcome.AlreadyExists), Is.EqualTo(Racers - 1));
-            var stored = await _store.GetAsync(path, ByteRange.All);
+            var stored = await Store.GetAsync(path, ByteRange.All);
             Assert.That(Encoding.UTF8.GetString(stored!.Data.Span), Is.EqualTo($"racer {winners[0]} of round {round}"), $"round {round}");
         }
     }
@@ -244,12 +234,12 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
         for (var round = 0; round < 5; round++)
         {
             var path = P($"cas/{round}");
-            var initial = await _store.PutAsync(path, Bytes("initial"), PutMode.CreateIfAbsent);
+            var initial = await Store.PutAsync(path, Bytes("initial"), PutMode.CreateIfAbsent);
             using var start = new ManualResetEventSlim();
             var racers = Enumerable.Range(0, Racers).Select(i => Task.Run(async () =>
             {
                 start.Wait();
-                return await _store.PutAsync(path, Bytes($"replacer {i}"), PutMode.IfVersionMatches(initial.Version!.Value));
+                return await Store.PutAsync(path, Bytes($"replacer {i}"), PutMode.IfVersionMatches(initial.Version!.Value));
             })).ToArray();
             start.Set();
             var results = await Task.WhenAll(racers);
@@ -257,7 +247,7 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
             var winners = Enumerable.Range(0, Racers).Where(i => results[i].Outcome == PutOutcome.Stored).ToList();
             Assert.That(winners, Has.Count.EqualTo(1), $"round {round}");
             Assert.That(results.Count(r => r.Outcome == PutOutcome.VersionMismatch), Is.EqualTo(Racers - 1));
-            var stored = await _store.GetAsync(path, ByteRange.All);
+            var stored = await Store.GetAsync(path, ByteRange.All);
             Assert.That(Encoding.UTF8.GetString(stored!.Data.Span), Is.EqualTo($"replacer {winners[0]}"));
         }
     }
@@ -268,7 +258,7 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
         string[] paths = ["b/x", "ab", "a0", "a/c/d", "a/b", "a-c", "manifest/00000000000000000002.manifest", "manifest/00000000000000000010.manifest", "wal/00000000000000000001.sst"];
         foreach (var path in paths)
         {
-            await _store.PutAsync(P(path), Bytes(path), PutMode.Overwrite);
+            await Store.PutAsync(P(path), Bytes(path), PutMode.Overwrite);
         }
 
         Assert.That(await ListAsync(string.Empty), Is.EqualTo(paths.Order(StringComparer.Ordinal).ToList()));
@@ -278,18 +268,18 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
         Assert.That(await ListAsync("manifest/0000000000000000001"), Is.EqualTo(new[] { "manifest/00000000000000000010.manifest" }));
         Assert.That(await ListAsync("zzz"), Is.Empty);
         Assert.That(await ListAsync("nothing/"), Is.Empty);
-        var listed = await _store.ListAsync("wal/").FirstAsync();
+        var listed = await Store.ListAsync("wal/").FirstAsync();
         Assert.That(listed.Size, Is.EqualTo("wal/00000000000000000001.sst".Length));
-        Assert.That(listed.Version, Is.EqualTo((await _store.HeadAsync(P("wal/00000000000000000001.sst")))!.Version));
+        Assert.That(listed.Version, Is.EqualTo((await Store.HeadAsync(P("wal/00000000000000000001.sst")))!.Version));
     }
 
     [Test]
     public async Task List_pages_through_more_objects_than_one_page_holds()
     {
         // Paging backends get more than a page; directory walks get enough to cover many entries per directory.
-        var count = (target.ListPageSize ?? 70) + 50;
+        var count = (Target.ListPageSize ?? 70) + 50;
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-            await _store.PutAsync(P($"page/{i:D5}"), Bytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), PutMode.Overwrite, ct));
+            await Store.PutAsync(P($"page/{i:D5}"), Bytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), PutMode.Overwrite, ct));
 
         var listed = await ListAsync("page/");
 
@@ -299,15 +289,15 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     [Test]
     public async Task Delete_removes_and_deleting_a_missing_object_is_fine()
     {
-        await _store.PutAsync(P("doomed/one"), Bytes("x"), PutMode.Overwrite);
+        await Store.PutAsync(P("doomed/one"), Bytes("x"), PutMode.Overwrite);
 
-        await _store.DeleteAsync(P("doomed/one"));
-        await _store.DeleteAsync(P("doomed/one"));
-        await _store.DeleteAsync(P("never/existed"));
+        await Store.DeleteAsync(P("doomed/one"));
+        await Store.DeleteAsync(P("doomed/one"));
+        await Store.DeleteAsync(P("never/existed"));
 
-        Assert.That(await _store.GetAsync(P("doomed/one"), ByteRange.All), Is.Null);
+        Assert.That(await Store.GetAsync(P("doomed/one"), ByteRange.All), Is.Null);
         Assert.That(await ListAsync("doomed/"), Is.Empty);
-        Assert.That((await _store.PutAsync(P("doomed/one"), Bytes("again"), PutMode.CreateIfAbsent)).Outcome, Is.EqualTo(PutOutcome.Stored));
+        Assert.That((await Store.PutAsync(P("doomed/one"), Bytes("again"), PutMode.CreateIfAbsent)).Outcome, Is.EqualTo(PutOutcome.Stored));
     }
 
     [TestCase("")]
@@ -332,7 +322,7 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target)
     private async Task<List<string>> ListAsync(string prefix)
     {
         var result = new List<string>();
-        await foreach (var item in _store.ListAsync(prefix))
+        await foreach (var item in Store.ListAsync(prefix))
         {
             result.Add(item.Path.Value);
         }

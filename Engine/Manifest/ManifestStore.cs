@@ -1,4 +1,3 @@
-using System.Globalization;
 using SlateSharp.Format;
 using SlateSharp.Storage;
 
@@ -14,7 +13,7 @@ internal sealed class ManifestStore
 {
     public const string Prefix = "manifest/";
     public const int MaxProbes = 4;
-    private const string Suffix = ".manifest";
+    private static readonly NumberedObjectNames Names = new(Prefix, ".manifest");
 
     private long _conflicts;
 
@@ -25,20 +24,10 @@ internal sealed class ManifestStore
     /// <summary>How many create-if-absent writes found their id taken.</summary>
     public long Conflicts => Interlocked.Read(ref _conflicts);
 
-    public static ObjectPath PathOf(ulong id) =>
-        ObjectPath.Parse(Prefix + id.ToString("D20", CultureInfo.InvariantCulture) + Suffix);
+    public static ObjectPath PathOf(ulong id) => Names.PathOf(id);
 
     /// <summary>Parses the id out of a manifest object's path; false for anything else under the prefix.</summary>
-    public static bool TryParseId(ObjectPath path, out ulong id)
-    {
-        id = 0;
-        var value = path.Value;
-        return value.Length == Prefix.Length + 20 + Suffix.Length &&
-               value.StartsWith(Prefix, StringComparison.Ordinal) &&
-               value.EndsWith(Suffix, StringComparison.Ordinal) &&
-               ulong.TryParse(value.AsSpan(Prefix.Length, 20), NumberStyles.None, CultureInfo.InvariantCulture, out id) &&
-               id > 0;
-    }
+    public static bool TryParseId(ObjectPath path, out ulong id) => Names.TryParseId(path, out id);
 
     /// <summary>The current manifest (one LIST and one GET), or null when the database has none yet.</summary>
     public async ValueTask<VersionedManifest?> ReadLatestAsync(CancellationToken cancellationToken)

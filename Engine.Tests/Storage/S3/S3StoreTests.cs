@@ -50,8 +50,9 @@ public sealed class S3StoreTests
     [Test]
     public async Task Wrong_credentials_are_an_invalid_access_denied_error()
     {
+        var endpoint = Endpoint;
         var error = Assert.ThrowsAsync<SlateSharpException>(() => OpenAsync(
-            $"s3://{TestEnvironment.S3Bucket}/{Prefix()}", new S3StoreOptions { Endpoint = Endpoint, Credentials = new BasicAWSCredentials("test", "wrong-secret") }));
+            $"s3://{TestEnvironment.S3Bucket}/{Prefix()}", new S3StoreOptions { Endpoint = endpoint, Credentials = new BasicAWSCredentials("test", "wrong-secret") }));
 
         Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Invalid));
         Assert.That(error.Message, Does.Contain("access denied").And.Contain("SignatureDoesNotMatch").And.Contain(TestEnvironment.S3Bucket));
