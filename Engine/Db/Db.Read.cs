@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using SlateSharp.Format;
 using SlateSharp.Iteration;
 using SlateSharp.Manifest;
+using SlateSharp.Sst;
 
 namespace SlateSharp;
 
@@ -15,17 +16,24 @@ public sealed partial class Db
         ThrowIfClosed();
         var snapshot = Snapshot(options);
         var view = Volatile.Read(ref _view);
-        foreach (var table in view.Memtables)
+        if (view.Active.Get(key.Span, snapshot) is { } active)
         {
-            if (table.Get(key.Span, snapshot) is { } row)
+            return ValueOf(active);
+        }
+
+        foreach (var immutable in view.Immutables)
+        {
+            if (immutable.Table.Get(key.Span, snapshot) is { } row)
             {
                 return ValueOf(row);
             }
         }
 
+        // Hash once for every SST's bloom filter.
+        var hash = BloomFilter.Hash(key.Span);
         foreach (var sst in view.Manifest.L0)
         {
-            if (Covers(sst, key.Span) && await GetFromSstAsync(sst, key, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
+            if (Covers(sst, key.Span) && await GetFromSstAsync(sst, key, hash, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
             {
                 return ValueOf(row);
             }
@@ -33,7 +41,7 @@ public sealed partial class Db
 
         foreach (var run in view.Manifest.SortedRuns)
         {
-            if (FindInRun(run, key.Span) is { } sst && await GetFromSstAsync(sst, key, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
+            if (FindInRun(run, key.Span) is { } sst && await GetFromSstAsync(sst, key, hash, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
             {
                 return ValueOf(row);
             }
@@ -72,10 +80,10 @@ public sealed partial class Db
     private ulong Snapshot(ReadOptions? options) =>
         options?.DurableOnly == true ? Math.Min(DurableSequence, Volatile.Read(ref _visibleSequence)) : Volatile.Read(ref _visibleSequence);
 
-    private async ValueTask<RowEntry?> GetFromSstAsync(SstHandle sst, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
+    private async ValueTask<RowEntry?> GetFromSstAsync(SstHandle sst, ReadOnlyMemory<byte> key, ulong keyHash, ulong snapshot, CancellationToken cancellationToken)
     {
         var reader = await _readers.GetAsync(sst.Id, cancellationToken).ConfigureAwait(false);
-        return reader.MayContain(key.Span) ? await reader.GetAsync(key, snapshot, cancellationToken).ConfigureAwait(false) : null;
+        return reader.MayContain(keyHash) ? await reader.GetAsync(key, snapshot, cancellationToken).ConfigureAwait(false) : null;
     }
 
     private static byte[]? ValueOf(RowEntry row) => row.Kind == RowKind.Delete ? null : row.Value.ToArray();

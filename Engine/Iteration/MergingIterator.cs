@@ -27,7 +27,9 @@ internal static class MergingIterator
             }
         }
 
-        byte[]? lastKey = null;
+        // Rows' keys never change under the merge (memtable arrays are immutable; SST iterators copy), so the last
+        // key is kept by reference.
+        ReadOnlyMemory<byte>? lastKey = null;
         while (queue.TryDequeue(out var source, out var entry))
         {
             var row = entry.Row;
@@ -36,10 +38,10 @@ internal static class MergingIterator
                 yield break;
             }
 
-            var visible = row.Sequence <= snapshot && (lastKey is null || !row.Key.Span.SequenceEqual(lastKey));
+            var visible = row.Sequence <= snapshot && (lastKey is not { } last || !row.Key.Span.SequenceEqual(last.Span));
             if (visible)
             {
-                lastKey = row.Key.ToArray();
+                lastKey = row.Key;
                 if (row.Kind == RowKind.Put)
                 {
                     yield return row;

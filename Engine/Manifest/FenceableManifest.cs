@@ -73,7 +73,7 @@ internal sealed class FenceableManifest : IDisposable
         try
         {
             ThrowIfFenced();
-            var deadline = _options.TimeProvider.GetTimestamp();
+            var started = _options.TimeProvider.GetTimestamp();
             while (true)
             {
                 var current = _current;
@@ -91,7 +91,7 @@ internal sealed class FenceableManifest : IDisposable
                 }
 
                 await AdoptNewerAsync(current, cancellationToken).ConfigureAwait(false);
-                ThrowIfTimedOut(deadline, "update");
+                ThrowIfTimedOut(started, "update");
             }
         }
         finally
@@ -120,7 +120,7 @@ internal sealed class FenceableManifest : IDisposable
     private static async ValueTask<FenceableManifest> ClaimAsync(
         ManifestStore store, ManifestOptions options, ManifestRole role, CancellationToken cancellationToken)
     {
-        var deadline = options.TimeProvider.GetTimestamp();
+        var started = options.TimeProvider.GetTimestamp();
         var current = await store.ReadLatestAsync(cancellationToken).ConfigureAwait(false) ?? new VersionedManifest(0, DbManifest.Empty);
         while (true)
         {
@@ -135,7 +135,7 @@ internal sealed class FenceableManifest : IDisposable
             current = current.Id == 0
                 ? await store.ReadLatestAsync(cancellationToken).ConfigureAwait(false) ?? current
                 : await store.RefreshAsync(current, cancellationToken).ConfigureAwait(false);
-            if (options.TimeProvider.GetElapsedTime(deadline) > options.UpdateTimeout)
+            if (options.TimeProvider.GetElapsedTime(started) > options.UpdateTimeout)
             {
                 throw Errors.Unavailable(
                     $"could not claim the {RoleName(role)} epoch: other parties kept winning for {options.UpdateTimeout} (store={store.Store.Location} manifest_id={current.Id})");

@@ -140,18 +140,19 @@ internal sealed class MemtableFlusher(
             {
                 using var builder = new SstBuilder(sstOptions, output);
                 var rows = table.CreateIterator();
-                byte[]? previousKey = null;
+                ReadOnlyMemory<byte>? previousKey = null;
                 while (await rows.MoveNextAsync(cancellationToken).ConfigureAwait(false))
                 {
                     var row = rows.Current;
 
                     // Newest version per key only: older ones are shadowed for every reader of the new view.
-                    if (previousKey is not null && row.Key.Span.SequenceEqual(previousKey))
+                    if (previousKey is { } previous && row.Key.Span.SequenceEqual(previous.Span))
                     {
                         continue;
                     }
 
-                    previousKey = row.Key.ToArray();
+                    // Memtable keys are immutable arrays: holding a reference is enough.
+                    previousKey = row.Key;
                     if (builder.Add(row.Key.Span, row.Value.Span, row.Sequence, row.Kind, row.ExpireAt))
                     {
                         await builder.FlushAsync(cancellationToken).ConfigureAwait(false);
