@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SlateSharp.Common;
 using SlateSharp.Concurrency;
 using SlateSharp.Manifest;
 using SlateSharp.Memtable;
@@ -132,7 +133,9 @@ public sealed partial class Db : IAsyncDisposable
 
         try
         {
+            CrashPoints.Reached(CrashPoints.CloseBegin);
             await FlushMemtablesAsync(cancellationToken).ConfigureAwait(false);
+            CrashPoints.Reached(CrashPoints.CloseFlushed);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using SlateSharp.Common;
 using SlateSharp.Format;
 using SlateSharp.Storage;
 
@@ -88,8 +89,10 @@ internal sealed class ManifestStore
     /// <summary>Writes <paramref name="manifest"/> at <paramref name="id"/> if that id is free; false when it is taken.</summary>
     public async ValueTask<bool> TryWriteAsync(ulong id, DbManifest manifest, CancellationToken cancellationToken)
     {
-        var result = await Store.PutAsync(PathOf(id), ManifestCodec.Encode(manifest), PutMode.CreateIfAbsent, cancellationToken)
-            .ConfigureAwait(false);
+        var content = ManifestCodec.Encode(manifest);
+        CrashPoints.Reached(CrashPoints.ManifestPutBefore);
+        var result = await Store.PutAsync(PathOf(id), content, PutMode.CreateIfAbsent, cancellationToken).ConfigureAwait(false);
+        CrashPoints.Reached(CrashPoints.ManifestPutAfter);
         switch (result.Outcome)
         {
             case PutOutcome.Stored:

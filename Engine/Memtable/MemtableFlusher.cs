@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
+using SlateSharp.Common;
 using SlateSharp.Concurrency;
 using SlateSharp.Manifest;
 using SlateSharp.Sst;
@@ -103,7 +104,9 @@ internal sealed class MemtableFlusher(
         SstHandle handle;
         try
         {
+            CrashPoints.Reached(CrashPoints.SstUploadBefore);
             handle = await WriteSstAsync(id, path, memtable.Table, cancellationToken).ConfigureAwait(false);
+            CrashPoints.Reached(CrashPoints.SstUploadAfter);
             manifest.RecordWritten(id);
             var stored = await manifest.UpdateAsync(
                 m => m with

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SlateSharp.Common;
 using SlateSharp.Format;
 using SlateSharp.Manifest;
 using SlateSharp.Storage;
@@ -31,8 +32,10 @@ internal static class WalRecovery
         var candidate = Math.Max(Math.Max(highest + 1, current.NextWalId), current.ReplayAfterWalId + 1);
         while (true)
         {
+            CrashPoints.Reached(CrashPoints.FencePutBefore);
             var result = await store.PutAsync(WalPaths.PathOf(candidate), ReadOnlyMemory<byte>.Empty, PutMode.CreateIfAbsent, cancellationToken)
                 .ConfigureAwait(false);
+            CrashPoints.Reached(CrashPoints.FencePutAfter);
             if (result.Stored)
             {
                 return candidate;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SlateSharp.Common;
 using SlateSharp.Concurrency;
 using SlateSharp.Format;
 using SlateSharp.Storage;
@@ -167,7 +168,9 @@ internal sealed class WalWriter : IDisposable
     {
         var id = _nextId;
         var path = WalPaths.PathOf(id);
+        CrashPoints.Reached(CrashPoints.WalPutBefore);
         var result = await _store.PutAsync(path, segment.Finish(), PutMode.CreateIfAbsent, cancellationToken).ConfigureAwait(false);
+        CrashPoints.Reached(CrashPoints.WalPutAfter);
         if (result.Outcome != PutOutcome.Stored)
         {
             throw Errors.Fenced($"fenced: another writer took wal id {id} that this writer allocated (path={path} store={_store.Location})");
