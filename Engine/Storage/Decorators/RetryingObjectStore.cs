@@ -9,7 +9,11 @@ namespace SlateSharp.Storage.Decorators;
 /// it returned). A conditional put is tagged with a unique put id; when a retry of it finds "already exists" or
 /// "version mismatch", the store reads the object's put id back: if it is ours, the earlier attempt landed and the put
 /// is reported as stored. If someone replaced our object in the moment between, the put is reported as lost, which
-/// errs on the safe side (the caller re-reads). A put from a stream that cannot seek runs once: it cannot be replayed.
+/// errs on the safe side (the caller re-reads). A retried create that finds "already exists" but no object is not an
+/// answer (an earlier attempt may still land): it counts as a failed attempt, and when attempts run out the put fails
+/// as Unavailable, its outcome unknown. Stores that drop the put id (some S3-compatible servers drop
+/// <c>x-amz-meta-*</c>) make a landed retry look lost; the engine settles such answers by reading the object back
+/// (<c>Storage/SettledCreate</c>). A put from a stream that cannot seek runs once: it cannot be replayed.
 /// </summary>
 internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, RandomSource random) : IObjectStore, IObjectStoreDecorator, IDisposable
 {
@@ -124,6 +128,18 @@ internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, R
         }
 
         var head = await inner.HeadAsync(path, cancellationToken).ConfigureAwait(false);
-        return head is not null && head.PutId == options.PutId ? PutResult.StoredAs(head.Version) : result;
+        if (head is not null && head.PutId == options.PutId)
+        {
+            return PutResult.StoredAs(head.Version);
+        }
+
+        if (head is null && result.Outcome == PutOutcome.AlreadyExists)
+        {
+            // "Exists" with nothing there: a false answer (S3 409 under a racing write) or an object deleted since. An
+            // earlier attempt of this put may still commit, so neither outcome is known yet: try again.
+            throw Errors.Unavailable($"create-if-absent answered already-exists but no object is there; outcome unknown (path={path} store={inner.Location})");
+        }
+
+        return result;
     }
 }

@@ -73,12 +73,13 @@ internal sealed partial class S3ObjectStore
     }
 
     /// <summary>
-    /// 412 is the lost condition; 409 ConditionalRequestConflict is AWS's answer to a concurrent conditional write on the
-    /// same key; AWS answers If-Match on a missing key with 404 NoSuchKey.
+    /// 412 is the lost condition; AWS answers If-Match on a missing key with 404 NoSuchKey. Not 409
+    /// ConditionalRequestConflict: AWS sends it to one of two conditional writes racing on a key ("a concurrent
+    /// operation is in progress, retry") without saying whether an object exists, so it is a transient failure
+    /// (see <see cref="Map"/>), never "already exists".
     /// </summary>
     private static bool IsConditionFailure(AmazonS3Exception e, PutModeKind kind) =>
         e.StatusCode == HttpStatusCode.PreconditionFailed
-        || (e.StatusCode == HttpStatusCode.Conflict && e.ErrorCode == "ConditionalRequestConflict")
         || (kind == PutModeKind.IfVersionMatches && e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode == "NoSuchKey");
 
     private async ValueTask<ReadOnlyMemory<byte>> BufferConditionalAsync(Stream content, string key, CancellationToken cancellationToken)

@@ -277,7 +277,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
                 return Errors.Invalid($"{what}: access denied: {code} ({details} status={status})", error);
             }
 
-            if (TransportErrors.IsTransientStatus(status) || code is "SlowDown" or "RequestTimeout" or "InternalError")
+            if (TransportErrors.IsTransientStatus(status) || code is "SlowDown" or "RequestTimeout" or "InternalError" or "ConditionalRequestConflict")
             {
                 return Errors.Unavailable($"{what}: server error ({message} {details})", error);
             }
