@@ -16,14 +16,12 @@ public sealed class FenceableManifestTests(StoreTarget target) : StoreTargetFixt
         var counting = new CountingObjectStore(Store);
         using var first = await FenceableManifest.InitWriterAsync(new ManifestStore(counting), Options, CancellationToken.None);
         var firstSst = TestManifests.Handle("first");
-        first.RecordWritten(firstSst.Id);
-        await first.UpdateAsync(TestManifests.AddL0(firstSst), CancellationToken.None);
+        await first.UpdateAsync(TestManifests.AddL0(firstSst), [firstSst.Id], CancellationToken.None);
 
         using var second = await FenceableManifest.InitWriterAsync(new ManifestStore(Store), Options, CancellationToken.None);
         var before = await SnapshotAsync();
         var late = TestManifests.Handle("late");
-        first.RecordWritten(late.Id);
-        var fenced = Assert.ThrowsAsync<SlateSharpException>(async () => await first.UpdateAsync(TestManifests.AddL0(late), CancellationToken.None));
+        var fenced = Assert.ThrowsAsync<SlateSharpException>(async () => await first.UpdateAsync(TestManifests.AddL0(late), [late.Id], CancellationToken.None));
         var after = await SnapshotAsync();
 
         Assert.That(fenced!.Kind, Is.EqualTo(ErrorKind.Closed));
@@ -40,8 +38,7 @@ public sealed class FenceableManifestTests(StoreTarget target) : StoreTargetFixt
         Assert.That(counting.Total, Is.Zero, "once fenced, every call fails without touching storage");
 
         var secondSst = TestManifests.Handle("second");
-        second.RecordWritten(secondSst.Id);
-        var stored = await second.UpdateAsync(TestManifests.AddL0(secondSst), CancellationToken.None);
+        var stored = await second.UpdateAsync(TestManifests.AddL0(secondSst), [secondSst.Id], CancellationToken.None);
         Assert.That(stored.L0.Select(h => h.Id), Is.EqualTo(new[] { secondSst.Id, firstSst.Id }));
     }
 
@@ -67,10 +64,9 @@ public sealed class FenceableManifestTests(StoreTarget target) : StoreTargetFixt
                 }
 
                 var sst = TestManifests.Handle($"p{p}-u{done}");
-                holder.RecordWritten(sst.Id);
                 try
                 {
-                    await holder.UpdateAsync(TestManifests.AddL0(sst), CancellationToken.None);
+                    await holder.UpdateAsync(TestManifests.AddL0(sst), [sst.Id], CancellationToken.None);
                     successes.Add((holder.Id, sst.Id));
                     done++;
                 }
@@ -122,8 +118,7 @@ public sealed class FenceableManifestTests(StoreTarget target) : StoreTargetFixt
             for (var i = 0; i < flushes; i++)
             {
                 var sst = TestManifests.Handle($"l0-{i:D3}");
-                writer.RecordWritten(sst.Id);
-                await writer.UpdateAsync(TestManifests.AddL0(sst), CancellationToken.None);
+                await writer.UpdateAsync(TestManifests.AddL0(sst), [sst.Id], CancellationToken.None);
                 written.Add(sst.Id);
             }
 
@@ -175,8 +170,7 @@ public sealed class FenceableManifestTests(StoreTarget target) : StoreTargetFixt
         for (var i = 0; i < updates; i++)
         {
             var sst = TestManifests.Handle($"flush-{i}");
-            writer.RecordWritten(sst.Id);
-            await writer.UpdateAsync(m => m with { L0 = [sst], NextWalId = m.NextWalId + 1, ReplayAfterWalId = m.NextWalId, LastL0Sequence = (ulong)i }, CancellationToken.None);
+            await writer.UpdateAsync(m => m with { L0 = [sst], NextWalId = m.NextWalId + 1, ReplayAfterWalId = m.NextWalId, LastL0Sequence = (ulong)i }, [sst.Id], CancellationToken.None);
         }
 
         Assert.That(store.Conflicts - conflictsBefore, Is.Zero, "a writer's next update must never trip over its own previous write");
@@ -192,11 +186,10 @@ public sealed class FenceableManifestTests(StoreTarget target) : StoreTargetFixt
         }
 
         var output = TestManifests.Handle("run");
-        compactor.RecordWritten(output.Id);
         var ids = inputs.Select(h => h.Id).ToHashSet();
         await compactor.UpdateAsync(
             m => m with { L0 = m.L0.Where(h => !ids.Contains(h.Id)).ToList(), SortedRuns = [new SortedRun(0, [output])] },
-            CancellationToken.None);
+            [output.Id], CancellationToken.None);
         foreach (var id in ids)
         {
             compacted.Add(id);

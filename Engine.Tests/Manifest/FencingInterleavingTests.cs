@@ -64,10 +64,9 @@ public sealed class FencingInterleavingTests
             for (var u = 0; u < updates; u++)
             {
                 var sst = TestManifests.Handle($"{name}{u}");
-                writer.RecordWritten(sst.Id);
                 try
                 {
-                    await writer.UpdateAsync(TestManifests.AddL0(sst), CancellationToken.None);
+                    await writer.UpdateAsync(TestManifests.AddL0(sst), [sst.Id], CancellationToken.None);
                     outcome.Updates.Add((name, writer.Id, sst.Id));
                 }
                 catch (SlateSharpException e) when (e.IsFenced)
@@ -84,7 +83,6 @@ public sealed class FencingInterleavingTests
             for (var u = 0; u < 2; u++)
             {
                 var output = TestManifests.Handle($"C{u}");
-                compactor.RecordWritten(output.Id);
                 SstId? removed = null;
                 await compactor.UpdateAsync(
                     m =>
@@ -98,7 +96,7 @@ public sealed class FencingInterleavingTests
                         removed = m.L0[^1].Id;
                         return m with { L0 = m.L0.Take(m.L0.Count - 1).ToList(), SortedRuns = [new SortedRun(0, [output])] };
                     },
-                    CancellationToken.None);
+                    [output.Id], CancellationToken.None);
                 if (removed is { } id)
                 {
                     outcome.Compacted.Add(id);

@@ -40,9 +40,8 @@ public sealed class ManifestInvariantCheckTests
     {
         using var writer = await FenceableManifest.InitWriterAsync(_store, ManifestOptions.Default, CancellationToken.None);
         var sst = TestManifests.Handle("twice");
-        writer.RecordWritten(sst.Id);
 
-        await AssertRefusedAsync(writer, m => m with { L0 = [sst, sst] }, "duplicate sst id");
+        await AssertRefusedAsync(writer, m => m with { L0 = [sst, sst] }, "duplicate sst id", [sst.Id]);
     }
 
     [Test]
@@ -59,12 +58,10 @@ public sealed class ManifestInvariantCheckTests
         using var writer = await FenceableManifest.InitWriterAsync(_store, ManifestOptions.Default, CancellationToken.None);
         using var compactor = await FenceableManifest.InitCompactorAsync(_store, ManifestOptions.Default, CancellationToken.None);
         var sst = TestManifests.Handle("x");
-        writer.RecordWritten(sst.Id);
-        compactor.RecordWritten(sst.Id);
         await writer.RefreshAsync(CancellationToken.None);
 
-        await AssertRefusedAsync(writer, m => m with { SortedRuns = [new SortedRun(0, [sst])] }, "only the compactor may change sorted runs");
-        await AssertRefusedAsync(compactor, m => m with { L0 = [sst] }, "never add them");
+        await AssertRefusedAsync(writer, m => m with { SortedRuns = [new SortedRun(0, [sst])] }, "only the compactor may change sorted runs", [sst.Id]);
+        await AssertRefusedAsync(compactor, m => m with { L0 = [sst] }, "never add them", [sst.Id]);
     }
 
     [Test]
@@ -80,11 +77,11 @@ public sealed class ManifestInvariantCheckTests
         Assert.That(error.Message, Does.Contain("could not claim the writer epoch"));
     }
 
-    private async Task AssertRefusedAsync(FenceableManifest holder, Func<DbManifest, DbManifest> change, string reason)
+    private async Task AssertRefusedAsync(FenceableManifest holder, Func<DbManifest, DbManifest> change, string reason, IReadOnlyCollection<SstId>? written = null)
     {
         var before = await _objects.ListAsync(string.Empty).CountAsync();
 
-        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await holder.UpdateAsync(change, CancellationToken.None));
+        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await holder.UpdateAsync(change, written ?? [], CancellationToken.None));
 
         Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Internal));
         Assert.That(error.Message, Does.Contain("manifest invariant violated").And.Contain(reason));

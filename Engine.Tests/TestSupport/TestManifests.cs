@@ -18,9 +18,12 @@ internal static class TestManifests
         return new SstHandle(id, 4096, Encoding.UTF8.GetBytes(label + "-a"), Encoding.UTF8.GetBytes(label + "-z"), 10);
     }
 
-    /// <summary>A change that puts <paramref name="handle"/> at the front of L0 (as a memtable flush does).</summary>
+    /// <summary>
+    /// A change that puts <paramref name="handle"/> at the front of L0 (as a memtable flush does); idempotent, as every
+    /// manifest change must be: a manifest that already lists the handle stays as it is.
+    /// </summary>
     public static Func<DbManifest, DbManifest> AddL0(SstHandle handle) =>
-        m => m with { L0 = [handle, .. m.L0], NextWalId = m.NextWalId + 1, ReplayAfterWalId = m.NextWalId };
+        m => m.L0.Any(h => h.Id == handle.Id) ? m : m with { L0 = [handle, .. m.L0], NextWalId = m.NextWalId + 1, ReplayAfterWalId = m.NextWalId };
 
     public static IEnumerable<SstId> AllSsts(DbManifest manifest) =>
         manifest.L0.Select(h => h.Id).Concat(manifest.SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id));

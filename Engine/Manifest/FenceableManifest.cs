@@ -1,21 +1,29 @@
+using SlateSharp.Storage;
+
 namespace SlateSharp.Manifest;
 
 /// <summary>
 /// The one component that decides who may change the database. A writer (or compactor) claims the database by
 /// writing the next manifest version with its role's epoch incremented; from then on every change goes through
-/// <see cref="UpdateAsync"/>, which writes the next version with create-if-absent. When that id is taken the holder
-/// re-reads: a higher epoch for its role means a newer claimant exists and this instance is fenced (it throws
-/// Closed/Fenced, now and on every later call, without touching storage); otherwise another role changed something
-/// and the change is re-applied on the fresh version. After every successful write the held manifest and id are
-/// exactly what was stored, so the next update never conflicts with this instance's own previous write.
-/// Calls are serialised; see docs/design/manifest-and-fencing.md.
+/// <see cref="UpdateAsync(Func{DbManifest, DbManifest}, IReadOnlyCollection{SstId}, ManifestUpdateAttempt?, CancellationToken)"/>,
+/// which writes the next version with create-if-absent. When that id is taken the holder re-reads: a higher epoch
+/// for its role means a newer claimant exists and this instance is fenced (it throws Closed/Fenced, now and on every
+/// later call, without touching storage); otherwise another role changed something and the change is re-applied on
+/// the fresh version. After every successful write the held manifest and id are exactly what was stored, so the next
+/// update never conflicts with this instance's own previous write.
+/// <para>
+/// Changes must be idempotent: applied to a manifest that already holds them they return their input. That is how
+/// an ambiguous write is settled: after a lost answer, a transient failure or an "already exists" that may be our
+/// own landed write, the holder re-reads and re-applies the change; if the stored chain already holds it, the update
+/// has succeeded and nothing is written twice. When an update fails anyway, <see cref="ResolveAsync"/> tells whether
+/// the change may be stored. Calls are serialised; see docs/design/manifest-and-fencing.md.
+/// </para>
 /// </summary>
 internal sealed class FenceableManifest : IDisposable
 {
     private readonly ManifestStore _store;
     private readonly ManifestOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly HashSet<SstId> _written = [];
     private VersionedManifest _current;
     private SlateSharpException? _fenced;
 
@@ -52,21 +60,24 @@ internal sealed class FenceableManifest : IDisposable
     public static ValueTask<FenceableManifest> InitCompactorAsync(ManifestStore store, ManifestOptions options, CancellationToken cancellationToken) =>
         ClaimAsync(store, options, ManifestRole.Compactor, cancellationToken);
 
-    /// <summary>Declares an SST object as written, so updates may reference it (an invariant checked before each write).</summary>
-    public void RecordWritten(SstId id)
-    {
-        lock (_written)
-        {
-            _written.Add(id);
-        }
-    }
+    /// <summary>An update that references no new SST.</summary>
+    public ValueTask<DbManifest> UpdateAsync(Func<DbManifest, DbManifest> change, CancellationToken cancellationToken) =>
+        UpdateAsync(change, [], null, cancellationToken);
+
+    /// <summary>An update that may reference the SSTs in <paramref name="newSsts"/>, which the caller has written.</summary>
+    public ValueTask<DbManifest> UpdateAsync(Func<DbManifest, DbManifest> change, IReadOnlyCollection<SstId> newSsts, CancellationToken cancellationToken) =>
+        UpdateAsync(change, newSsts, null, cancellationToken);
 
     /// <summary>
-    /// Applies <paramref name="change"/> to the held manifest and stores the result as the next version. On a lost race
-    /// with another role, re-reads and applies <paramref name="change"/> again to the fresh version, until the update
-    /// timeout. Returns the stored manifest; a change that returns its input writes nothing.
+    /// Applies the idempotent <paramref name="change"/> to the held manifest and stores the result as the next version.
+    /// It may reference, besides what the manifest already does, only <paramref name="newSsts"/> (objects the caller
+    /// has written: an invariant checked before each write). On a lost race with another role, or an ambiguous write,
+    /// re-reads and applies the change again to the fresh version, until the update timeout. Returns the stored
+    /// manifest; a change that returns its input writes nothing. <paramref name="attempt"/>, when given, records every
+    /// write sent, for <see cref="ResolveAsync"/> after a failure.
     /// </summary>
-    public async ValueTask<DbManifest> UpdateAsync(Func<DbManifest, DbManifest> change, CancellationToken cancellationToken)
+    public async ValueTask<DbManifest> UpdateAsync(
+        Func<DbManifest, DbManifest> change, IReadOnlyCollection<SstId> newSsts, ManifestUpdateAttempt? attempt, CancellationToken cancellationToken)
     {
         ThrowIfFenced();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -74,30 +85,83 @@ internal sealed class FenceableManifest : IDisposable
         {
             ThrowIfFenced();
             var started = _options.TimeProvider.GetTimestamp();
+            var doubts = 0;
             while (true)
             {
                 var current = _current;
                 var next = change(current.Manifest);
                 if (ReferenceEquals(next, current.Manifest) || next.Equals(current.Manifest))
                 {
+                    // Nothing to do, or the change is already stored (an earlier write of ours landed).
                     return current.Manifest;
                 }
 
-                CheckTransition(current, next);
-                if (await _store.TryWriteAsync(current.Id + 1, next, cancellationToken).ConfigureAwait(false))
+                CheckTransition(current, next, newSsts);
+                var id = current.Id + 1;
+                attempt?.Sent(id);
+                bool stored;
+                try
                 {
-                    Volatile.Write(ref _current, new VersionedManifest(current.Id + 1, next));
+                    stored = await _store.TryWriteAsync(id, next, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SlateSharpException e) when (e.Kind == ErrorKind.Unavailable)
+                {
+                    // Sent, outcome unknown: re-read and re-apply (the change finds itself if the write landed).
+                    doubts++;
+                    ThrowIfTimedOut(started, "update", e);
+                    await Task.Delay(SettleBudget.Backoff(doubts), _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                    await AdoptNewerAsync(current, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (stored)
+                {
+                    Volatile.Write(ref _current, new VersionedManifest(id, next));
                     return next;
                 }
 
                 await AdoptNewerAsync(current, cancellationToken).ConfigureAwait(false);
-                ThrowIfTimedOut(started, "update");
+                if (_current.Id < id)
+                {
+                    // "Already exists" yet nothing is there: a false answer; our write may still land. Try the same id again.
+                    doubts++;
+                    ThrowIfTimedOut(started, "update", null);
+                    await Task.Delay(SettleBudget.Backoff(doubts), _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                ThrowIfTimedOut(started, "update", null);
             }
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// After a failed update: reads every id <paramref name="attempt"/> wrote without a "stored" answer and tells
+    /// whether one of them holds the change (<paramref name="isApplied"/> recognises it). An id with nothing stored
+    /// leaves the outcome unknown (the write may still land); an id holding another version settles that write as
+    /// lost. Works on a fenced instance (it only reads). Read failures propagate: the caller treats them as unknown.
+    /// </summary>
+    public async ValueTask<ManifestChangeState> ResolveAsync(ManifestUpdateAttempt attempt, Func<DbManifest, bool> isApplied, CancellationToken cancellationToken)
+    {
+        var unknown = false;
+        foreach (var id in attempt.UnsettledIds)
+        {
+            var stored = await _store.ReadAsync(id, cancellationToken).ConfigureAwait(false);
+            if (stored is null)
+            {
+                unknown = true;
+            }
+            else if (isApplied(stored.Manifest))
+            {
+                return ManifestChangeState.Applied;
+            }
+        }
+
+        return unknown ? ManifestChangeState.Unknown : ManifestChangeState.NotApplied;
     }
 
     /// <summary>Moves to the newest stored version; throws Closed/Fenced when a newer claimant exists.</summary>
@@ -122,12 +186,26 @@ internal sealed class FenceableManifest : IDisposable
     {
         var started = options.TimeProvider.GetTimestamp();
         var current = await store.ReadLatestAsync(cancellationToken).ConfigureAwait(false) ?? new VersionedManifest(0, DbManifest.Empty);
+        var failures = 0;
         while (true)
         {
             var claimed = role == ManifestRole.Writer
                 ? current.Manifest with { WriterEpoch = current.Manifest.WriterEpoch + 1 }
                 : current.Manifest with { CompactorEpoch = current.Manifest.CompactorEpoch + 1 };
-            if (await store.TryWriteAsync(current.Id + 1, claimed, cancellationToken).ConfigureAwait(false))
+            bool stored;
+            try
+            {
+                stored = await store.TryWriteAsync(current.Id + 1, claimed, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SlateSharpException e) when (e.Kind == ErrorKind.Unavailable && options.TimeProvider.GetElapsedTime(started) < options.UpdateTimeout)
+            {
+                // Outcome unknown. Claim again on top of whatever is stored: if this claim landed, its epoch is simply
+                // never used (nobody holds it), and the next claim takes a higher one.
+                await Task.Delay(SettleBudget.Backoff(++failures), options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                stored = false;
+            }
+
+            if (stored)
             {
                 return new FenceableManifest(store, options, role, new VersionedManifest(current.Id + 1, claimed));
             }
@@ -164,15 +242,9 @@ internal sealed class FenceableManifest : IDisposable
         Volatile.Write(ref _current, fresh);
     }
 
-    private void CheckTransition(VersionedManifest current, DbManifest next)
+    private void CheckTransition(VersionedManifest current, DbManifest next, IReadOnlyCollection<SstId> newSsts)
     {
-        string? violation;
-        lock (_written)
-        {
-            violation = ManifestTransitions.FindViolation(current.Manifest, next, Role, _written);
-        }
-
-        if (violation is not null)
+        if (ManifestTransitions.FindViolation(current.Manifest, next, Role, newSsts) is { } violation)
         {
             throw Errors.Internal(
                 $"manifest invariant violated: {violation} (role={RoleName(Role)} manifest_id={current.Id + 1} path={ManifestStore.PathOf(current.Id + 1)})");
@@ -187,12 +259,14 @@ internal sealed class FenceableManifest : IDisposable
         }
     }
 
-    private void ThrowIfTimedOut(long start, string what)
+    private void ThrowIfTimedOut(long start, string what, SlateSharpException? lastFailure)
     {
         if (_options.TimeProvider.GetElapsedTime(start) > _options.UpdateTimeout)
         {
+            var reason = lastFailure is null ? "kept losing races" : $"kept failing (last: {lastFailure.Message})";
             throw Errors.Unavailable(
-                $"manifest {what} kept losing races for {_options.UpdateTimeout} (role={RoleName(Role)} manifest_id={Id} store={_store.Store.Location})");
+                $"manifest {what} {reason} for {_options.UpdateTimeout}; whether its last write was stored is unknown (role={RoleName(Role)} manifest_id={Id} store={_store.Store.Location})",
+                lastFailure);
         }
     }
 

@@ -9,7 +9,7 @@ namespace SlateSharp.Manifest;
 internal static class ManifestTransitions
 {
     /// <summary>Describes the first broken rule, or null when <paramref name="next"/> may follow <paramref name="previous"/>.</summary>
-    public static string? FindViolation(DbManifest previous, DbManifest next, ManifestRole role, IReadOnlySet<SstId> written)
+    public static string? FindViolation(DbManifest previous, DbManifest next, ManifestRole role, IReadOnlyCollection<SstId> written)
     {
         if (ManifestInvariants.FindViolation(next) is { } structural)
         {

@@ -28,8 +28,9 @@ internal interface IFlushTarget
 /// Turns frozen memtables into L0 SSTs, oldest first, one at a time so flushes are recorded in order. For each: wait
 /// until the WAL holds all its rows, stream the SST to <c>compacted/{ULID}.sst</c> (a pipe between builder and upload
 /// keeps memory bounded), then record it in the manifest through the <see cref="FenceableManifest"/> — at the front
-/// of L0, with <c>replay_after_wal_id</c> at its last WAL object and <c>last_l0_sequence</c> at its last row. When
-/// fenced, the SST just written is an orphan: it is deleted and the error ends the flusher.
+/// of L0, with <c>replay_after_wal_id</c> at its last WAL object and <c>last_l0_sequence</c> at its last row. When the
+/// update fails (fenced, storage failing, stopped), the SST is deleted only if no stored manifest can reference it;
+/// the error ends the flusher.
 /// </summary>
 internal sealed class MemtableFlusher(
     IObjectStore store,
@@ -42,6 +43,7 @@ internal sealed class MemtableFlusher(
     ILogger logger)
 {
     private const int PipePauseBytes = 4 << 20;
+    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(10);
     private readonly AsyncSignal _wake = new();
 
     public long SstsWritten { get; private set; }
@@ -107,28 +109,87 @@ internal sealed class MemtableFlusher(
             CrashPoints.Reached(CrashPoints.SstUploadBefore);
             handle = await WriteSstAsync(id, path, memtable.Table, cancellationToken).ConfigureAwait(false);
             CrashPoints.Reached(CrashPoints.SstUploadAfter);
-            manifest.RecordWritten(id);
-            var stored = await manifest.UpdateAsync(
-                m => m with
+        }
+        catch (Exception e)
+        {
+            // No manifest write has named this SST: whatever part of it was uploaded is referenced by nothing.
+            await DeleteOrphanAsync(path, e).ConfigureAwait(false);
+            memtable.Flushed.TrySetException(e);
+            throw;
+        }
+
+        var attempt = new ManifestUpdateAttempt();
+        DbManifest stored;
+        try
+        {
+            // Idempotent: a manifest that already lists this SST (our own write, whose answer was lost) stays as it is.
+            stored = await manifest.UpdateAsync(
+                m => Lists(m, id) ? m : m with
                 {
                     L0 = [handle, .. m.L0],
                     ReplayAfterWalId = Math.Max(m.ReplayAfterWalId, lastWalId),
                     NextWalId = Math.Max(m.NextWalId, Math.Max(lastWalId + 1, target.NextWalId)),
                     LastL0Sequence = Math.Max(m.LastL0Sequence, memtable.Table.LastSequence),
                 },
+                [id],
+                attempt,
                 cancellationToken).ConfigureAwait(false);
-            SstsWritten++;
-            BytesWritten += handle.Size;
-            logger.LogDebug("flushed memtable to {Path} ({Bytes} bytes, {Rows} rows, replay after wal {WalId})", path, handle.Size, handle.EntryCount, lastWalId);
-            target.OnFlushed(memtable, stored);
         }
         catch (Exception e)
         {
-            // Fenced, cancelled or failed: whatever was uploaded is referenced by nothing.
-            await DeleteOrphanAsync(path, e).ConfigureAwait(false);
+            await ReleaseUnrecordedAsync(path, id, attempt, e).ConfigureAwait(false);
             memtable.Flushed.TrySetException(e);
             throw;
         }
+
+        SstsWritten++;
+        BytesWritten += handle.Size;
+        logger.LogDebug("flushed memtable to {Path} ({Bytes} bytes, {Rows} rows, replay after wal {WalId})", path, handle.Size, handle.EntryCount, lastWalId);
+        target.OnFlushed(memtable, stored);
+    }
+
+    /// <summary>
+    /// After a failed manifest update: the SST is deleted only when it is certain that no stored manifest references
+    /// it (no write naming it was sent, or every one was settled as lost by reading the manifest at its id). A write
+    /// that may have landed, or may still land, leaves the SST in place for the garbage collector: deleting an object
+    /// a manifest references loses data.
+    /// </summary>
+    private async ValueTask ReleaseUnrecordedAsync(ObjectPath path, SstId id, ManifestUpdateAttempt attempt, Exception reason)
+    {
+        ManifestChangeState state;
+        try
+        {
+            using var timeout = new CancellationTokenSource(ResolveTimeout, time);
+            state = await manifest.ResolveAsync(attempt, m => Lists(m, id), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SlateSharpException or OperationCanceledException)
+        {
+            state = ManifestChangeState.Unknown;
+        }
+
+        if (state == ManifestChangeState.NotApplied)
+        {
+            await DeleteOrphanAsync(path, reason).ConfigureAwait(false);
+        }
+        else
+        {
+            logger.LogWarning(
+                "manifest update for {Path} failed ({Reason}) but a manifest {State} references it; left in place for the garbage collector",
+                path, reason.Message, state == ManifestChangeState.Applied ? "does" : "may");
+        }
+    }
+
+    private static bool Lists(DbManifest manifest, SstId id)
+    {
+        foreach (var handle in manifest.L0)
+        {
+            if (handle.Id == id)
+            {
+                return true;
+            }
+        }
+
+        return manifest.SortedRuns.Any(run => run.Ssts.Any(h => h.Id == id));
     }
 
     private async ValueTask<SstHandle> WriteSstAsync(SstId id, ObjectPath path, MemoryTable table, CancellationToken cancellationToken)
