@@ -33,16 +33,30 @@ public sealed partial class Db
     public ValueTask WriteAsync(WriteBatch batch, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return batch.Count == 0 ? ValueTask.CompletedTask : WriteCoreAsync(batch.ToRows, options, cancellationToken);
+        if (batch.Count == 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ThrowIfClosed();
+            return ValueTask.CompletedTask;
+        }
+
+        return WriteCoreAsync(batch.ToRows, options, cancellationToken);
     }
 
+    /// <summary>
+    /// Applies one batch. Cancellation: a call whose token is cancelled before its rows are appended applies nothing;
+    /// once they are in the WAL buffer and the memtable the write stands (readable now, durable with the next WAL
+    /// object) and cancellation only stops the wait for durability.
+    /// </summary>
     private async ValueTask WriteCoreAsync(Func<ulong, RowEntry[]> rowsAt, WriteOptions? options, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
         await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
         WalSegment segment;
         lock (_writeLock)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             ThrowIfClosed();
             var sequence = _lastSequence + 1;
             var rows = rowsAt(sequence);

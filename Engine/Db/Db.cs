@@ -41,6 +41,8 @@ public sealed partial class Db : IAsyncDisposable
     private SlateSharpException? _closed;
     private Task _walTask = Task.CompletedTask;
     private Task _flushTask = Task.CompletedTask;
+    private Task? _close;
+    private Task? _stopped;
     private long _writerStalls;
 
     private Db(IObjectStore store, IDisposable? ownedStore, DbOptions options, FenceableManifest manifest, ulong fenceWalId)
@@ -52,10 +54,11 @@ public sealed partial class Db : IAsyncDisposable
         _manifest = manifest;
         _fenceWalId = fenceWalId;
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
-        _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null);
+        _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null, options.SstReaderCacheBytes);
         _view = new DbView(NewMemtable(), [], manifest.Manifest);
         _activeFixedWalId = fenceWalId;
-        _wal = new WalWriter(store, fenceWalId + 1, options.FlushInterval, options.WalObjectMaxBytes, options.TimeProvider, _logger, OnWalStored);
+        _wal = new WalWriter(
+            store, fenceWalId + 1, options.FlushInterval, options.WalObjectMaxBytes, options.TimeProvider, options.WriteRetryTimeout, _logger, OnWalStored);
         var sstOptions = new SstBuilderOptions
         {
             BlockSize = options.BlockSizeBytes,
@@ -79,6 +82,8 @@ public sealed partial class Db : IAsyncDisposable
     internal WalWriter Wal => _wal;
 
     internal MemtableFlusher Flusher => _flusher;
+
+    internal SstReaderCache Readers => _readers;
 
     internal long UnflushedBytes => Interlocked.Read(ref _unflushedBytes);
 
@@ -110,9 +115,70 @@ public sealed partial class Db : IAsyncDisposable
         return await OpenCoreAsync(scoped, null, options, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Flushes everything to L0, stops background work and releases the store. Throws if the database was fenced or failed.</summary>
+    /// <summary>
+    /// Flushes everything to L0, stops background work and releases the store. Returning normally means every write
+    /// acknowledged before the call is durable. Throws if the database was fenced or failed. Concurrent and later calls
+    /// (and <see cref="DisposeAsync"/>) wait for the first close and report its outcome. Cancelling the first close
+    /// stops it where it is: background work ends without flushing the memtables (writes acknowledged as durable stay
+    /// durable; writes acknowledged only from the memtable may be lost), the call throws
+    /// <see cref="OperationCanceledException"/> and later calls report the close as failed. Cancelling a later call
+    /// only stops its waiting.
+    /// </summary>
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
     {
+        Task close;
+        bool first;
+        lock (_writeLock)
+        {
+            first = _close is null;
+            _close ??= CloseOnceAsync(cancellationToken);
+            close = _close;
+        }
+
+        if (first)
+        {
+            await close.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await close.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The first close was cancelled by its own caller: report what that left behind.
+            throw Rethrowable(_closed ?? Errors.ClosedFailed($"the close was cancelled (store={Location})"));
+        }
+    }
+
+    /// <summary>Closes the database; a fenced or failed database is released without throwing.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await CloseAsync().ConfigureAwait(false);
+        }
+        catch (SlateSharpException e) when (e.Kind == ErrorKind.Closed)
+        {
+        }
+    }
+
+    /// <summary>Test hook: stops background work at once without flushing anything, as a crash would.</summary>
+    internal async Task SimulateCrashAsync()
+    {
+        lock (_writeLock)
+        {
+            _closed ??= Errors.ClosedFailed($"the database crashed (simulated) (store={Location})");
+        }
+
+        await StopBackgroundAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The one close: every caller of <see cref="CloseAsync"/> awaits this task.</summary>
+    private async Task CloseOnceAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield();
         SlateSharpException? previous;
         lock (_writeLock)
         {
@@ -137,6 +203,15 @@ public sealed partial class Db : IAsyncDisposable
             await FlushMemtablesAsync(cancellationToken).ConfigureAwait(false);
             CrashPoints.Reached(CrashPoints.CloseFlushed);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            lock (_writeLock)
+            {
+                _closed = Errors.ClosedFailed($"the close was cancelled before the memtables were flushed; writes acknowledged only from the memtable may be lost (store={Location})");
+            }
+
+            throw;
+        }
         finally
         {
             await StopBackgroundAsync().ConfigureAwait(false);
@@ -148,29 +223,6 @@ public sealed partial class Db : IAsyncDisposable
         }
 
         _logger.LogInformation("closed {Location} (writer epoch {Epoch})", Location, WriterEpoch);
-    }
-
-    /// <summary>Closes the database; a fenced or failed database is released without throwing.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await CloseAsync().ConfigureAwait(false);
-        }
-        catch (SlateSharpException e) when (e.Kind == ErrorKind.Closed)
-        {
-        }
-    }
-
-    /// <summary>Test hook: stops background work at once without flushing anything, as a crash would.</summary>
-    internal async Task SimulateCrashAsync()
-    {
-        lock (_writeLock)
-        {
-            _closed ??= Errors.ClosedFailed($"the database crashed (simulated) (store={Location})");
-        }
-
-        await StopBackgroundAsync().ConfigureAwait(false);
     }
 
     private static async ValueTask<Db> OpenCoreAsync(IObjectStore store, IDisposable? ownedStore, DbOptions options, CancellationToken cancellationToken)
@@ -312,8 +364,18 @@ public sealed partial class Db : IAsyncDisposable
         _memoryReleased.PulseAll();
     }
 
-    private async Task StopBackgroundAsync()
+    /// <summary>Stops background work and releases resources, once; later calls await the first.</summary>
+    private Task StopBackgroundAsync()
     {
+        lock (_writeLock)
+        {
+            return _stopped ??= StopBackgroundOnceAsync();
+        }
+    }
+
+    private async Task StopBackgroundOnceAsync()
+    {
+        await Task.Yield();
         await _background.CancelAsync().ConfigureAwait(false);
         _memoryReleased.PulseAll();
         await Task.WhenAll(_walTask, _flushTask).ConfigureAwait(false);

@@ -40,8 +40,22 @@ public sealed class DbOptions
     /// <summary>Capacity of the block cache. Default 64 MiB.</summary>
     public long BlockCacheBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Memory for open SSTs' indexes and bloom filters (about 1.5 MiB per 64 MiB SST with the defaults). Beyond it the
+    /// least recently used SSTs are closed; reading one again reopens it with one or two ranged reads. Default 256 MiB.
+    /// </summary>
+    public long SstReaderCacheBytes { get; init; } = 256L << 20;
+
     /// <summary>How long a manifest claim or update may keep retrying after lost races. Default 1 minute.</summary>
     public TimeSpan ManifestUpdateTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a WAL upload or a WAL fence keeps retrying a store that fails transiently or whose answer was lost,
+    /// before the database stops with an <see cref="ErrorKind.Unavailable"/> cause (writes waiting for durability then
+    /// fail; none is acknowledged on a guess). Default 1 minute. Stores opened from a URL also retry each request
+    /// (<see cref="ObjectStoreOptions.Retry"/>) underneath.
+    /// </summary>
+    public TimeSpan WriteRetryTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Options for opening the store from a URL.</summary>
     public ObjectStoreOptions? ObjectStore { get; init; }
@@ -65,7 +79,9 @@ public sealed class DbOptions
         Require(BlockSizeBytes is >= Sst.SstBuilderOptions.MinBlockSize and <= Sst.SstBuilderOptions.MaxBlockSize, $"BlockSizeBytes must be between {Sst.SstBuilderOptions.MinBlockSize} and {Sst.SstBuilderOptions.MaxBlockSize} (block_size_bytes={BlockSizeBytes})");
         Require(Enum.IsDefined(Compression), $"unknown Compression (compression={Compression})");
         Require(BloomBitsPerKey is >= 0 and <= 32, $"BloomBitsPerKey must be between 0 and 32 (bloom_bits_per_key={BloomBitsPerKey})");
+        Require(SstReaderCacheBytes >= 0, $"SstReaderCacheBytes must not be negative (sst_reader_cache_bytes={SstReaderCacheBytes})");
         Require(BlockCacheBytes >= 0, $"BlockCacheBytes must not be negative (block_cache_bytes={BlockCacheBytes})");
+        Require(WriteRetryTimeout > TimeSpan.Zero, $"WriteRetryTimeout must be positive (write_retry_timeout={WriteRetryTimeout})");
         Require(ManifestUpdateTimeout > TimeSpan.Zero, $"ManifestUpdateTimeout must be positive (manifest_update_timeout={ManifestUpdateTimeout})");
         Require(TimeProvider is not null, "TimeProvider must not be null");
     }

@@ -1,28 +1,139 @@
-using System.Collections.Concurrent;
 using SlateSharp.Manifest;
 using SlateSharp.Sst;
 using SlateSharp.Storage;
 
 namespace SlateSharp;
 
-/// <summary>Open SST readers (footer, index and filter in memory), opened on first use and shared.</summary>
-internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks)
+/// <summary>
+/// Open SST readers (footer, index and bloom filter in memory), opened on first use, shared, and bounded: when the
+/// readers held exceed <c>capacityBytes</c> of index and filter memory, the least recently used are dropped (a reader
+/// in use elsewhere stays valid; the next use of that SST opens it again with one or two ranged reads). Memory stays
+/// bounded however many SSTs the database has.
+/// </summary>
+internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, long capacityBytes)
 {
-    private readonly ConcurrentDictionary<SstId, Lazy<Task<SstReader>>> _readers = new();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<SstId, Entry> _entries = [];
+    private readonly LinkedList<Entry> _recency = new();
+    private long _chargedBytes;
 
     public static ObjectPath PathOf(SstId id) => ObjectPath.Parse($"compacted/{id}.sst");
 
+    /// <summary>Index and filter bytes of the readers held.</summary>
+    public long ChargedBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _chargedBytes;
+            }
+        }
+    }
+
+    /// <summary>Readers held.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
     public async ValueTask<SstReader> GetAsync(SstId id, CancellationToken cancellationToken)
     {
-        var lazy = _readers.GetOrAdd(id, key => new Lazy<Task<SstReader>>(() => SstReader.OpenAsync(store, PathOf(key), blocks, CancellationToken.None).AsTask()));
+        Entry entry;
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(id, out var found))
+            {
+                _recency.Remove(found.Node);
+                _recency.AddFirst(found.Node);
+                entry = found;
+            }
+            else
+            {
+                entry = new Entry(id, SstReader.OpenAsync(store, PathOf(id), blocks, CancellationToken.None).AsTask());
+                _entries.Add(id, entry);
+                _recency.AddFirst(entry.Node);
+                _ = ChargeWhenOpenAsync(entry);
+            }
+        }
+
+        return await entry.Reader.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ChargeWhenOpenAsync(Entry entry)
+    {
+        SstReader reader;
         try
         {
-            return await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            reader = await entry.Reader.ConfigureAwait(false);
         }
-        catch (Exception) when (lazy.Value.IsFaulted)
+        catch (Exception)
         {
-            _readers.TryRemove(new KeyValuePair<SstId, Lazy<Task<SstReader>>>(id, lazy));
-            throw;
+            // A failed open is not kept: the next use tries again (and reports the error to its own caller).
+            lock (_lock)
+            {
+                Remove(entry);
+            }
+
+            return;
         }
+
+        lock (_lock)
+        {
+            if (entry.Node.List is null)
+            {
+                return;
+            }
+
+            entry.Charge = reader.MemorySize;
+            _chargedBytes += entry.Charge;
+            var candidate = _recency.Last;
+            while (_chargedBytes > capacityBytes && candidate is not null)
+            {
+                var previous = candidate.Previous;
+                if (candidate.Value.Reader.IsCompletedSuccessfully)
+                {
+                    Remove(candidate.Value);
+                }
+
+                candidate = previous;
+            }
+        }
+    }
+
+    private void Remove(Entry entry)
+    {
+        if (entry.Node.List is null)
+        {
+            return;
+        }
+
+        _recency.Remove(entry.Node);
+        _entries.Remove(entry.Id);
+        _chargedBytes -= entry.Charge;
+    }
+
+    private sealed class Entry
+    {
+        public Entry(SstId id, Task<SstReader> reader)
+        {
+            Id = id;
+            Reader = reader;
+            Node = new LinkedListNode<Entry>(this);
+        }
+
+        public SstId Id { get; }
+
+        public Task<SstReader> Reader { get; }
+
+        public LinkedListNode<Entry> Node { get; }
+
+        public long Charge { get; set; }
     }
 }

@@ -16,6 +16,7 @@ namespace SlateSharp.Wal;
 internal sealed class WalWriter : IDisposable
 {
     private readonly IObjectStore _store;
+    private readonly SettleBudget _budget;
     private readonly TimeSpan _interval;
     private readonly long _maxSegmentBytes;
     private readonly TimeProvider _time;
@@ -32,9 +33,10 @@ internal sealed class WalWriter : IDisposable
     private ulong _durableSequence;
 
     public WalWriter(
-        IObjectStore store, ulong firstId, TimeSpan interval, long maxSegmentBytes, TimeProvider time, ILogger logger, Action<WalSegment> onDurable)
+        IObjectStore store, ulong firstId, TimeSpan interval, long maxSegmentBytes, TimeProvider time, TimeSpan retryTimeout, ILogger logger, Action<WalSegment> onDurable)
     {
         _store = store;
+        _budget = new SettleBudget(retryTimeout, time);
         _nextId = firstId;
         _interval = interval;
         _maxSegmentBytes = maxSegmentBytes;
@@ -164,16 +166,22 @@ internal sealed class WalWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stores the segment at the next id, settling ambiguous answers by reading the object back (a lost answer, a
+    /// retried create that finds itself, a false "exists"): the segment counts as stored only when our bytes are there.
+    /// When the outcome stays unknown the error stops the database and no waiter is told the write is durable.
+    /// </summary>
     private async ValueTask UploadAsync(WalSegment segment, CancellationToken cancellationToken)
     {
         var id = _nextId;
         var path = WalPaths.PathOf(id);
+        var content = segment.Finish();
         CrashPoints.Reached(CrashPoints.WalPutBefore);
-        var result = await _store.PutAsync(path, segment.Finish(), PutMode.CreateIfAbsent, cancellationToken).ConfigureAwait(false);
+        var result = await SettledCreate.CreateAsync(_store, path, content, _budget, cancellationToken).ConfigureAwait(false);
         CrashPoints.Reached(CrashPoints.WalPutAfter);
-        if (result.Outcome != PutOutcome.Stored)
+        if (!result.Created)
         {
-            throw Errors.Fenced($"fenced: another writer took wal id {id} that this writer allocated (path={path} store={_store.Location})");
+            throw TakenError(id, path, result.Existing);
         }
 
         Interlocked.Exchange(ref _nextId, id + 1);
@@ -184,6 +192,10 @@ internal sealed class WalWriter : IDisposable
         segment.Durable.TrySetResult(id);
         segment.Dispose();
     }
+
+    /// <summary>Only this task allocates ids above the fence, so another object at one means a newer writer fenced us.</summary>
+    private SlateSharpException TakenError(ulong id, ObjectPath path, ReadOnlyMemory<byte> existing) =>
+        Errors.Fenced($"fenced: another writer took wal id {id} that this writer allocated (existing_bytes={existing.Length} path={path} store={_store.Location})");
 
     private WalSegment? TakeNextUpload()
     {
