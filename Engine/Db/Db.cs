@@ -30,7 +30,7 @@ public sealed partial class Db : IAsyncDisposable
     private readonly Lock _writeLock = new();
     private readonly AsyncGate _memoryReleased = new();
     private readonly CancellationTokenSource _background = new();
-    private readonly ulong _fenceWalId;
+    private readonly WalFence _fence;
     private DbView _view;
     private ulong _lastSequence;
     private ulong _visibleSequence;
@@ -45,20 +45,20 @@ public sealed partial class Db : IAsyncDisposable
     private Task? _stopped;
     private long _writerStalls;
 
-    private Db(IObjectStore store, IDisposable? ownedStore, DbOptions options, FenceableManifest manifest, ulong fenceWalId)
+    private Db(IObjectStore store, IDisposable? ownedStore, DbOptions options, FenceableManifest manifest, WalFence fence)
     {
         _store = store;
         _ownedStore = ownedStore;
         _options = options;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Db>();
         _manifest = manifest;
-        _fenceWalId = fenceWalId;
+        _fence = fence;
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
         _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null, options.SstReaderCacheBytes);
         _view = new DbView(NewMemtable(), [], manifest.Manifest);
-        _activeFixedWalId = fenceWalId;
+        _activeFixedWalId = fence.Id;
         _wal = new WalWriter(
-            store, fenceWalId + 1, options.FlushInterval, options.WalObjectMaxBytes, options.TimeProvider, options.WriteRetryTimeout, _logger, OnWalStored);
+            store, fence.Id + 1, options.FlushInterval, options.WalObjectMaxBytes, options.TimeProvider, options.WriteRetryTimeout, _logger, OnWalStored);
         var sstOptions = new SstBuilderOptions
         {
             BlockSize = options.BlockSizeBytes,
@@ -232,7 +232,8 @@ public sealed partial class Db : IAsyncDisposable
             var manifestStore = new ManifestStore(store);
             var manifest = await FenceableManifest.InitWriterAsync(
                 manifestStore, new ManifestOptions(options.ManifestUpdateTimeout, options.TimeProvider), cancellationToken).ConfigureAwait(false);
-            var fence = await WalRecovery.FenceAsync(store, manifest, cancellationToken).ConfigureAwait(false);
+            var fence = await WalRecovery.FenceAsync(store, manifest, new SettleBudget(options.WriteRetryTimeout, options.TimeProvider), cancellationToken)
+                .ConfigureAwait(false);
             var db = new Db(store, ownedStore, options, manifest, fence);
             db.StartBackground();
             try
@@ -246,7 +247,7 @@ public sealed partial class Db : IAsyncDisposable
             }
 
             db._logger.LogInformation(
-                "opened {Location} as writer epoch {Epoch} (wal fence {Fence}, sequence {Sequence})", store.Location, manifest.Epoch, fence, db._lastSequence);
+                "opened {Location} as writer epoch {Epoch} (wal fence {Fence}, sequence {Sequence})", store.Location, manifest.Epoch, fence.Id, db._lastSequence);
             return db;
         }
         catch
@@ -265,7 +266,7 @@ public sealed partial class Db : IAsyncDisposable
             // A memtable frozen part-way through the first replayed object must not move replay_after_wal_id past it.
             _activeFixedWalId = manifest.ReplayAfterWalId;
         }
-        await foreach (var (id, wal) in WalRecovery.ReadAsync(_store, manifest.ReplayAfterWalId, _fenceWalId, cancellationToken).ConfigureAwait(false))
+        await foreach (var (id, wal) in WalRecovery.ReadAsync(_store, manifest.ReplayAfterWalId, _fence, cancellationToken).ConfigureAwait(false))
         {
             foreach (var batch in wal.Batches)
             {
@@ -301,7 +302,7 @@ public sealed partial class Db : IAsyncDisposable
 
         lock (_writeLock)
         {
-            _activeFixedWalId = _fenceWalId;
+            _activeFixedWalId = _fence.Id;
             _lastSequence = last;
             _recoveredSequence = last;
             Volatile.Write(ref _visibleSequence, last);
