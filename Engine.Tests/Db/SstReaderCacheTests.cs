@@ -1,0 +1,47 @@
+using System.Text;
+using SlateSharp.Storage.InMemory;
+
+namespace SlateSharp.Tests.Db;
+
+/// <summary>The open-SST cache holds index and filter memory within its budget however many SSTs there are.</summary>
+public sealed class SstReaderCacheTests
+{
+    [Test]
+    public async Task Readers_beyond_the_budget_are_dropped_and_reopened_on_demand_with_correct_reads()
+    {
+        const int ssts = 24;
+        var options = new DbOptions
+        {
+            FlushInterval = TimeSpan.FromMilliseconds(5),
+            MemtableSizeBytes = 16 << 10,
+            L0MaxSsts = 1000,
+            SstReaderCacheBytes = 8 << 10,
+            RandomSeed = 5,
+        };
+        await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", options);
+        for (var sst = 0; sst < ssts; sst++)
+        {
+            for (var row = 0; row < 50; row++)
+            {
+                await db.PutAsync(Encoding.UTF8.GetBytes($"s{sst:D2}-r{row:D2}"), Encoding.UTF8.GetBytes($"value {sst}/{row}"), WriteOptions.NoWait);
+            }
+
+            await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        }
+
+        Assert.That(db.Manifest.Manifest.L0, Has.Count.EqualTo(ssts));
+        long largest = 0;
+        for (var pass = 0; pass < 2; pass++)
+        {
+            for (var sst = 0; sst < ssts; sst++)
+            {
+                var got = await db.GetAsync(Encoding.UTF8.GetBytes($"s{sst:D2}-r07"));
+                Assert.That(got is null ? null : Encoding.UTF8.GetString(got), Is.EqualTo($"value {sst}/7"));
+                largest = Math.Max(largest, (await db.Readers.GetAsync(db.Manifest.Manifest.L0[0].Id, CancellationToken.None)).MemorySize);
+                Assert.That(db.Readers.ChargedBytes, Is.LessThanOrEqualTo(options.SstReaderCacheBytes + largest), "held reader memory stays within the budget (plus the reader just opened)");
+            }
+        }
+
+        Assert.That(db.Readers.Count, Is.LessThan(ssts), "readers were dropped");
+    }
+}
