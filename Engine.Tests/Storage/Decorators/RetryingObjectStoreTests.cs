@@ -46,6 +46,45 @@ public sealed class RetryingObjectStoreTests
     }
 
     [Test]
+    public async Task A_retried_create_answered_exists_with_nothing_there_is_retried_not_reported_as_lost()
+    {
+        var intercept = new InterceptingObjectStore(_memory);
+        var puts = 0;
+        intercept.OnPut = async (path, options, proceed, _) =>
+            Interlocked.Increment(ref puts) switch
+            {
+                1 => throw new SlateSharpException(ErrorKind.Unavailable, "injected: connection reset"),
+                2 => PutResult.AlreadyExists,
+                _ => await proceed(),
+            };
+        var retrying = new RetryingObjectStore(intercept, new Retrier(new RetryOptions(), _time, new RandomSource(1), NullLogger.Instance), new RandomSource(2));
+
+        var result = await retrying.PutAsync(Path, Bytes("data"), PutMode.CreateIfAbsent);
+
+        Assert.That(result.Outcome, Is.EqualTo(PutOutcome.Stored), "'exists' with no object is not an answer: the put was tried again");
+        Assert.That(puts, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void A_create_that_keeps_finding_exists_with_nothing_there_fails_as_unavailable_with_its_outcome_unknown()
+    {
+        var intercept = new InterceptingObjectStore(_memory);
+        var puts = 0;
+        intercept.OnPut = (path, options, proceed, _) =>
+            Interlocked.Increment(ref puts) == 1
+                ? throw new SlateSharpException(ErrorKind.Unavailable, "injected: timeout")
+                : Task.FromResult(PutResult.AlreadyExists);
+        var retrying = new RetryingObjectStore(
+            intercept, new Retrier(new RetryOptions { MaxAttempts = 4 }, _time, new RandomSource(1), NullLogger.Instance), new RandomSource(2));
+
+        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await retrying.PutAsync(Path, Bytes("data"), PutMode.CreateIfAbsent));
+
+        Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Unavailable));
+        Assert.That(error.Message, Does.Contain("outcome unknown"));
+        Assert.That(puts, Is.EqualTo(4));
+    }
+
+    [Test]
     public async Task Backoff_is_reproducible_from_the_seed()
     {
         _faults.Plan = (op, _) => op == "head" ? Fault.Transient() : null;

@@ -121,6 +121,50 @@ public sealed class S3StoreTests
     }
 
     [Test]
+    public async Task A_409_conditional_request_conflict_is_a_transient_failure_never_already_exists()
+    {
+        // A server that enforces conditions (so the open probe passes) but answers 409 ConditionalRequestConflict, as
+        // AWS does to one of two racing conditional writes, for one key.
+        var stored = new HashSet<string>();
+        using var server = new TinyHttpServer(async context =>
+        {
+            var key = context.Request.Url!.AbsolutePath;
+            if (context.Request.HttpMethod == "DELETE")
+            {
+                context.Response.StatusCode = 204;
+                return;
+            }
+
+            if (key.Contains("racing", StringComparison.Ordinal))
+            {
+                context.Response.StatusCode = 409;
+                context.Response.ContentType = "application/xml";
+                await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>ConditionalRequestConflict</Code><Message>A conflicting conditional operation is currently in progress against this resource. Please try again.</Message></Error>"));
+                return;
+            }
+
+            lock (stored)
+            {
+                var conflict = context.Request.Headers["If-Match"] is not null || (context.Request.Headers["If-None-Match"] is not null && !stored.Add(key));
+                context.Response.StatusCode = conflict ? 412 : 200;
+            }
+
+            context.Response.AddHeader("ETag", "\"0123456789abcdef0123456789abcdef\"");
+        });
+        var store = await OpenAsync(
+            "s3://bucket/db",
+            new S3StoreOptions { Endpoint = server.Endpoint, Credentials = CloudStores.S3Credentials },
+            new RetryOptions { MaxAttempts = 2, InitialBackoff = TimeSpan.FromMilliseconds(1) });
+
+        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await store.PutAsync(ObjectPath.Parse("wal/racing"), Encoding.UTF8.GetBytes("x"), PutMode.CreateIfAbsent));
+
+        Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Unavailable), "409 says nothing about whether an object exists");
+        Assert.That(error.Message, Does.Contain("ConditionalRequestConflict"));
+        (store as IDisposable)?.Dispose();
+    }
+
+    [Test]
     public async Task A_conditional_put_from_a_stream_larger_than_the_buffer_limit_is_refused()
     {
         var store = await OpenAsync(
