@@ -43,6 +43,7 @@ public sealed partial class Db : IAsyncDisposable
     private Task _flushTask = Task.CompletedTask;
     private Task? _close;
     private Task? _stopped;
+    private int _replayRangeObjects;
     private long _writerStalls;
 
     private Db(IObjectStore store, IDisposable? ownedStore, DbOptions options, FenceableManifest manifest, WalFence fence)
@@ -71,6 +72,9 @@ public sealed partial class Db : IAsyncDisposable
 
     /// <summary>Where the database lives, e.g. <c>file:///data/db</c>.</summary>
     public string Location => _store.Location;
+
+    /// <summary>What opening replayed from the WAL and anything it skipped (see <see cref="DbOptions.SkipCorruptWalTail"/>).</summary>
+    public RecoveryReport Recovery { get; private set; } = null!;
 
     /// <summary>This writer's epoch: higher than every writer before it.</summary>
     public ulong WriterEpoch => _manifest.Epoch;
@@ -238,7 +242,8 @@ public sealed partial class Db : IAsyncDisposable
             db.StartBackground();
             try
             {
-                await db.ReplayAsync(cancellationToken).ConfigureAwait(false);
+                db.Recovery = await db.ReplayAsync(cancellationToken).ConfigureAwait(false);
+                await db.SettleReplayedWalAsync(cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -254,58 +259,6 @@ public sealed partial class Db : IAsyncDisposable
         {
             ownedStore?.Dispose();
             throw;
-        }
-    }
-
-    private async Task ReplayAsync(CancellationToken cancellationToken)
-    {
-        var manifest = _manifest.Manifest;
-        var last = manifest.LastL0Sequence;
-        lock (_writeLock)
-        {
-            // A memtable frozen part-way through the first replayed object must not move replay_after_wal_id past it.
-            _activeFixedWalId = manifest.ReplayAfterWalId;
-        }
-        await foreach (var (id, wal) in WalRecovery.ReadAsync(_store, manifest.ReplayAfterWalId, _fence, cancellationToken).ConfigureAwait(false))
-        {
-            foreach (var batch in wal.Batches)
-            {
-                if (batch.Rows.Count == 0 || batch.Rows[0].Sequence <= manifest.LastL0Sequence)
-                {
-                    continue;
-                }
-
-                await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
-                lock (_writeLock)
-                {
-                    long charged = 0;
-                    foreach (var row in batch.Rows)
-                    {
-                        charged += _view.Active.Insert(row.Key.ToArray(), row.Sequence, row.Kind, row.Value.ToArray(), row.ExpireAt);
-                        last = Math.Max(last, row.Sequence);
-                    }
-
-                    Interlocked.Add(ref _unflushedBytes, charged);
-                }
-            }
-
-            // Freeze only between WAL objects: replay_after_wal_id may then move to this object's id.
-            lock (_writeLock)
-            {
-                _activeFixedWalId = id;
-                if (_view.Active.SizeBytes >= _options.MemtableSizeBytes)
-                {
-                    FreezeLocked();
-                }
-            }
-        }
-
-        lock (_writeLock)
-        {
-            _activeFixedWalId = _fence.Id;
-            _lastSequence = last;
-            _recoveredSequence = last;
-            Volatile.Write(ref _visibleSequence, last);
         }
     }
 

@@ -57,6 +57,15 @@ public sealed class DbOptions
     /// </summary>
     public TimeSpan WriteRetryTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Opens a database whose newest WAL objects are corrupt (torn or truncated by a storage failure) by skipping
+    /// them, instead of failing with a Data error that names them. Only corrupt objects with no WAL object holding
+    /// writes after them are skipped; the writes they held are lost, and <see cref="Db.Recovery"/> lists each one
+    /// skipped (path, size, reason). The skip is made permanent at open (the replayed rows are flushed to L0), so the
+    /// option is needed once. Default false.
+    /// </summary>
+    public bool SkipCorruptWalTail { get; init; }
+
     /// <summary>Options for opening the store from a URL.</summary>
     public ObjectStoreOptions? ObjectStore { get; init; }
 

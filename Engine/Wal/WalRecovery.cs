@@ -12,6 +12,9 @@ namespace SlateSharp.Wal;
 /// </summary>
 internal sealed record WalFence(ulong Id, IReadOnlySet<ulong> Found, ulong HighestListed);
 
+/// <summary>One WAL object read for replay: decoded, or the Data error that says why it could not be.</summary>
+internal sealed record WalReplayItem(ulong Id, ObjectPath Path, long Size, WalObject? Object, SlateSharpException? Corruption);
+
 /// <summary>
 /// Writer start-up on the WAL: place a fence at the first free WAL id, so that a previous writer still running finds
 /// its next id taken and stops; then read every WAL object between the manifest's <c>replay_after_wal_id</c> and the
@@ -62,9 +65,10 @@ internal static class WalRecovery
     /// <summary>
     /// The WAL objects with ids strictly between <paramref name="after"/> and the fence, in id order: those found at
     /// fencing, plus any that appeared at ids between the listing and the fence (probed with one GET each; normally
-    /// there are none).
+    /// there are none). An object that does not decode is yielded with its error rather than thrown, so the caller
+    /// decides (fail, or skip a corrupt tail when the user asked for it).
     /// </summary>
-    public static async IAsyncEnumerable<(ulong Id, WalObject Object)> ReadAsync(
+    public static async IAsyncEnumerable<WalReplayItem> ReadAsync(
         IObjectStore store, ulong after, WalFence fence, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         foreach (var id in Ids(after, fence))
@@ -81,7 +85,18 @@ internal static class WalRecovery
                 continue;
             }
 
-            yield return (id, WalObjectCodec.Decode(result.Data, path.Value));
+            WalObject? decoded = null;
+            SlateSharpException? corruption = null;
+            try
+            {
+                decoded = WalObjectCodec.Decode(result.Data, path.Value);
+            }
+            catch (SlateSharpException e) when (e.Kind == ErrorKind.Data)
+            {
+                corruption = e;
+            }
+
+            yield return new WalReplayItem(id, path, result.Data.Length, decoded, corruption);
         }
     }
 

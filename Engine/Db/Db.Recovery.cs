@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Logging;
+using SlateSharp.Wal;
+
+namespace SlateSharp;
+
+/// <summary>Open-time recovery: replay the WAL objects between the manifest's replay point and this writer's fence.</summary>
+public sealed partial class Db
+{
+    /// <summary>
+    /// Replays every WAL object after <c>replay_after_wal_id</c> into the memtable, skipping rows already in L0. A
+    /// corrupt object fails the open with a Data error naming it, unless <see cref="DbOptions.SkipCorruptWalTail"/> is
+    /// set and no object holding writes follows it; the report lists what was skipped.
+    /// </summary>
+    private async Task<RecoveryReport> ReplayAsync(CancellationToken cancellationToken)
+    {
+        var manifest = _manifest.Manifest;
+        var last = manifest.LastL0Sequence;
+        var skipped = new List<SkippedWalObject>();
+        var replayed = 0;
+        long rows = 0;
+        lock (_writeLock)
+        {
+            // A memtable frozen part-way through the first replayed object must not move replay_after_wal_id past it.
+            _activeFixedWalId = manifest.ReplayAfterWalId;
+        }
+
+        await foreach (var item in WalRecovery.ReadAsync(_store, manifest.ReplayAfterWalId, _fence, cancellationToken).ConfigureAwait(false))
+        {
+            _replayRangeObjects++;
+            if (item.Corruption is { } corruption)
+            {
+                if (!_options.SkipCorruptWalTail)
+                {
+                    throw Errors.Data(item.Path.Value,
+                        $"{corruption.Message}; the writes in this wal object cannot be recovered. If it is the newest, open with DbOptions.SkipCorruptWalTail = true to skip it (Db.Recovery lists what was skipped) (store={Location})",
+                        corruption);
+                }
+
+                skipped.Add(new SkippedWalObject(item.Path.Value, item.Size, corruption.Message));
+                continue;
+            }
+
+            var wal = item.Object!;
+            if (wal.IsFence)
+            {
+                continue;
+            }
+
+            if (skipped.Count > 0)
+            {
+                throw Errors.Data(item.Path.Value,
+                    $"wal object {skipped[0].Path} is corrupt and this later one holds writes; SkipCorruptWalTail skips only corrupt objects at the end of the wal, since applying later writes without earlier ones is not a state the database ever had: restore {skipped[0].Path} from a backup (store={Location})");
+            }
+
+            replayed++;
+            foreach (var batch in wal.Batches)
+            {
+                if (batch.Rows.Count == 0 || batch.Rows[0].Sequence <= manifest.LastL0Sequence)
+                {
+                    continue;
+                }
+
+                await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
+                lock (_writeLock)
+                {
+                    long charged = 0;
+                    foreach (var row in batch.Rows)
+                    {
+                        charged += _view.Active.Insert(row.Key.ToArray(), row.Sequence, row.Kind, row.Value.ToArray(), row.ExpireAt);
+                        last = Math.Max(last, row.Sequence);
+                        rows++;
+                    }
+
+                    Interlocked.Add(ref _unflushedBytes, charged);
+                }
+            }
+
+            // Freeze only between WAL objects: replay_after_wal_id may then move to this object's id.
+            lock (_writeLock)
+            {
+                _activeFixedWalId = item.Id;
+                if (_view.Active.SizeBytes >= _options.MemtableSizeBytes)
+                {
+                    FreezeLocked();
+                }
+            }
+        }
+
+        lock (_writeLock)
+        {
+            _activeFixedWalId = _fence.Id;
+            _lastSequence = last;
+            _recoveredSequence = last;
+            Volatile.Write(ref _visibleSequence, last);
+        }
+
+        foreach (var skip in skipped)
+        {
+            _logger.LogWarning("skipped corrupt wal object {Path} ({Size} bytes; its writes are lost): {Reason}", skip.Path, skip.Size, skip.Reason);
+        }
+
+        return new RecoveryReport(_fence.Id, replayed, rows, skipped);
+    }
+
+    /// <summary>
+    /// Moves <c>replay_after_wal_id</c> past what replay consumed when that is cheap and needed, so later opens do not
+    /// read the same objects again: when replay put nothing into memory (only fences, or rows already in L0) one
+    /// manifest update moves it to this writer's fence; when corrupt objects were skipped, the replayed rows are
+    /// flushed to L0 so that the skip is recorded and the next open does not meet them again.
+    /// </summary>
+    private async Task SettleReplayedWalAsync(CancellationToken cancellationToken)
+    {
+        bool empty;
+        lock (_writeLock)
+        {
+            empty = _view.Active.IsEmpty && _view.Immutables.IsEmpty;
+        }
+
+        if (!empty && Recovery.SkippedWalObjects.Count > 0)
+        {
+            await FlushMemtablesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (empty && _replayRangeObjects > 0)
+        {
+            var fence = _fence.Id;
+            await _manifest.UpdateAsync(
+                m => m.ReplayAfterWalId >= fence ? m : m with { ReplayAfterWalId = fence, NextWalId = Math.Max(m.NextWalId, fence + 1) },
+                cancellationToken).ConfigureAwait(false);
+            lock (_writeLock)
+            {
+                _view = _view with { Manifest = _manifest.Manifest };
+            }
+        }
+    }
+}
