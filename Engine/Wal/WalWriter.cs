@@ -16,6 +16,7 @@ namespace SlateSharp.Wal;
 internal sealed class WalWriter : IDisposable
 {
     private readonly IObjectStore _store;
+    private readonly ulong _writerEpoch;
     private readonly TimeSpan _interval;
     private readonly long _maxSegmentBytes;
     private readonly TimeProvider _time;
@@ -32,9 +33,11 @@ internal sealed class WalWriter : IDisposable
     private ulong _durableSequence;
 
     public WalWriter(
-        IObjectStore store, ulong firstId, TimeSpan interval, long maxSegmentBytes, TimeProvider time, ILogger logger, Action<WalSegment> onDurable)
+        IObjectStore store, ulong firstId, ulong writerEpoch, TimeSpan interval, long maxSegmentBytes, TimeProvider time, ILogger logger,
+        Action<WalSegment> onDurable)
     {
         _store = store;
+        _writerEpoch = writerEpoch;
         _nextId = firstId;
         _interval = interval;
         _maxSegmentBytes = maxSegmentBytes;
@@ -200,5 +203,5 @@ internal sealed class WalWriter : IDisposable
         _open = NewSegment();
     }
 
-    private WalSegment NewSegment() => new((int)Math.Min(_maxSegmentBytes, 64 << 10));
+    private WalSegment NewSegment() => new((int)Math.Min(_maxSegmentBytes, 64 << 10), _writerEpoch);
 }
