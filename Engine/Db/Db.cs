@@ -55,7 +55,7 @@ public sealed partial class Db : IAsyncDisposable
         _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null);
         _view = new DbView(NewMemtable(), [], manifest.Manifest);
         _activeFixedWalId = fenceWalId;
-        _wal = new WalWriter(store, fenceWalId + 1, options.FlushInterval, options.WalObjectMaxBytes, options.TimeProvider, _logger, OnWalStored);
+        _wal = new WalWriter(store, fenceWalId + 1, manifest.Epoch, options.FlushInterval, options.WalObjectMaxBytes, options.TimeProvider, _logger, OnWalStored);
         var sstOptions = new SstBuilderOptions
         {
             BlockSize = options.BlockSizeBytes,
