@@ -65,7 +65,9 @@ internal static class WalRecovery
             var path = WalPaths.PathOf(id);
             var result = await store.GetAsync(path, ByteRange.All, cancellationToken).ConfigureAwait(false)
                 ?? throw Errors.Data(path.Value, "wal object vanished during replay");
-            yield return (id, WalObjectCodec.Decode(result.Data, path.Value));
+            // Every zero-byte object reads as a fence until the fence loop above writes v2 fence records and sets the
+            // manifest's wal_v1_fences_below (issue 9): then pass id < manifest.WalV1FencesBelow here.
+            yield return (id, WalObjectCodec.Decode(result.Data, path.Value, zeroByteIsFence: true));
         }
     }
 }
