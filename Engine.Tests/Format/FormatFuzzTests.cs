@@ -150,15 +150,15 @@ public sealed class FormatFuzzTests
         (byte[], string) MakeCase(Random random) => Fuzz.MutateMaybeRepaired(random, valid, WalTestFormat.Repair);
 
         var rejectsAll = Assert.Throws<AssertionException>(() =>
-            Fuzz.Run("rejects everything", 1, MakeCase, bytes => throw Errors.Data(WalPath, 0, "no"), minDecodedShare: 0.05, cases: 1000))!;
+            Fuzz.Run("meta: rejects everything (this run is meant to fail)", 1, MakeCase, bytes => throw Errors.Data(WalPath, 0, "no"), minDecodedShare: 0.05, cases: 1000))!;
         Assert.That(rejectsAll.Message, Does.Contain("only 0 of 1000 cases decoded"));
         var acceptsAll = Assert.Throws<AssertionException>(() =>
-            Fuzz.Run("accepts everything", 1, MakeCase, bytes => { }, minDecodedShare: 0.05, cases: 1000))!;
+            Fuzz.Run("meta: accepts everything (this run is meant to fail)", 1, MakeCase, bytes => { }, minDecodedShare: 0.05, cases: 1000))!;
         Assert.That(acceptsAll.Message, Does.Contain("only 0 of 1000 cases were rejected"));
         var wrong = Assert.Throws<AssertionException>(() =>
-            Fuzz.Run("wrong result", 1, MakeCase, bytes => Fuzz.Expect(false, "always wrong"), minDecodedShare: 0.05, cases: 1000))!;
+            Fuzz.Run("meta: always wrong (this run is meant to fail)", 1, MakeCase, bytes => Fuzz.Expect(false, "always wrong"), minDecodedShare: 0.05, cases: 1000))!;
         Assert.That(wrong.Message, Does.Contain("decoded without error but wrong: always wrong").And.Contain("seed=1 case=0"));
-        Assert.That(() => Fuzz.Run("no share", 1, MakeCase, bytes => { }, minDecodedShare: 0), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => Fuzz.Run("meta: no share", 1, MakeCase, bytes => { }, minDecodedShare: 0), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
     /// <summary>Re-encodes a decoded WAL object in its own version and kind and checks the encoding is a fixed point.</summary>
