@@ -10,9 +10,10 @@ namespace SlateSharp.Tests.Format;
 /// <summary>
 /// One stored file per format version, built from fixed seeded input: each must still decode to that input, and
 /// encoding the input must reproduce it byte for byte (compressed SSTs are checked by decoding only, since another
-/// libzstd release may compress differently). Regenerate after an intended format change with
-/// SLATESHARP_REGENERATE_GOLDEN=1 (docs/format/README.md); that writes into Engine.Tests/TestData/format in the
-/// source tree.
+/// libzstd release may compress differently). Files of versions this build no longer writes are read-only: they are
+/// decoded, compared with a test-side encoder of the old layout, and never regenerated. Regenerate after an intended
+/// format change with SLATESHARP_REGENERATE_GOLDEN=1 (docs/format/README.md); that writes into
+/// Engine.Tests/TestData/format in the source tree.
 /// </summary>
 public sealed class GoldenFileTests
 {
@@ -30,6 +31,19 @@ public sealed class GoldenFileTests
     }
 
     internal static List<List<RowEntry>> WalBatches() => WalObjectCodecTests.SampleBatches(new Random(Seed + 1), 6);
+
+    /// <summary>The epoch stamped into the version 2 WAL golden data object.</summary>
+    internal const ulong WalWriterEpoch = 12;
+
+    /// <summary>The epoch of the writer that placed the version 2 golden fence record.</summary>
+    internal const ulong FenceWriterEpoch = 13;
+
+    /// <summary>The version 2 golden manifest: the version 1 content, wal_v1_fences_below and a tag this build does not know.</summary>
+    internal static DbManifest ManifestV2() => Manifest() with
+    {
+        WalV1FencesBelow = 101,
+        UnknownExtensions = [new ManifestExtension(0x0042, System.Text.Encoding.ASCII.GetBytes("from a newer build"))],
+    };
 
     internal static DbManifest Manifest()
     {
@@ -75,20 +89,52 @@ public sealed class GoldenFileTests
     }
 
     [Test]
-    public void Wal_v1()
+    public void Wal_v1_is_still_read()
     {
-        var encoded = WalObjectWriter.Encode(WalBatches());
-        var golden = Golden("wal-v1.wal", encoded);
-        Assert.That(WalObjectCodec.Decode(golden, "wal/golden.sst").Batches.Select(b => b.Rows.ToList()), Is.EqualTo(WalBatches()));
+        var golden = ReadOnlyGolden("wal-v1.wal");
+        var decoded = WalObjectCodec.Decode(golden, "wal/golden.sst", zeroByteIsFence: false);
+        Assert.That((decoded.Kind, decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo((WalObjectKind.Data, (ushort)1, (ulong?)null)));
+        Assert.That(decoded.Batches.Select(b => b.Rows.ToList()), Is.EqualTo(WalBatches()));
+        Assert.That(WalTestFormat.EncodeV1(WalBatches()), Is.EqualTo(golden), "the test-side v1 encoder matches the stored v1 layout");
+    }
+
+    [Test]
+    public void Wal_v2_data()
+    {
+        var encoded = WalObjectWriter.Encode(WalBatches(), WalWriterEpoch);
+        var golden = Golden("wal-v2.wal", encoded);
+        var decoded = WalObjectCodec.Decode(golden, "wal/golden.sst", zeroByteIsFence: false);
+        Assert.That((decoded.Kind, decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo((WalObjectKind.Data, (ushort)2, (ulong?)WalWriterEpoch)));
+        Assert.That(decoded.Batches.Select(b => b.Rows.ToList()), Is.EqualTo(WalBatches()));
         Assert.That(encoded, Is.EqualTo(golden));
     }
 
     [Test]
-    public void Manifest_v1()
+    public void Wal_v2_fence()
     {
-        var encoded = ManifestCodec.Encode(Manifest());
-        var golden = Golden("manifest-v1.manifest", encoded);
-        Assert.That(ManifestCodec.Decode(golden, "manifest/golden.manifest"), Is.EqualTo(Manifest()));
+        var encoded = WalObjectCodec.EncodeFence(FenceWriterEpoch);
+        var golden = Golden("wal-v2-fence.wal", encoded);
+        var decoded = WalObjectCodec.Decode(golden, "wal/golden.sst", zeroByteIsFence: false);
+        Assert.That((decoded.Kind, decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo((WalObjectKind.Fence, (ushort)2, (ulong?)FenceWriterEpoch)));
+        Assert.That(encoded, Is.EqualTo(golden));
+    }
+
+    [Test]
+    public void Manifest_v1_is_still_read()
+    {
+        var golden = ReadOnlyGolden("manifest-v1.manifest");
+        Assert.That(ManifestCodec.Decode(golden, "manifest/golden.manifest"), Is.EqualTo(Manifest() with { WalV1FencesBelow = ulong.MaxValue }));
+        Assert.That(ManifestTestFormat.EncodeV1(Manifest()), Is.EqualTo(golden), "the test-side v1 encoder matches the stored v1 layout");
+    }
+
+    [Test]
+    public void Manifest_v2_with_an_unknown_tag()
+    {
+        var encoded = ManifestCodec.Encode(ManifestV2());
+        var golden = Golden("manifest-v2.manifest", encoded);
+        var decoded = ManifestCodec.Decode(golden, "manifest/golden.manifest");
+        Assert.That(decoded, Is.EqualTo(ManifestV2()));
+        Assert.That(decoded.UnknownExtensions.Single().Tag, Is.EqualTo(0x0042));
         Assert.That(encoded, Is.EqualTo(golden));
     }
 
@@ -104,6 +150,12 @@ public sealed class GoldenFileTests
             return encoded;
         }
 
+        return ReadOnlyGolden(name);
+    }
+
+    /// <summary>Reads a golden file from the test output; files of versions no longer written are never regenerated.</summary>
+    private static byte[] ReadOnlyGolden(string name)
+    {
         var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "TestData", "format", name);
         Assert.That(File.Exists(path), Is.True, $"golden file missing: {path}; generate it with SLATESHARP_REGENERATE_GOLDEN=1");
         return File.ReadAllBytes(path);

@@ -34,6 +34,8 @@ public sealed class ManifestCodecTests
             new Checkpoint(new Guid("7c9e6679-7425-40de-944b-e07fc1f90ae7"), 44, 1_700_000_100_000, null, null),
         ]);
 
+    private static readonly byte[] UnknownValue = [0xDE, 0xAD, 0xBE, 0xEF, 0x00];
+
     [Test]
     public void Manifests_round_trip()
     {
@@ -41,16 +43,134 @@ public sealed class ManifestCodecTests
         var manifest = Sample(new Random(seed));
         Assert.That(ManifestCodec.Decode(ManifestCodec.Encode(manifest), Path), Is.EqualTo(manifest), $"seed={seed}");
         Assert.That(ManifestCodec.Decode(ManifestCodec.Encode(DbManifest.Empty), Path), Is.EqualTo(DbManifest.Empty));
+        var extended = manifest with { WalV1FencesBelow = 46, UnknownExtensions = [new ManifestExtension(0x0007, UnknownValue)] };
+        Assert.That(ManifestCodec.Decode(ManifestCodec.Encode(extended), Path), Is.EqualTo(extended));
+        Assert.That(extended, Is.Not.EqualTo(manifest), "equality covers the extensions");
+    }
+
+    [Test]
+    public void Version_2_appends_an_extension_area_that_is_empty_for_a_new_database()
+    {
+        var bytes = ManifestCodec.Encode(DbManifest.Empty);
+        Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)), Is.EqualTo(2));
+        Assert.That(bytes, Is.EqualTo(ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty)), "wal_v1_fences_below = 0 is not stored");
+        Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 8)), Is.EqualTo(0u), "extension count");
+        Assert.That(DbManifest.Empty.WalV1FencesBelow, Is.EqualTo(0UL));
+    }
+
+    [Test]
+    public void Wal_v1_fences_below_is_stored_as_critical_tag_8001_after_the_unknown_tags()
+    {
+        var manifest = DbManifest.Empty with { WalV1FencesBelow = 0x1234, UnknownExtensions = [new ManifestExtension(0x0002, UnknownValue)] };
+        var expected = ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty, (0x0002, UnknownValue), (0x8001, ManifestTestFormat.U64(0x1234)));
+        Assert.That(ManifestCodec.Encode(manifest), Is.EqualTo(expected));
+        Assert.That(ManifestCodec.WalV1FencesBelowTag, Is.EqualTo(0x8001));
+    }
+
+    [Test]
+    public void A_version_1_manifest_reads_as_written_by_v1_writers_whose_zero_byte_objects_are_fences()
+    {
+        var manifest = Sample(new Random(12));
+        var decoded = ManifestCodec.Decode(ManifestTestFormat.EncodeV1(manifest), Path);
+        Assert.That(decoded.WalV1FencesBelow, Is.EqualTo(ulong.MaxValue));
+        Assert.That(decoded, Is.EqualTo(manifest with { WalV1FencesBelow = ulong.MaxValue }));
+
+        // Rewritten by this build, it keeps saying so.
+        Assert.That(ManifestCodec.Decode(ManifestCodec.Encode(decoded), Path).WalV1FencesBelow, Is.EqualTo(ulong.MaxValue));
+    }
+
+    [Test]
+    public void Unknown_non_critical_tags_survive_a_decode_change_encode_round_trip()
+    {
+        var stored = ManifestTestFormat.EncodeWithExtensions(
+            Sample(new Random(13)), (0x0001, [1, 2, 3]), (0x00FF, []), (0x7FFF, UnknownValue), (0x8001, ManifestTestFormat.U64(50)));
+        var decoded = ManifestCodec.Decode(stored, Path);
+        Assert.That(decoded.WalV1FencesBelow, Is.EqualTo(50UL));
+        Assert.That(decoded.UnknownExtensions, Is.EqualTo(new[]
+        {
+            new ManifestExtension(0x0001, [1, 2, 3]), new ManifestExtension(0x00FF, []), new ManifestExtension(0x7FFF, UnknownValue),
+        }));
+
+        var changed = decoded with { LastL0Sequence = decoded.LastL0Sequence + 1, NextWalId = decoded.NextWalId + 3 };
+        var rewritten = ManifestCodec.Decode(ManifestCodec.Encode(changed), Path);
+        Assert.That(rewritten.UnknownExtensions, Is.EqualTo(decoded.UnknownExtensions));
+        Assert.That(rewritten, Is.EqualTo(changed));
+    }
+
+    [Test]
+    public void An_unknown_critical_tag_is_refused_naming_the_tag()
+    {
+        var bytes = ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty, (0x0003, [9]), (0x8005, [1, 2]));
+        var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(bytes, Path))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.Contain("tag=0x8005").And.Contain("critical and unknown").And.Contain($"path={Path}"));
+    }
+
+    [Test]
+    public void A_zero_value_for_wal_v1_fences_below_reads_like_an_absent_tag()
+    {
+        var bytes = ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty, (0x8001, ManifestTestFormat.U64(0)));
+        Assert.That(ManifestCodec.Decode(bytes, Path), Is.EqualTo(DbManifest.Empty));
+    }
+
+    [TestCase(new ushort[] { 0x0002, 0x0001 }, "ascending")]
+    [TestCase(new ushort[] { 0x0004, 0x0004 }, "unique")]
+    [TestCase(new ushort[] { 0x0000 }, "non-zero")]
+    [TestCase(new ushort[] { 0x8000 }, "non-zero")]
+    public void Extension_tags_must_be_non_zero_ascending_and_unique(ushort[] tags, string rule)
+    {
+        var bytes = ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty, [.. tags.Select(t => (t, new byte[] { 1 }))]);
+        var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(bytes, Path))!;
+        Assert.That((error.Kind, error.Message.Contains(rule, StringComparison.Ordinal)), Is.EqualTo((ErrorKind.Data, true)), error.Message);
+    }
+
+    [TestCase(7)]
+    [TestCase(9)]
+    [TestCase(0)]
+    public void A_known_tag_of_the_wrong_length_is_a_data_error(int length)
+    {
+        var bytes = ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty, (0x8001, new byte[length]));
+        var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(bytes, Path))!;
+        Assert.That(error.Message, Does.Contain("wal_v1_fences_below must be 8 bytes"));
+    }
+
+    [Test]
+    public void An_extension_running_past_the_checksum_is_a_data_error()
+    {
+        var bytes = ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty, (0x0001, [1, 2, 3, 4]));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4 - 4 - 4), 5);
+        var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(ManifestTestFormat.Repair(bytes), Path))!;
+        Assert.That(error.Message, Does.Contain("runs past the checksum"));
+    }
+
+    [Test]
+    public void Unknown_extensions_that_could_not_have_been_read_are_refused_when_encoding()
+    {
+        ManifestExtension[][] broken =
+        [
+            [new(0x8002, [1])],
+            [new(ManifestCodec.WalV1FencesBelowTag, ManifestTestFormat.U64(3))],
+            [new(0x0000, [1])],
+            [new(0x0002, [1]), new(0x0001, [1])],
+            [new(0x0002, [1]), new(0x0002, [2])],
+        ];
+        foreach (var extensions in broken)
+        {
+            var manifest = DbManifest.Empty with { UnknownExtensions = extensions };
+            var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Encode(manifest))!;
+            Assert.That(error.Kind, Is.EqualTo(ErrorKind.Internal), error.Message);
+            Assert.That(error.Message, Does.Contain("extension"));
+        }
     }
 
     [Test]
     public void A_newer_version_is_rejected_naming_both_versions()
     {
         var bytes = ManifestCodec.Encode(DbManifest.Empty);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
         var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(bytes, Path))!;
         Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
-        Assert.That(error.Message, Does.Contain("unsupported manifest format version 2").And.Contain("versions 1 to 1").And.Contain(Path));
+        Assert.That(error.Message, Does.Contain("unsupported manifest format version 3").And.Contain("versions 1 to 2").And.Contain(Path));
     }
 
     [Test]
@@ -59,7 +179,7 @@ public sealed class ManifestCodecTests
         var bytes = ManifestCodec.Encode(Sample(new Random(1)));
         bytes[20] ^= 1;
         var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(bytes, Path))!;
-        Assert.That((error.Kind, error.Message), Is.EqualTo((ErrorKind.Data, error.Message)));
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
         Assert.That(error.Message, Does.Contain("checksum mismatch").And.Contain(Path));
     }
 

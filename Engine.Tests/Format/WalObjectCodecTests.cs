@@ -36,13 +36,15 @@ public sealed class WalObjectCodecTests
     }
 
     [Test]
-    public void Batches_round_trip_in_order()
+    public void Batches_round_trip_in_order_with_the_writer_epoch()
     {
         var seed = TestSeeds.Get(1);
         var batches = SampleBatches(new Random(seed), 20);
-        var decoded = WalObjectCodec.Decode(WalObjectWriter.Encode(batches), Path);
-        Assert.That(decoded.IsFence, Is.False);
+        var bytes = WalObjectWriter.Encode(batches, writerEpoch: 7);
+        var decoded = WalObjectCodec.Decode(bytes, Path, zeroByteIsFence: false);
+        Assert.That((decoded.Kind, decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo((WalObjectKind.Data, (ushort)2, (ulong?)7)));
         Assert.That(decoded.Batches.Select(b => b.Rows.ToList()), Is.EqualTo(batches), $"seed={seed}");
+        Assert.That(BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(8)), Is.EqualTo(7UL), "the epoch sits at offset 8 of the header");
     }
 
     [Test]
@@ -50,7 +52,8 @@ public sealed class WalObjectCodecTests
     {
         var batches = SampleBatches(new Random(2), 5);
         var buffer = new ArrayBufferWriter<byte>();
-        var writer = new WalObjectWriter(buffer);
+        var writer = new WalObjectWriter(buffer, writerEpoch: 3);
+        Assert.That(writer.Length, Is.EqualTo(WalObjectCodec.HeaderLength));
         foreach (var batch in batches)
         {
             var before = buffer.WrittenCount;
@@ -61,43 +64,166 @@ public sealed class WalObjectCodecTests
         writer.Finish();
         Assert.That(writer.Length, Is.EqualTo(buffer.WrittenCount));
         Assert.That((writer.BatchCount, writer.RowCount), Is.EqualTo((5, batches.Sum(b => (long)b.Count))));
-        Assert.That(buffer.WrittenSpan.ToArray(), Is.EqualTo(WalObjectWriter.Encode(batches)));
+        Assert.That(buffer.WrittenSpan.ToArray(), Is.EqualTo(WalObjectWriter.Encode(batches, writerEpoch: 3)));
     }
 
     [Test]
-    public void A_zero_byte_object_is_a_fence_and_an_object_without_batches_is_not()
+    public void A_zero_byte_object_is_a_v1_fence_only_where_the_manifest_allows_it()
     {
-        Assert.That(WalObjectCodec.Decode(ReadOnlyMemory<byte>.Empty, Path).IsFence, Is.True);
-        var empty = WalObjectCodec.Decode(WalObjectWriter.Encode([]), Path);
-        Assert.That((empty.IsFence, empty.Batches.Count), Is.EqualTo((false, 0)));
+        var fence = WalObjectCodec.Decode(ReadOnlyMemory<byte>.Empty, Path, zeroByteIsFence: true);
+        Assert.That((fence.Kind, fence.IsFence, fence.FormatVersion, fence.WriterEpoch, fence.Batches.Count), Is.EqualTo((WalObjectKind.Fence, true, (ushort)1, (ulong?)null, 0)));
+
+        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(ReadOnlyMemory<byte>.Empty, Path, zeroByteIsFence: false))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.Contain("zero-byte wal object").And.Contain("torn or truncated").And.Contain("DbOptions.SkipCorruptWalTail")
+            .And.Contain($"path={Path}").And.Contain("offset=0"));
+    }
+
+    [Test]
+    public void An_object_without_batches_is_data_not_a_fence()
+    {
+        var empty = WalObjectCodec.Decode(WalObjectWriter.Encode([], writerEpoch: 5), Path, zeroByteIsFence: true);
+        Assert.That((empty.Kind, empty.WriterEpoch, empty.Batches.Count), Is.EqualTo((WalObjectKind.Data, (ulong?)5, 0)));
+    }
+
+    [Test]
+    public void A_fence_record_is_20_bytes_and_names_the_writer_that_placed_it()
+    {
+        var bytes = WalObjectCodec.EncodeFence(0x0102_0304_0506_0708);
+        Assert.That(bytes, Has.Length.EqualTo(WalObjectCodec.FenceLength));
+        Assert.That(bytes[..4], Is.EqualTo("SLWF"u8.ToArray()));
+        Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)), Is.EqualTo(2));
+        Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(16)), Is.EqualTo(Crc32C.Compute(bytes.AsSpan(0, 16))));
+        foreach (var zeroByteIsFence in new[] { false, true })
+        {
+            var fence = WalObjectCodec.Decode(bytes, Path, zeroByteIsFence);
+            Assert.That((fence.Kind, fence.FormatVersion, fence.WriterEpoch, fence.Batches.Count), Is.EqualTo((WalObjectKind.Fence, (ushort)2, (ulong?)0x0102_0304_0506_0708, 0)));
+        }
+    }
+
+    [Test]
+    public void Every_truncation_bit_flip_and_extension_of_a_fence_record_is_a_data_error_naming_the_object()
+    {
+        var fence = WalObjectCodec.EncodeFence(9);
+        var broken = new List<(byte[] Bytes, string What)>();
+        for (var length = 0; length < fence.Length; length++)
+        {
+            broken.Add((fence[..length], $"truncated to {length}"));
+        }
+
+        for (var bit = 0; bit < fence.Length * 8; bit++)
+        {
+            var flipped = (byte[])fence.Clone();
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            broken.Add((flipped, $"bit {bit} flipped"));
+        }
+
+        broken.Add(([.. fence, 0], "one byte appended"));
+        foreach (var (bytes, what) in broken)
+        {
+            var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(bytes, Path, zeroByteIsFence: false), what)!;
+            Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data), what);
+            Assert.That(error.Message, Does.Contain($"path={Path}").And.Match("offset=[0-9]+"), what);
+        }
+    }
+
+    [Test]
+    public void Every_truncation_of_a_data_object_is_a_data_error_even_where_zero_bytes_would_be_a_v1_fence()
+    {
+        var bytes = WalObjectWriter.Encode(SampleBatches(new Random(6), 3), writerEpoch: 2);
+        for (var length = 1; length < bytes.Length; length++)
+        {
+            var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(bytes.AsMemory(0, length), Path, zeroByteIsFence: true), $"length={length}")!;
+            Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data), $"length={length}");
+            Assert.That(error.Message, Does.Contain($"path={Path}"), $"length={length}");
+        }
+    }
+
+    [Test]
+    public void The_trailer_checksum_covers_the_writer_epoch()
+    {
+        var bytes = WalObjectWriter.Encode(SampleBatches(new Random(7), 2), writerEpoch: 4);
+        bytes[8] ^= 0x01;
+        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(bytes, Path, zeroByteIsFence: false))!;
+        Assert.That(error.Message, Does.Contain("trailer checksum mismatch"));
+    }
+
+    [TestCase(0UL)]
+    [TestCase((ulong)long.MaxValue + 1)]
+    public void Impossible_writer_epochs_are_refused_when_writing_and_when_reading(ulong epoch)
+    {
+        Assert.That(() => new WalObjectWriter(new ArrayBufferWriter<byte>(), epoch), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Internal));
+        Assert.That(() => WalObjectCodec.EncodeFence(epoch), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Internal));
+
+        // Stored with a valid checksum (as a buggy writer would), both are still rejected.
+        var data = WalObjectWriter.Encode(SampleBatches(new Random(8), 1), writerEpoch: 1);
+        BinaryPrimitives.WriteUInt64LittleEndian(data.AsSpan(8), epoch);
+        var fence = WalObjectCodec.EncodeFence(1);
+        BinaryPrimitives.WriteUInt64LittleEndian(fence.AsSpan(8), epoch);
+        foreach (var bytes in new[] { WalTestFormat.Repair(data), WalTestFormat.Repair(fence) })
+        {
+            var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(bytes, Path, zeroByteIsFence: false))!;
+            Assert.That((error.Kind, error.Message.Contains("impossible writer epoch", StringComparison.Ordinal)), Is.EqualTo((ErrorKind.Data, true)), error.Message);
+        }
+    }
+
+    [Test]
+    public void Version_1_data_objects_still_decode_without_an_epoch()
+    {
+        var batches = SampleBatches(new Random(9), 4);
+        var v1 = WalTestFormat.EncodeV1(batches);
+        Assert.That(v1, Has.Length.EqualTo(WalObjectWriter.Encode(batches, 1).Length - 8));
+        var decoded = WalObjectCodec.Decode(v1, Path, zeroByteIsFence: false);
+        Assert.That((decoded.Kind, decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo((WalObjectKind.Data, (ushort)1, (ulong?)null)));
+        Assert.That(decoded.Batches.Select(b => b.Rows.ToList()), Is.EqualTo(batches));
+    }
+
+    [Test]
+    public void Unknown_magic_is_a_data_error_naming_both_magics()
+    {
+        var bytes = WalObjectCodec.EncodeFence(1);
+        bytes[3] = (byte)'X';
+        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(bytes, Path, zeroByteIsFence: true))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.Contain("bad magic").And.Contain("4c574c53").And.Contain("46574c53").And.Contain("offset=0"));
     }
 
     [Test]
     public void Empty_batches_and_bad_keys_are_rejected_when_writing()
     {
-        var writer = new WalObjectWriter(new ArrayBufferWriter<byte>());
+        var writer = new WalObjectWriter(new ArrayBufferWriter<byte>(), writerEpoch: 1);
         Assert.That(() => writer.AppendBatch([]), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Internal));
         Assert.That(() => writer.AppendBatch([RowEntry.Put(Array.Empty<byte>(), default, 1)]), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Invalid));
     }
 
-    [Test]
-    public void A_newer_version_is_rejected_naming_both_versions()
+    [TestCase(false, "wal format version 9", "versions 1 to 2")]
+    [TestCase(true, "wal fence format version 9", "fence records of versions 2 to 2")]
+    public void A_newer_version_is_rejected_naming_both_versions(bool fence, string found, string supported)
     {
-        var bytes = WalObjectWriter.Encode(SampleBatches(new Random(3), 1));
+        var bytes = fence ? WalObjectCodec.EncodeFence(1) : WalObjectWriter.Encode(SampleBatches(new Random(3), 1), writerEpoch: 1);
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 9);
-        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(bytes, Path))!;
+        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(bytes, Path, zeroByteIsFence: false))!;
         Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
-        Assert.That(error.Message, Does.Contain("version 9").And.Contain("versions 1 to 1").And.Contain(Path));
+        Assert.That(error.Message, Does.Contain(found).And.Contain(supported).And.Contain(Path));
+    }
+
+    [Test]
+    public void A_fence_record_claiming_version_1_is_rejected()
+    {
+        var bytes = WalObjectCodec.EncodeFence(1);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 1);
+        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(WalTestFormat.Repair(bytes), Path, zeroByteIsFence: true))!;
+        Assert.That(error.Message, Does.Contain("wal fence format version 1"));
     }
 
     [Test]
     public void Truncation_at_a_batch_boundary_is_detected()
     {
         var batches = SampleBatches(new Random(4), 3);
-        var full = WalObjectWriter.Encode(batches);
-        var two = WalObjectWriter.Encode(batches.Take(2));
+        var full = WalObjectWriter.Encode(batches, writerEpoch: 1);
+        var two = WalObjectWriter.Encode(batches.Take(2), writerEpoch: 1);
         var cut = full.AsSpan(0, two.Length - WalObjectCodec.TrailerLength).ToArray();
-        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(cut, Path))!;
+        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(cut, Path, zeroByteIsFence: false))!;
         Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
     }
 }

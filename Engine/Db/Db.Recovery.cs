@@ -24,7 +24,7 @@ public sealed partial class Db
             _activeFixedWalId = manifest.ReplayAfterWalId;
         }
 
-        await foreach (var item in WalRecovery.ReadAsync(_store, manifest.ReplayAfterWalId, _fence, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in WalRecovery.ReadAsync(_store, manifest.ReplayAfterWalId, manifest.WalV1FencesBelow, _fence, cancellationToken).ConfigureAwait(false))
         {
             _replayRangeObjects++;
             if (item.Corruption is { } corruption)
@@ -103,10 +103,11 @@ public sealed partial class Db
     }
 
     /// <summary>
-    /// Moves <c>replay_after_wal_id</c> past what replay consumed when that is cheap and needed, so later opens do not
-    /// read the same objects again: when replay put nothing into memory (only fences, or rows already in L0) one
-    /// manifest update moves it to this writer's fence; when corrupt objects were skipped, the replayed rows are
-    /// flushed to L0 so that the skip is recorded and the next open does not meet them again.
+    /// Records in the manifest what replay learned, when that is needed: on a database last written by format 1, that
+    /// zero-byte WAL objects below this writer's fence may be format 1 fences and none above it can be; when replay put
+    /// nothing into memory (only fences, or rows already in L0), that <c>replay_after_wal_id</c> may move to this
+    /// writer's fence, so later opens do not read the same objects again. When corrupt objects were skipped, the
+    /// replayed rows are flushed to L0 so that the skip is recorded and the next open does not meet them again.
     /// </summary>
     private async Task SettleReplayedWalAsync(CancellationToken cancellationToken)
     {
@@ -116,20 +117,28 @@ public sealed partial class Db
             empty = _view.Active.IsEmpty && _view.Immutables.IsEmpty;
         }
 
-        if (!empty && Recovery.SkippedWalObjects.Count > 0)
+        var fence = _fence.Id;
+        var advance = empty && _replayRangeObjects > 0;
+        if (advance || _manifest.Manifest.WalV1FencesBelow > fence)
         {
-            await FlushMemtablesAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else if (empty && _replayRangeObjects > 0)
-        {
-            var fence = _fence.Id;
             await _manifest.UpdateAsync(
-                m => m.ReplayAfterWalId >= fence ? m : m with { ReplayAfterWalId = fence, NextWalId = Math.Max(m.NextWalId, fence + 1) },
+                m =>
+                {
+                    var next = m.WalV1FencesBelow > fence ? m with { WalV1FencesBelow = fence } : m;
+                    return advance && next.ReplayAfterWalId < fence
+                        ? next with { ReplayAfterWalId = fence, NextWalId = Math.Max(next.NextWalId, fence + 1) }
+                        : next;
+                },
                 cancellationToken).ConfigureAwait(false);
             lock (_writeLock)
             {
                 _view = _view with { Manifest = _manifest.Manifest };
             }
+        }
+
+        if (!empty && Recovery.SkippedWalObjects.Count > 0)
+        {
+            await FlushMemtablesAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -59,7 +59,15 @@ public sealed partial class Db : IAsyncDisposable
         _view = new DbView(NewMemtable(), [], manifest.Manifest);
         _activeFixedWalId = fence.Id;
         _wal = new WalWriter(
-            store, fence.Id + 1, options.FlushInterval, options.WalObjectMaxBytes, options.TimeProvider, options.WriteRetryTimeout, _logger, OnWalStored);
+            store,
+            fence.Id + 1,
+            manifest.Epoch,
+            options.FlushInterval,
+            options.WalObjectMaxBytes,
+            options.TimeProvider,
+            options.WriteRetryTimeout,
+            _logger,
+            OnWalStored);
         var sstOptions = new SstBuilderOptions
         {
             BlockSize = options.BlockSizeBytes,

@@ -6,21 +6,30 @@ using SlateSharp.Manifest;
 namespace SlateSharp.Format;
 
 /// <summary>
-/// Encodes and decodes <see cref="DbManifest"/> (docs/format/manifest.md): magic, format version, fields, CRC32C.
-/// Both directions check the manifest's invariants: encoding an invalid manifest is an
-/// <see cref="ErrorKind.Internal"/> error (a bug in whoever built it), decoding one is an <see cref="ErrorKind.Data"/>
-/// error naming the object.
+/// Encodes and decodes <see cref="DbManifest"/> (docs/format/manifest.md): magic, format version, the positional
+/// fields of version 1, from version 2 a tagged extension area, CRC32C. Writes version 2, reads 1 and 2. Both
+/// directions check the manifest's invariants: encoding an invalid manifest is an <see cref="ErrorKind.Internal"/>
+/// error (a bug in whoever built it), decoding one is an <see cref="ErrorKind.Data"/> error naming the object.
 /// </summary>
 internal static class ManifestCodec
 {
     /// <summary>The manifest format version this build writes.</summary>
-    public const ushort CurrentVersion = 1;
+    public const ushort CurrentVersion = 2;
 
     /// <summary>The oldest version this build reads.</summary>
     public const ushort OldestReadableVersion = 1;
 
     /// <summary>"SLMF" read as a little-endian u32: the first four bytes of every manifest.</summary>
     public const uint Magic = 0x464D4C53;
+
+    /// <summary>Tag bit 15: a reader that does not know the tag must refuse the manifest instead of skipping it.</summary>
+    public const ushort CriticalTagBit = 0x8000;
+
+    /// <summary>Extension tag 1, critical: u64 <see cref="DbManifest.WalV1FencesBelow"/>, stored only when non-zero.</summary>
+    public const ushort WalV1FencesBelowTag = CriticalTagBit | 0x0001;
+
+    /// <summary>Extension entry overhead: tag u16, value length u32.</summary>
+    public const int ExtensionHeaderLength = 2 + 4;
 
     private const int HeaderLength = 8;
     private const int MinHandleLength = 16 + 8 + 8 + 2 + 1 + 2 + 1;
@@ -63,6 +72,7 @@ internal static class ManifestCodec
             WriteCheckpoint(output, checkpoint);
         }
 
+        WriteExtensions(output, manifest);
         WriteU32(output, Crc32C.Compute(output.WrittenSpan));
         return output.WrittenSpan.ToArray();
     }
@@ -113,14 +123,92 @@ internal static class ManifestCodec
             checkpoints[i] = ReadCheckpoint(ref reader);
         }
 
+        // A version 1 manifest was written by v1 writers, whose fences are zero-byte objects at any WAL id.
+        var walV1FencesBelow = ulong.MaxValue;
+        IReadOnlyList<ManifestExtension> unknown = [];
+        if (version >= 2)
+        {
+            (walV1FencesBelow, unknown) = ReadExtensions(ref reader, path);
+        }
+
         reader.Require(reader.Remaining == 0, $"{reader.Remaining} unexpected bytes after the manifest fields");
-        var manifest = new DbManifest(writerEpoch, compactorEpoch, replayAfter, nextWalId, lastL0Sequence, l0, runs, checkpoints);
+        var manifest = new DbManifest(writerEpoch, compactorEpoch, replayAfter, nextWalId, lastL0Sequence, l0, runs, checkpoints)
+        {
+            WalV1FencesBelow = walV1FencesBelow,
+            UnknownExtensions = unknown,
+        };
         if (ManifestInvariants.FindViolation(manifest) is { } problem)
         {
             throw Errors.Data(path, 0, $"manifest breaks an invariant: {problem}");
         }
 
         return manifest;
+    }
+
+    /// <summary>True for the tags this build interprets; every other tag is unknown to it.</summary>
+    public static bool IsKnownTag(ushort tag) => tag == WalV1FencesBelowTag;
+
+    private static void WriteExtensions(ArrayBufferWriter<byte> output, DbManifest manifest)
+    {
+        var known = new List<ManifestExtension>(1);
+        if (manifest.WalV1FencesBelow != 0)
+        {
+            var value = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(value, manifest.WalV1FencesBelow);
+            known.Add(new ManifestExtension(WalV1FencesBelowTag, value));
+        }
+
+        // The invariants guarantee unknown tags are ascending, unique and distinct from known ones: one merge by tag.
+        var all = known.Concat(manifest.UnknownExtensions).OrderBy(e => e.Tag).ToList();
+        WriteU32(output, (uint)all.Count);
+        foreach (var extension in all)
+        {
+            var span = output.GetSpan(ExtensionHeaderLength + extension.Value.Length);
+            BinaryPrimitives.WriteUInt16LittleEndian(span, extension.Tag);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[2..], (uint)extension.Value.Length);
+            extension.Value.CopyTo(span[ExtensionHeaderLength..]);
+            output.Advance(ExtensionHeaderLength + extension.Value.Length);
+        }
+    }
+
+    private static (ulong WalV1FencesBelow, IReadOnlyList<ManifestExtension> Unknown) ReadExtensions(ref SpanReader reader, string path)
+    {
+        var count = reader.ReadCount(ExtensionHeaderLength);
+        ulong walV1FencesBelow = 0;
+        var unknown = new List<ManifestExtension>();
+        var previous = -1;
+        for (var i = 0; i < count; i++)
+        {
+            var at = reader.AbsoluteOffset;
+            var tag = reader.ReadU16();
+            if ((tag & ~CriticalTagBit) == 0 || tag <= previous)
+            {
+                throw Errors.Data(path, at, $"manifest extension tags must be non-zero, ascending and unique (tag=0x{tag:x4} previous=0x{previous:x4})");
+            }
+
+            if ((tag & CriticalTagBit) != 0 && !IsKnownTag(tag))
+            {
+                throw Errors.Data(path, at,
+                    $"manifest extension tag 0x{tag:x4} is critical and unknown to this build: a newer build wrote this manifest, which must not " +
+                    $"be read or rewritten without understanding the tag; open the database with that build or a newer one (tag=0x{tag:x4})");
+            }
+
+            previous = tag;
+            var length = reader.ReadU32();
+            reader.Require(length <= (uint)reader.Remaining, $"extension 0x{tag:x4} runs past the checksum (length={length} remaining={reader.Remaining})");
+            var value = reader.Take((int)length);
+            if (tag == WalV1FencesBelowTag)
+            {
+                reader.Require(length == 8, $"extension wal_v1_fences_below must be 8 bytes (tag=0x{tag:x4} length={length})");
+                walV1FencesBelow = BinaryPrimitives.ReadUInt64LittleEndian(value);
+            }
+            else
+            {
+                unknown.Add(new ManifestExtension(tag, value.ToArray()));
+            }
+        }
+
+        return (walV1FencesBelow, unknown);
     }
 
     private static void WriteHandles(ArrayBufferWriter<byte> output, IReadOnlyList<SstHandle> handles)

@@ -74,6 +74,28 @@ internal static class ManifestInvariants
             }
         }
 
+        return CheckExtensions(manifest.UnknownExtensions);
+    }
+
+    private static string? CheckExtensions(IReadOnlyList<ManifestExtension> extensions)
+    {
+        var previous = -1;
+        foreach (var extension in extensions)
+        {
+            var tag = extension.Tag;
+            if ((tag & ~ManifestCodec.CriticalTagBit) == 0 || tag <= previous)
+            {
+                return $"unknown extension tags must be non-zero, ascending and unique (tag=0x{tag:x4} previous=0x{previous:x4})";
+            }
+
+            if ((tag & ManifestCodec.CriticalTagBit) != 0 || ManifestCodec.IsKnownTag(tag))
+            {
+                return $"an unknown extension must be a non-critical tag this build does not know (tag=0x{tag:x4})";
+            }
+
+            previous = tag;
+        }
+
         return null;
     }
 

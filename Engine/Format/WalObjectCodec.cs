@@ -3,23 +3,36 @@ using System.Buffers.Binary;
 namespace SlateSharp.Format;
 
 /// <summary>
-/// Decodes WAL objects (docs/format/wal.md); <see cref="WalObjectWriter"/> encodes them. A zero-byte object is a
-/// fence; anything else is header, checksummed batch records, trailer. Every length is bounds-checked before use and
+/// Decodes WAL objects (docs/format/wal.md); <see cref="WalObjectWriter"/> encodes data objects and
+/// <see cref="EncodeFence"/> fence records. Reads versions 1 and 2: a version 1 data object has an 8-byte header
+/// without an epoch, and a version 1 fence is a zero-byte object, which is only taken for a fence where the caller
+/// knows from the manifest that a version 1 writer may have put one. Every length is bounds-checked before use and
 /// every failure is an <see cref="ErrorKind.Data"/> error naming the object and offset.
 /// </summary>
 internal static class WalObjectCodec
 {
     /// <summary>The WAL object format version this build writes.</summary>
-    public const ushort CurrentVersion = 1;
+    public const ushort CurrentVersion = 2;
 
     /// <summary>The oldest version this build reads.</summary>
     public const ushort OldestReadableVersion = 1;
 
-    /// <summary>"SLWL" read as a little-endian u32: the first four bytes of every non-fence WAL object.</summary>
+    /// <summary>"SLWL" read as a little-endian u32: the first four bytes of every data object.</summary>
     public const uint Magic = 0x4C574C53;
 
-    public const int HeaderLength = 8;
+    /// <summary>"SLWF" read as a little-endian u32: the first four bytes of every version 2 fence record.</summary>
+    public const uint FenceMagic = 0x46574C53;
+
+    /// <summary>Data object header of version 1: magic, version, reserved.</summary>
+    public const int V1HeaderLength = 8;
+
+    /// <summary>Data object header of version 2: magic, version, reserved, writer epoch.</summary>
+    public const int HeaderLength = 16;
+
     public const int TrailerLength = 8;
+
+    /// <summary>A fence record: magic, version, reserved, writer epoch, CRC-32C of the 16 bytes before it.</summary>
+    public const int FenceLength = 20;
 
     /// <summary>Bytes before a batch payload: payload length u32, CRC32C u32.</summary>
     public const int BatchHeaderLength = 8;
@@ -30,40 +43,94 @@ internal static class WalObjectCodec
     /// <summary>Row flags: bits 0-1 the <see cref="RowKind"/>, bit 2 an expire time follows the sequence.</summary>
     public const byte HasExpireFlag = 0x04;
 
+    /// <summary>The option a zero-byte object's error points to; kept here so the message and the option agree.</summary>
+    public const string SkipOptionName = "DbOptions.SkipCorruptWalTail";
+
     private const int MinRowLength = 1 + 8 + 1 + 1 + 1;
 
     /// <summary>
     /// Decodes a WAL object read from <paramref name="path"/>. Rows alias <paramref name="data"/>, which must not
-    /// change afterwards.
+    /// change afterwards. A zero-byte object is a version 1 fence when <paramref name="zeroByteIsFence"/> is true (the
+    /// manifest says a version 1 writer may have fenced at this id) and a Data error otherwise: a torn or truncated
+    /// object must never pass for a fence, since its acknowledged writes would vanish silently.
     /// </summary>
-    public static WalObject Decode(ReadOnlyMemory<byte> data, string path)
+    public static WalObject Decode(ReadOnlyMemory<byte> data, string path, bool zeroByteIsFence)
     {
         if (data.IsEmpty)
         {
-            return WalObject.Fence;
+            return zeroByteIsFence
+                ? WalObject.V1Fence
+                : throw Errors.Data(path, 0,
+                    "zero-byte wal object where this database's wal format needs a fence record or a data object: the object is torn or " +
+                    "truncated and the writes it held cannot be read; if it is the newest wal object, reopen with " +
+                    $"{SkipOptionName} = true to skip it (the open reports what it skipped), otherwise restore the object from a copy");
         }
 
         var span = data.Span;
         var header = new SpanReader(span, path, 0, "wal object");
-        header.Require(span.Length >= HeaderLength + TrailerLength, $"too short for header and trailer (length={span.Length})");
         var magic = header.ReadU32();
-        header.Require(magic == Magic, $"not a wal object: bad magic (found={magic:x8} expected={Magic:x8})");
-        var version = header.ReadU16();
-        if (version is < OldestReadableVersion or > CurrentVersion)
+        return magic switch
         {
-            throw Errors.Data(path, 4, $"unsupported wal format version {version}; this build reads versions {OldestReadableVersion} to {CurrentVersion}");
-        }
+            Magic => DecodeData(data, path, ref header),
+            FenceMagic => DecodeFence(span, path, ref header),
+            _ => throw Errors.Data(path, 0, $"not a wal object: bad magic (found={magic:x8} expected={Magic:x8} or {FenceMagic:x8})"),
+        };
+    }
 
+    /// <summary>The version 2 fence record a writer of epoch <paramref name="writerEpoch"/> puts at the first free WAL id.</summary>
+    public static byte[] EncodeFence(ulong writerEpoch)
+    {
+        CheckEpoch(writerEpoch);
+        var fence = new byte[FenceLength];
+        BinaryPrimitives.WriteUInt32LittleEndian(fence, FenceMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(fence.AsSpan(4), CurrentVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(fence.AsSpan(6), 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(fence.AsSpan(8), writerEpoch);
+        BinaryPrimitives.WriteUInt32LittleEndian(fence.AsSpan(16), Crc32C.Compute(fence.AsSpan(0, 16)));
+        return fence;
+    }
+
+    /// <summary>Writes the version 2 data object header for <paramref name="writerEpoch"/> into its first 16 bytes.</summary>
+    internal static void WriteHeader(Span<byte> span, ulong writerEpoch)
+    {
+        CheckEpoch(writerEpoch);
+        BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], CurrentVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[8..], writerEpoch);
+    }
+
+    /// <summary>Writes the trailer: batch count, CRC32C over the version 2 header and the count.</summary>
+    internal static void WriteTrailer(Span<byte> span, ulong writerEpoch, int batchCount)
+    {
+        Span<byte> header = stackalloc byte[HeaderLength];
+        WriteHeader(header, writerEpoch);
+        BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)batchCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], TrailerChecksum(header, (uint)batchCount));
+    }
+
+    private static WalObject DecodeData(ReadOnlyMemory<byte> data, string path, ref SpanReader header)
+    {
+        var span = data.Span;
+        var version = ReadVersion(ref header, path, OldestReadableVersion, "wal format", $"versions {OldestReadableVersion} to {CurrentVersion}");
         header.Require(header.ReadU16() == 0, "reserved header field is not zero");
+        var headerLength = version == 1 ? V1HeaderLength : HeaderLength;
+        header.Require(span.Length >= headerLength + TrailerLength, $"too short for header and trailer (length={span.Length})");
+        ulong? epoch = version == 1 ? null : header.ReadU64();
         var trailerOffset = span.Length - TrailerLength;
         var batchCount = BinaryPrimitives.ReadUInt32LittleEndian(span[trailerOffset..]);
         var expectedCrc = BinaryPrimitives.ReadUInt32LittleEndian(span[(trailerOffset + 4)..]);
-        if (expectedCrc != TrailerChecksum(span[..HeaderLength], batchCount))
+        if (expectedCrc != TrailerChecksum(span[..headerLength], batchCount))
         {
             throw Errors.Data(path, trailerOffset, "wal object trailer checksum mismatch (truncated or corrupt object)");
         }
 
-        var body = new SpanReader(span[HeaderLength..trailerOffset], path, HeaderLength, "wal object");
+        if (epoch is { } e && !IsValidEpoch(e))
+        {
+            throw Errors.Data(path, 8, $"wal object names an impossible writer epoch (epoch={e})");
+        }
+
+        var body = new SpanReader(span[headerLength..trailerOffset], path, headerLength, "wal object");
         body.Require(batchCount <= (uint)(body.Remaining / (BatchHeaderLength + 4 + MinRowLength)), $"batch count {batchCount} exceeds what the object can hold");
         var batches = new List<WalBatch>((int)batchCount);
         while (body.Remaining > 0)
@@ -88,18 +155,51 @@ internal static class WalObjectCodec
             throw Errors.Data(path, trailerOffset, $"wal object holds {batches.Count} batches, its trailer says {batchCount}");
         }
 
-        return WalObject.WithBatches(batches);
+        return WalObject.Data(version, epoch, batches);
     }
 
-    /// <summary>Writes the trailer: batch count, CRC32C over the header and the count.</summary>
-    internal static void WriteTrailer(Span<byte> span, int batchCount)
+    private static WalObject DecodeFence(ReadOnlySpan<byte> span, string path, ref SpanReader header)
     {
-        Span<byte> header = stackalloc byte[HeaderLength];
-        BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], CurrentVersion);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)batchCount);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], TrailerChecksum(header, (uint)batchCount));
+        // Fence records exist from version 2 on; a version 1 fence is a zero-byte object.
+        ReadVersion(ref header, path, 2, "wal fence format", $"fence records of versions 2 to {CurrentVersion}");
+        header.Require(header.ReadU16() == 0, "reserved fence field is not zero");
+        header.Require(span.Length == FenceLength, $"fence record must be {FenceLength} bytes (length={span.Length})");
+        var epoch = header.ReadU64();
+        var expected = header.ReadU32();
+        var actual = Crc32C.Compute(span[..16]);
+        if (expected != actual)
+        {
+            throw Errors.Data(path, 16, $"wal fence checksum mismatch (expected={expected:x8} actual={actual:x8})");
+        }
+
+        if (!IsValidEpoch(epoch))
+        {
+            throw Errors.Data(path, 8, $"wal fence names an impossible writer epoch (epoch={epoch})");
+        }
+
+        return WalObject.Fence(epoch);
+    }
+
+    private static ushort ReadVersion(ref SpanReader header, string path, ushort oldest, string what, string reads)
+    {
+        var version = header.ReadU16();
+        if (version < oldest || version > CurrentVersion)
+        {
+            throw Errors.Data(path, 4, $"unsupported {what} version {version}; this build reads {reads}");
+        }
+
+        return version;
+    }
+
+    /// <summary>Writer epochs start at 1 (a claim increments the empty manifest's 0) and fit 63 bits, like the manifest's.</summary>
+    private static bool IsValidEpoch(ulong epoch) => epoch is > 0 and <= long.MaxValue;
+
+    private static void CheckEpoch(ulong writerEpoch)
+    {
+        if (!IsValidEpoch(writerEpoch))
+        {
+            throw Errors.Internal($"writer epoch out of range for a wal object (epoch={writerEpoch} min=1 max={long.MaxValue})");
+        }
     }
 
     private static uint TrailerChecksum(ReadOnlySpan<byte> header, uint batchCount)

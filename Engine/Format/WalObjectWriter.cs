@@ -4,7 +4,7 @@ using System.Buffers.Binary;
 namespace SlateSharp.Format;
 
 /// <summary>
-/// Encodes one WAL object incrementally: the header on construction, one checksummed record per
+/// Encodes one WAL data object (format version 2, stamped with the writer's epoch) incrementally: the header on construction, one checksummed record per
 /// <see cref="AppendBatch"/>, the trailer on <see cref="Finish"/> (docs/format/wal.md). A group-commit task appends
 /// batches as they arrive and uploads the buffer when it is full or the flush interval passes; each append writes
 /// straight into the <see cref="IBufferWriter{T}"/>, so nothing is buffered twice. Not thread-safe.
@@ -12,15 +12,20 @@ namespace SlateSharp.Format;
 internal sealed class WalObjectWriter
 {
     private readonly IBufferWriter<byte> _output;
+    private readonly ulong _writerEpoch;
     private bool _finished;
 
-    /// <summary>Starts an object by writing its header to <paramref name="output"/>.</summary>
-    public WalObjectWriter(IBufferWriter<byte> output)
+    /// <summary>
+    /// Starts an object by writing its header to <paramref name="output"/>. <paramref name="writerEpoch"/> is the
+    /// epoch of the writer that will store the object (1 to 2^63-1; anything else is an Internal error).
+    /// </summary>
+    public WalObjectWriter(IBufferWriter<byte> output, ulong writerEpoch)
     {
         ArgumentNullException.ThrowIfNull(output);
         _output = output;
+        _writerEpoch = writerEpoch;
         var span = output.GetSpan(WalObjectCodec.HeaderLength);
-        WriteHeader(span);
+        WalObjectCodec.WriteHeader(span, writerEpoch);
         output.Advance(WalObjectCodec.HeaderLength);
         Length = WalObjectCodec.HeaderLength;
     }
@@ -92,17 +97,17 @@ internal sealed class WalObjectWriter
 
         _finished = true;
         var span = _output.GetSpan(WalObjectCodec.TrailerLength);
-        WalObjectCodec.WriteTrailer(span, BatchCount);
+        WalObjectCodec.WriteTrailer(span, _writerEpoch, BatchCount);
         _output.Advance(WalObjectCodec.TrailerLength);
         Length += WalObjectCodec.TrailerLength;
     }
 
-    /// <summary>Encodes a whole object holding <paramref name="batches"/>.</summary>
-    public static byte[] Encode(IEnumerable<IReadOnlyList<RowEntry>> batches)
+    /// <summary>Encodes a whole object holding <paramref name="batches"/>, written by the writer of <paramref name="writerEpoch"/>.</summary>
+    public static byte[] Encode(IEnumerable<IReadOnlyList<RowEntry>> batches, ulong writerEpoch)
     {
         ArgumentNullException.ThrowIfNull(batches);
         var buffer = new ArrayBufferWriter<byte>();
-        var writer = new WalObjectWriter(buffer);
+        var writer = new WalObjectWriter(buffer, writerEpoch);
         foreach (var batch in batches)
         {
             writer.AppendBatch(batch is RowEntry[] array ? array : [.. batch]);
@@ -110,13 +115,6 @@ internal sealed class WalObjectWriter
 
         writer.Finish();
         return buffer.WrittenSpan.ToArray();
-    }
-
-    private static void WriteHeader(Span<byte> span)
-    {
-        BinaryPrimitives.WriteUInt32LittleEndian(span, WalObjectCodec.Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], WalObjectCodec.CurrentVersion);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], 0);
     }
 
     private static long RowLength(RowEntry row) =>

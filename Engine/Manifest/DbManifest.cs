@@ -25,13 +25,26 @@ internal sealed record DbManifest(
     /// <summary>The state of a database that has never been written.</summary>
     public static DbManifest Empty { get; } = new(0, 0, 0, 1, 0, [], [], []);
 
+    /// <summary>
+    /// WAL ids below this may hold a version 1 fence (a zero-byte object); at or above it a zero-byte WAL object is
+    /// corrupt. <see cref="ulong.MaxValue"/> when the manifest was decoded from format version 1 (a database written by
+    /// v1 writers, where every zero-byte object is a fence); 0 for a database created by a v2 writer.
+    /// </summary>
+    public ulong WalV1FencesBelow { get; init; }
+
+    /// <summary>
+    /// Extensions in tag order that this build read but does not know; the codec writes them back unchanged, so a
+    /// decode, change and encode keeps what a newer build stored (docs/format/manifest.md, "Extension area").
+    /// </summary>
+    public IReadOnlyList<ManifestExtension> UnknownExtensions { get; init; } = [];
+
     public bool Equals(DbManifest? other) =>
         other is not null &&
         WriterEpoch == other.WriterEpoch && CompactorEpoch == other.CompactorEpoch &&
         ReplayAfterWalId == other.ReplayAfterWalId && NextWalId == other.NextWalId &&
-        LastL0Sequence == other.LastL0Sequence &&
+        LastL0Sequence == other.LastL0Sequence && WalV1FencesBelow == other.WalV1FencesBelow &&
         L0.SequenceEqual(other.L0) && SortedRuns.SequenceEqual(other.SortedRuns) &&
-        Checkpoints.SequenceEqual(other.Checkpoints);
+        Checkpoints.SequenceEqual(other.Checkpoints) && UnknownExtensions.SequenceEqual(other.UnknownExtensions);
 
-    public override int GetHashCode() => HashCode.Combine(WriterEpoch, CompactorEpoch, ReplayAfterWalId, NextWalId, L0.Count);
+    public override int GetHashCode() => HashCode.Combine(WriterEpoch, CompactorEpoch, ReplayAfterWalId, NextWalId, WalV1FencesBelow, L0.Count);
 }

@@ -31,6 +31,11 @@ internal static class ManifestTransitions
             return $"next_wal_id must never decrease ({previous.NextWalId}->{next.NextWalId})";
         }
 
+        if (next.WalV1FencesBelow > previous.WalV1FencesBelow)
+        {
+            return $"wal_v1_fences_below must never increase ({previous.WalV1FencesBelow}->{next.WalV1FencesBelow})";
+        }
+
         if (next.LastL0Sequence < previous.LastL0Sequence)
         {
             return $"last_l0_sequence must never decrease ({previous.LastL0Sequence}->{next.LastL0Sequence})";

@@ -16,8 +16,8 @@ internal sealed record WalFence(ulong Id, IReadOnlySet<ulong> Found, ulong Highe
 internal sealed record WalReplayItem(ulong Id, ObjectPath Path, long Size, WalObject? Object, SlateSharpException? Corruption);
 
 /// <summary>
-/// Writer start-up on the WAL: place a fence at the first free WAL id, so that a previous writer still running finds
-/// its next id taken and stops; then read every WAL object between the manifest's <c>replay_after_wal_id</c> and the
+/// Writer start-up on the WAL: place a fence (a record naming this writer's epoch, docs/format/wal.md) at the first
+/// free WAL id, so that a previous writer still running finds its next id taken and stops; then read every WAL object between the manifest's <c>replay_after_wal_id</c> and the
 /// fence for replay. The WAL is listed once, for both.
 /// </summary>
 internal static class WalRecovery
@@ -43,11 +43,12 @@ internal static class WalRecovery
 
         var highest = found.Count > 0 ? found.Max : current.ReplayAfterWalId;
         var candidate = Math.Max(Math.Max(highest + 1, current.NextWalId), current.ReplayAfterWalId + 1);
-        var fence = ReadOnlyMemory<byte>.Empty;
+        var fence = WalObjectCodec.EncodeFence(manifest.Epoch);
         while (true)
         {
+            var path = WalPaths.PathOf(candidate);
             CrashPoints.Reached(CrashPoints.FencePutBefore);
-            var result = await SettledCreate.CreateAsync(store, WalPaths.PathOf(candidate), fence, budget, cancellationToken).ConfigureAwait(false);
+            var result = await SettledCreate.CreateAsync(store, path, fence, budget, cancellationToken).ConfigureAwait(false);
             CrashPoints.Reached(CrashPoints.FencePutAfter);
             if (result.Created)
             {
@@ -55,10 +56,30 @@ internal static class WalRecovery
                 return new WalFence(candidate, found, highest);
             }
 
-            // Another writer's object: it belongs to the range this writer replays.
+            // Another writer's object, really there: it belongs to the range this writer replays. One placed by a
+            // newer writer means that writer claimed the database after us: the manifest says so.
             found.Add(candidate);
             await manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            if (EpochOf(result.Existing, path, candidate < current.WalV1FencesBelow) is { } epoch && epoch > manifest.Epoch)
+            {
+                throw Errors.Fenced(
+                    $"fenced: a newer writer's wal object is at the fence id (epoch={manifest.Epoch} object_epoch={epoch} path={path} store={store.Location})");
+            }
+
             candidate++;
+        }
+    }
+
+    /// <summary>The writer epoch a WAL object records, or null when it records none (v1) or cannot be read.</summary>
+    internal static ulong? EpochOf(ReadOnlyMemory<byte> data, ObjectPath path, bool zeroByteIsFence)
+    {
+        try
+        {
+            return WalObjectCodec.Decode(data, path.Value, zeroByteIsFence).WriterEpoch;
+        }
+        catch (SlateSharpException e) when (e.Kind == ErrorKind.Data)
+        {
+            return null;
         }
     }
 
@@ -69,7 +90,7 @@ internal static class WalRecovery
     /// decides (fail, or skip a corrupt tail when the user asked for it).
     /// </summary>
     public static async IAsyncEnumerable<WalReplayItem> ReadAsync(
-        IObjectStore store, ulong after, WalFence fence, [EnumeratorCancellation] CancellationToken cancellationToken)
+        IObjectStore store, ulong after, ulong v1FencesBelow, WalFence fence, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         foreach (var id in Ids(after, fence))
         {
@@ -89,7 +110,7 @@ internal static class WalRecovery
             SlateSharpException? corruption = null;
             try
             {
-                decoded = WalObjectCodec.Decode(result.Data, path.Value);
+                decoded = WalObjectCodec.Decode(result.Data, path.Value, zeroByteIsFence: id < v1FencesBelow);
             }
             catch (SlateSharpException e) when (e.Kind == ErrorKind.Data)
             {

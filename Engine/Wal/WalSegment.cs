@@ -12,10 +12,11 @@ internal sealed class WalSegment : IDisposable
     private readonly PooledBufferWriter _buffer;
     private readonly WalObjectWriter _writer;
 
-    public WalSegment(int initialCapacity)
+    /// <summary>Starts an object that records <paramref name="writerEpoch"/>, the epoch of the writer storing it.</summary>
+    public WalSegment(int initialCapacity, ulong writerEpoch)
     {
         _buffer = new PooledBufferWriter(initialCapacity);
-        _writer = new WalObjectWriter(_buffer);
+        _writer = new WalObjectWriter(_buffer, writerEpoch);
     }
 
     public TaskCompletionSource<ulong> Durable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -17,6 +17,7 @@ internal sealed class WalWriter : IDisposable
 {
     private readonly IObjectStore _store;
     private readonly SettleBudget _budget;
+    private readonly ulong _writerEpoch;
     private readonly TimeSpan _interval;
     private readonly long _maxSegmentBytes;
     private readonly TimeProvider _time;
@@ -33,9 +34,18 @@ internal sealed class WalWriter : IDisposable
     private ulong _durableSequence;
 
     public WalWriter(
-        IObjectStore store, ulong firstId, TimeSpan interval, long maxSegmentBytes, TimeProvider time, TimeSpan retryTimeout, ILogger logger, Action<WalSegment> onDurable)
+        IObjectStore store,
+        ulong firstId,
+        ulong writerEpoch,
+        TimeSpan interval,
+        long maxSegmentBytes,
+        TimeProvider time,
+        TimeSpan retryTimeout,
+        ILogger logger,
+        Action<WalSegment> onDurable)
     {
         _store = store;
+        _writerEpoch = writerEpoch;
         _budget = new SettleBudget(retryTimeout, time);
         _nextId = firstId;
         _interval = interval;
@@ -176,11 +186,28 @@ internal sealed class WalWriter : IDisposable
         var id = _nextId;
         var path = WalPaths.PathOf(id);
         var content = segment.Finish();
-        CrashPoints.Reached(CrashPoints.WalPutBefore);
-        var result = await SettledCreate.CreateAsync(_store, path, content, _budget, cancellationToken).ConfigureAwait(false);
-        CrashPoints.Reached(CrashPoints.WalPutAfter);
-        if (!result.Created)
+        while (true)
         {
+            CrashPoints.Reached(CrashPoints.WalPutBefore);
+            var result = await SettledCreate.CreateAsync(_store, path, content, _budget, cancellationToken).ConfigureAwait(false);
+            CrashPoints.Reached(CrashPoints.WalPutAfter);
+            if (result.Created)
+            {
+                break;
+            }
+
+            // A fence left by an older writer that opened after us and then learned it was fenced holds no writes:
+            // step over it. Anything else at an id this writer allocated means a newer writer has fenced it.
+            if (WalRecovery.EpochOf(result.Existing, path, zeroByteIsFence: false) is { } epoch && epoch < _writerEpoch
+                && WalObjectCodec.Decode(result.Existing, path.Value, zeroByteIsFence: false).IsFence)
+            {
+                _logger.LogInformation("wal id {Id} holds a fence of older writer epoch {Epoch}; stepping over it", id, epoch);
+                id++;
+                path = WalPaths.PathOf(id);
+                Interlocked.Exchange(ref _nextId, id);
+                continue;
+            }
+
             throw TakenError(id, path, result.Existing);
         }
 
@@ -195,7 +222,8 @@ internal sealed class WalWriter : IDisposable
 
     /// <summary>Only this task allocates ids above the fence, so another object at one means a newer writer fenced us.</summary>
     private SlateSharpException TakenError(ulong id, ObjectPath path, ReadOnlyMemory<byte> existing) =>
-        Errors.Fenced($"fenced: another writer took wal id {id} that this writer allocated (existing_bytes={existing.Length} path={path} store={_store.Location})");
+        Errors.Fenced(
+            $"fenced: another writer took wal id {id} that this writer allocated (epoch={_writerEpoch} object_epoch={WalRecovery.EpochOf(existing, path, zeroByteIsFence: true)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"} path={path} store={_store.Location})");
 
     private WalSegment? TakeNextUpload()
     {
@@ -212,5 +240,5 @@ internal sealed class WalWriter : IDisposable
         _open = NewSegment();
     }
 
-    private WalSegment NewSegment() => new((int)Math.Min(_maxSegmentBytes, 64 << 10));
+    private WalSegment NewSegment() => new((int)Math.Min(_maxSegmentBytes, 64 << 10), _writerEpoch);
 }
