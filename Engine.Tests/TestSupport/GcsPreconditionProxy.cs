@@ -58,6 +58,9 @@ public sealed class GcsPreconditionProxy : IDisposable
     /// <summary>Fails the next <paramref name="count"/> resumable-upload chunk requests with 503 (fault injection).</summary>
     public void FailNextChunkRequests(int count) => Volatile.Write(ref _failChunkRequests, count);
 
+    /// <summary>Answers every one-request upload of an object whose name contains this with 409 Conflict (fault injection).</summary>
+    public string? ConflictOnNamesContaining { get; set; }
+
     public void Dispose()
     {
         _stop.Cancel();
@@ -131,6 +134,10 @@ public sealed class GcsPreconditionProxy : IDisposable
             else if (isUpload && request.HttpMethod == "POST" && query["uploadType"] == "resumable")
             {
                 await StartSessionAsync(request, response, BucketOf(path)!, query);
+            }
+            else if (isUpload && request.HttpMethod == "POST" && ConflictOnNamesContaining is { } conflict && query["name"]!.Contains(conflict, StringComparison.Ordinal))
+            {
+                await ErrorAsync(response, 409, "The request conflicts with a concurrent change to the same object.");
             }
             else if (isUpload && request.HttpMethod == "POST")
             {

@@ -22,8 +22,11 @@ internal static class Errors
     public static SlateSharpException Internal(string message, Exception? inner = null) =>
         new(ErrorKind.Internal, message, inner);
 
+    /// <summary>A fenced instance: the message says what found it out; the advice is the same for every case.</summary>
     public static SlateSharpException Fenced(string message, Exception? inner = null) =>
-        new(CloseReason.Fenced, message, inner);
+        new(CloseReason.Fenced, message.Contains(FencedAdvice, StringComparison.Ordinal) ? message : $"{message}; {FencedAdvice}", inner);
+
+    private const string FencedAdvice = "another writer has opened this database since: open it again to become its writer";
 
     public static SlateSharpException ClosedClean(string message) =>
         new(CloseReason.Clean, message);

@@ -80,6 +80,21 @@ public sealed class GcsStoreTests
     }
 
     [Test]
+    public async Task A_409_conflict_on_a_conditional_upload_is_a_transient_failure_never_already_exists()
+    {
+        var proxy = Proxy();
+        var store = await CloudStores.OpenGcsAsync(proxy.Endpoint, Prefix(), retry: new RetryOptions { MaxAttempts = 2, InitialBackoff = TimeSpan.FromMilliseconds(1) });
+        proxy.ConflictOnNamesContaining = "racing";
+
+        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await store.PutAsync(ObjectPath.Parse("wal/racing"), "x"u8.ToArray(), PutMode.CreateIfAbsent));
+
+        Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Unavailable), "409 says nothing about whether our object landed");
+        Assert.That(error.Message, Does.Contain("status=409"));
+        Assert.That(await store.HeadAsync(ObjectPath.Parse("wal/racing")), Is.Null);
+        await CloudStores.EmptyAsync(store);
+    }
+
+    [Test]
     public async Task A_resumable_upload_resumes_after_failed_chunks_and_keeps_its_put_id()
     {
         var proxy = Proxy();

@@ -297,7 +297,8 @@ internal sealed partial class GcsObjectStore : IObjectStore, IDisposable
 
     /// <summary>
     /// Throws for an unsuccessful response: 401/403 access denied and (for bucket-level requests) 404 bucket not found
-    /// are <see cref="ErrorKind.Invalid"/>; 408, 429 and 5xx are <see cref="ErrorKind.Unavailable"/>.
+    /// are <see cref="ErrorKind.Invalid"/>; 408, 409 (a conflicting concurrent request), 429 and 5xx are
+    /// <see cref="ErrorKind.Unavailable"/>.
     /// </summary>
     private async ValueTask ThrowIfFailedAsync(HttpResponseMessage response, string what, string key, CancellationToken cancellationToken, bool bucketLevel = false)
     {
@@ -313,6 +314,9 @@ internal sealed partial class GcsObjectStore : IObjectStore, IDisposable
         {
             404 when bucketLevel => Errors.Invalid($"{what}: bucket not found: {message} ({details})"),
             401 or 403 => Errors.Invalid($"{what}: access denied: {message} ({details})"),
+
+            // A conflicting concurrent change to the same object: says nothing about whether ours landed.
+            409 => Errors.Unavailable($"{what}: conflicting concurrent request, outcome unknown: {message} ({details})"),
             _ when TransportErrors.IsTransientStatus(status) => Errors.Unavailable($"{what}: server error: {message} ({details})"),
             _ => Errors.Invalid($"{what}: request rejected: {message} ({details})"),
         };
