@@ -199,6 +199,34 @@ public sealed class LossPathTests(StoreTarget target) : StoreTargetFixture(targe
         await AssertIntactAsync(written);
     }
 
+    [Test]
+    public async Task Transient_failures_of_an_sst_upload_and_of_the_manifest_reads_after_a_failed_write_are_retried()
+    {
+        var store = new InterceptingObjectStore(Store);
+        var db = await SlateSharp.Db.OpenAsync(store, Db, Options);
+        var written = await WriteAsync(db, "transient", 50, WriteOptions.NoWait);
+        var sstFails = new Once();
+        var manifestFails = new Once();
+        var readFails = new Once();
+        store.OnPut = async (path, _, proceed, _) =>
+            (Under(path, "compacted/") && sstFails.Fire()) || (IsManifest(path) && manifestFails.Fire())
+                ? throw new SlateSharpException(ErrorKind.Unavailable, $"injected: 503 before the request was applied (path={path})")
+                : await proceed();
+        store.OnGet = (path, proceed, _) =>
+            IsManifest(path) && manifestFails.Fired && readFails.Fire()
+                ? throw new SlateSharpException(ErrorKind.Unavailable, $"injected: connection reset (path={path})")
+                : proceed();
+
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+
+        Assert.That(sstFails.Fired && manifestFails.Fired && readFails.Fired, Is.True, "every fault struck");
+        Assert.That(db.Manifest.Manifest.L0, Has.Count.EqualTo(1));
+        Assert.That(store.Deleted.Count(p => Under(p, "compacted/")), Is.EqualTo(1), "the failed upload's orphan is deleted: no manifest named it");
+        Assert.That(store.Deleted.Select(p => p.Name), Does.Not.Contain(SstReaderCache.PathOf(db.Manifest.Manifest.L0[0].Id).Name));
+        await db.CloseAsync();
+        await AssertIntactAsync(written);
+    }
+
     private static bool IsManifest(ObjectPath path) => Under(path, "manifest/");
 
     /// <summary>True for paths under <paramref name="folder"/> of the database (the test store sees the db prefix).</summary>

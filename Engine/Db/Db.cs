@@ -75,7 +75,7 @@ public sealed partial class Db : IAsyncDisposable
             BloomBitsPerKey = options.BloomBitsPerKey,
         };
         _flusher = new MemtableFlusher(
-            store, manifest, sstOptions, new FlushTarget(this), options.L0MaxSsts, TimeSpan.FromSeconds(1), options.TimeProvider, _logger);
+            store, manifest, sstOptions, new FlushTarget(this), options.L0MaxSsts, TimeSpan.FromSeconds(1), options.WriteRetryTimeout, options.TimeProvider, _logger);
     }
 
     /// <summary>Where the database lives, e.g. <c>file:///data/db</c>.</summary>

@@ -50,8 +50,8 @@ public sealed class DbOptions
     public TimeSpan ManifestUpdateTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// How long a WAL upload or a WAL fence keeps retrying a store that fails transiently or whose answer was lost,
-    /// before the database stops with an <see cref="ErrorKind.Unavailable"/> cause (writes waiting for durability then
+    /// How long a WAL upload, a WAL fence or an SST upload keeps retrying a store that fails transiently or whose
+    /// answer was lost, before the database stops with an <see cref="ErrorKind.Unavailable"/> cause (writes waiting for durability then
     /// fail; none is acknowledged on a guess). Default 1 minute. Stores opened from a URL also retry each request
     /// (<see cref="ObjectStoreOptions.Retry"/>) underneath.
     /// </summary>

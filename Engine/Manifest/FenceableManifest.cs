@@ -85,9 +85,36 @@ internal sealed class FenceableManifest : IDisposable
         {
             ThrowIfFenced();
             var started = _options.TimeProvider.GetTimestamp();
-            var doubts = 0;
+            var failures = 0;
+            var mustReread = false;
+            ulong expectStoredAtLeast = 0;
             while (true)
             {
+                if (mustReread)
+                {
+                    // After a lost race, a lost answer or a failed read: learn what is stored (fencing applies).
+                    try
+                    {
+                        await AdoptNewerAsync(_current, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SlateSharpException e) when (e.Kind == ErrorKind.Unavailable)
+                    {
+                        await BackOffAsync(++failures, started, e, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    mustReread = false;
+                    if (_current.Id < expectStoredAtLeast)
+                    {
+                        // "Already exists" yet nothing is there: a false answer, and our write may still land.
+                        await BackOffAsync(++failures, started, null, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        ThrowIfTimedOut(started, "update", null);
+                    }
+                }
+
                 var current = _current;
                 var next = change(current.Manifest);
                 if (ReferenceEquals(next, current.Manifest) || next.Equals(current.Manifest))
@@ -107,10 +134,9 @@ internal sealed class FenceableManifest : IDisposable
                 catch (SlateSharpException e) when (e.Kind == ErrorKind.Unavailable)
                 {
                     // Sent, outcome unknown: re-read and re-apply (the change finds itself if the write landed).
-                    doubts++;
-                    ThrowIfTimedOut(started, "update", e);
-                    await Task.Delay(SettleBudget.Backoff(doubts), _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-                    await AdoptNewerAsync(current, cancellationToken).ConfigureAwait(false);
+                    await BackOffAsync(++failures, started, e, cancellationToken).ConfigureAwait(false);
+                    mustReread = true;
+                    expectStoredAtLeast = 0;
                     continue;
                 }
 
@@ -120,17 +146,8 @@ internal sealed class FenceableManifest : IDisposable
                     return next;
                 }
 
-                await AdoptNewerAsync(current, cancellationToken).ConfigureAwait(false);
-                if (_current.Id < id)
-                {
-                    // "Already exists" yet nothing is there: a false answer; our write may still land. Try the same id again.
-                    doubts++;
-                    ThrowIfTimedOut(started, "update", null);
-                    await Task.Delay(SettleBudget.Backoff(doubts), _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                ThrowIfTimedOut(started, "update", null);
+                mustReread = true;
+                expectStoredAtLeast = id;
             }
         }
         finally
@@ -257,6 +274,13 @@ internal sealed class FenceableManifest : IDisposable
         {
             throw Errors.Fenced(fenced.Message);
         }
+    }
+
+    /// <summary>Waits before trying again after a failure, or throws Unavailable when the update timeout is spent.</summary>
+    private async ValueTask BackOffAsync(int failures, long started, SlateSharpException? failure, CancellationToken cancellationToken)
+    {
+        ThrowIfTimedOut(started, "update", failure);
+        await Task.Delay(SettleBudget.Backoff(failures), _options.TimeProvider, cancellationToken).ConfigureAwait(false);
     }
 
     private void ThrowIfTimedOut(long start, string what, SlateSharpException? lastFailure)

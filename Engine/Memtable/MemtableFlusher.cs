@@ -39,6 +39,7 @@ internal sealed class MemtableFlusher(
     IFlushTarget target,
     int l0MaxSsts,
     TimeSpan l0PollInterval,
+    TimeSpan retryTimeout,
     TimeProvider time,
     ILogger logger)
 {
@@ -101,21 +102,38 @@ internal sealed class MemtableFlusher(
             await manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var id = target.NewSstId();
-        var path = SstReaderCache.PathOf(id);
+        SstId id;
+        ObjectPath path;
         SstHandle handle;
-        try
+        var started = time.GetTimestamp();
+        for (var failures = 1; ; failures++)
         {
-            CrashPoints.Reached(CrashPoints.SstUploadBefore);
-            handle = await WriteSstAsync(id, path, memtable.Table, cancellationToken).ConfigureAwait(false);
-            CrashPoints.Reached(CrashPoints.SstUploadAfter);
-        }
-        catch (Exception e)
-        {
-            // No manifest write has named this SST: whatever part of it was uploaded is referenced by nothing.
-            await DeleteOrphanAsync(path, e).ConfigureAwait(false);
-            memtable.Flushed.TrySetException(e);
-            throw;
+            id = target.NewSstId();
+            path = SstReaderCache.PathOf(id);
+            try
+            {
+                CrashPoints.Reached(CrashPoints.SstUploadBefore);
+                handle = await WriteSstAsync(id, path, memtable.Table, cancellationToken).ConfigureAwait(false);
+                CrashPoints.Reached(CrashPoints.SstUploadAfter);
+                break;
+            }
+            catch (Exception e)
+            {
+                // No manifest write has named this SST: whatever part of it was uploaded is referenced by nothing. A
+                // transient failure is worth another try (the memtable is still in memory; the SST gets a new id).
+                await DeleteOrphanAsync(path, e).ConfigureAwait(false);
+                var backoff = SettleBudget.Backoff(failures);
+                if (e is SlateSharpException { Kind: ErrorKind.Unavailable } && !cancellationToken.IsCancellationRequested
+                    && time.GetElapsedTime(started) + backoff < retryTimeout)
+                {
+                    logger.LogWarning("sst upload to {Path} failed, trying again in {Backoff} ms: {Error}", path, (long)backoff.TotalMilliseconds, e.Message);
+                    await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                memtable.Flushed.TrySetException(e);
+                throw;
+            }
         }
 
         var attempt = new ManifestUpdateAttempt();
