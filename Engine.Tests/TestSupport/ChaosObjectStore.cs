@@ -23,7 +23,8 @@ public enum PermanentFault
 /// store or of one area.
 /// </summary>
 /// <remarks>
-/// Decisions come from one seeded <see cref="Random"/> per (operation, area) stream, in the order that stream's calls
+/// Decisions come from one seeded <see cref="Random"/> per (operation, area) stream (seeded from the seed and the
+/// name of the profile the store was created with), in the order that stream's calls
 /// arrive. One owner issues most streams' calls (the WAL writer its puts, the flusher SST uploads and manifest writes),
 /// so with one seed the same requests mostly meet the same faults however the engine's tasks interleave. What still
 /// depends on timing is which rows a WAL object holds, how many WAL objects there are, and when a late commit lands
@@ -40,6 +41,7 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
     private readonly Dictionary<(StoreOperation, StoreArea), Random> _streams = [];
     private readonly List<LateCommit> _late = [];
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly string _profileName = profile.Name;
     private long _requests;
     private long _answered;
     private volatile bool _suspended;
@@ -73,11 +75,7 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
     public bool Suspended
     {
         get => _suspended;
-        set
-        {
-            _suspended = value;
-            Log.Note(value ? "faults suspended" : "faults resumed");
-        }
+        set => _suspended = value;
     }
 
     /// <summary>From now on every request on <paramref name="area"/> (null: on the whole store) fails as <paramref name="kind"/> says.</summary>
@@ -151,7 +149,7 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
 
     public async ValueTask<ObjectMetadata?> HeadAsync(ObjectPath path, CancellationToken cancellationToken = default)
     {
-        var request = await StartAsync();
+        var request = await StartAsync(cancellationToken);
         try
         {
             await BeforeAsync(request, StoreOperation.Head, path.Value, PutMode.Overwrite, cancellationToken);
@@ -165,7 +163,7 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
 
     public async ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default)
     {
-        var request = await StartAsync();
+        var request = await StartAsync(cancellationToken);
         try
         {
             await BeforeAsync(request, StoreOperation.Get, path.Value, PutMode.Overwrite, cancellationToken);
@@ -190,7 +188,7 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
 
     public async IAsyncEnumerable<ObjectMetadata> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var request = await StartAsync();
+        var request = await StartAsync(cancellationToken);
         try
         {
             var decision = await BeforeAsync(request, StoreOperation.List, prefix, PutMode.Overwrite, cancellationToken);
@@ -221,7 +219,7 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
 
     public async ValueTask DeleteAsync(ObjectPath path, CancellationToken cancellationToken = default)
     {
-        var request = await StartAsync();
+        var request = await StartAsync(cancellationToken);
         try
         {
             var decision = await BeforeAsync(request, StoreOperation.Delete, path.Value, PutMode.Overwrite, cancellationToken);
@@ -241,7 +239,7 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
     private async ValueTask<PutResult> PutCoreAsync(
         ObjectPath path, ReadOnlyMemory<byte> content, byte[]? streamed, PutOptions options, CancellationToken cancellationToken)
     {
-        var request = await StartAsync();
+        var request = await StartAsync(cancellationToken);
         try
         {
             if (Broken(AreaOf(path.Value)) == PermanentFault.Exists && options.Mode.IsConditional)
@@ -335,7 +333,7 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
         {
             if (!_streams.TryGetValue((operation, area), out var random))
             {
-                random = _streams[(operation, area)] = new Random(StreamSeed(seed, operation, area));
+                random = _streams[(operation, area)] = new Random(StreamSeed(seed, _profileName, operation, area));
             }
 
             // Always four draws, so a stream's later decisions do not depend on what this one turned out to be.
@@ -389,9 +387,10 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
         }
     }
 
-    /// <summary>Numbers a new request and, before it is served, lands the late commits that are due.</summary>
-    private async ValueTask<long> StartAsync()
+    /// <summary>Numbers a new request (a cancelled one is refused, as real stores do) and, before it is served, lands the late commits that are due.</summary>
+    private async ValueTask<long> StartAsync(CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var request = Interlocked.Increment(ref _requests);
         var answered = Answered;
         List<LateCommit>? due = null;
@@ -442,11 +441,12 @@ public sealed class ChaosObjectStore(IObjectStore inner, FaultProfile profile, i
     private static PutResult Conflict(PutMode mode) =>
         mode.Kind == PutModeKind.IfVersionMatches ? PutResult.VersionMismatch : PutResult.AlreadyExists;
 
-    private static int StreamSeed(int seed, StoreOperation operation, StoreArea area)
+    private static int StreamSeed(int seed, string profileName, StoreOperation operation, StoreArea area)
     {
-        // FNV-1a: stable across processes, unlike string.GetHashCode.
+        // FNV-1a: stable across processes, unlike string.GetHashCode. The profile's name is in it so that two
+        // profiles run with one seed do not strike the same request numbers.
         var hash = 2166136261u;
-        foreach (var value in new[] { seed, (int)operation, (int)area })
+        foreach (var value in new[] { seed, (int)operation, (int)area }.Concat(profileName.Select(c => (int)c)))
         {
             for (var shift = 0; shift < 32; shift += 8)
             {

@@ -42,10 +42,13 @@ public enum InjectedFault
 
 /// <summary>
 /// Every fault a <see cref="ChaosObjectStore"/> injected, in the order it decided them, with notes the test adds
-/// (what it was doing), so a failure message shows what the store did around the moment things went wrong.
+/// (what it was doing), so a failure message shows what the store did around the moment things went wrong. Keeps the
+/// last <see cref="Capacity"/> entries (a store broken for good can answer millions of requests); counts are kept whole.
 /// </summary>
 public sealed class FaultLog
 {
+    public const int Capacity = 20_000;
+
     private readonly ConcurrentQueue<string> _entries = new();
     private readonly ConcurrentDictionary<InjectedFault, int> _counts = new();
     private long _next;
@@ -77,7 +80,7 @@ public sealed class FaultLog
         var builder = new StringBuilder();
         if (all.Length > lines)
         {
-            builder.Append("  … ").Append(all.Length - lines).AppendLine(" earlier entries");
+            builder.Append("  … ").Append(Interlocked.Read(ref _next) - lines).AppendLine(" earlier entries");
         }
 
         foreach (var entry in all.Skip(Math.Max(0, all.Length - lines)))
@@ -104,5 +107,11 @@ public sealed class FaultLog
         _ => fault.ToString(),
     };
 
-    private void Append(string text) => _entries.Enqueue($"#{Interlocked.Increment(ref _next)} {text}");
+    private void Append(string text)
+    {
+        _entries.Enqueue($"#{Interlocked.Increment(ref _next)} {text}");
+        while (_entries.Count > Capacity && _entries.TryDequeue(out _))
+        {
+        }
+    }
 }

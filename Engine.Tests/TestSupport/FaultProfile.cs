@@ -82,23 +82,31 @@ public sealed class FaultProfile
 
     /// <summary>503/429/timeouts/resets on every kind of request, and listings cut part-way.</summary>
     public static FaultProfile Transient { get; } = None.Named("transient")
-        .With(null, null, new FaultRates { Transient = 0.02 })
-        .With(StoreOperation.List, null, new FaultRates { Transient = 0.02, ListCut = 0.03 });
+        .With(null, null, new FaultRates { Transient = 0.03 })
+        .With(StoreOperation.List, null, new FaultRates { Transient = 0.03, ListCut = 0.05 });
 
     /// <summary>Puts and deletes applied whose answer is lost, with a few transient errors.</summary>
     public static FaultProfile LostAnswers { get; } = None.Named("lost-answers")
         .With(null, null, new FaultRates { Transient = 0.005 })
-        .With(StoreOperation.Put, null, new FaultRates { Transient = 0.005, AnswerLost = 0.03 })
+        .With(StoreOperation.Put, null, new FaultRates { Transient = 0.005, AnswerLost = 0.05 })
         .With(StoreOperation.Delete, null, new FaultRates { Transient = 0.005, AnswerLost = 0.05 });
 
     /// <summary>Conditional puts answered "exists" after storing or without storing.</summary>
     public static FaultProfile FalseExists { get; } = None.Named("false-exists")
-        .With(StoreOperation.Put, null, new FaultRates { ExistsAfterStoring = 0.02, ExistsWithoutStoring = 0.02 });
+        .With(StoreOperation.Put, null, new FaultRates { ExistsAfterStoring = 0.03, ExistsWithoutStoring = 0.03 });
 
     /// <summary>Puts that land after later requests were answered, with transient errors that make callers retry meanwhile.</summary>
     public static FaultProfile LateCommits { get; } = None.Named("late-commits")
         .With(null, null, new FaultRates { Transient = 0.01 })
-        .With(StoreOperation.Put, null, new FaultRates { Transient = 0.01, LateCommit = 0.03 });
+        .With(StoreOperation.Put, null, new FaultRates { Transient = 0.01, LateCommit = 0.05 });
+
+    /// <summary>
+    /// Only WAL puts misbehave: "exists" after or without storing, late commits, lost answers. Where a WAL object and
+    /// the next writer's fence race for one id; no manifest fault gets in the way.
+    /// </summary>
+    public static FaultProfile WalRaces { get; } = None.Named("wal-races")
+        .With(null, null, new FaultRates { Transient = 0.01 })
+        .With(StoreOperation.Put, StoreArea.Wal, new FaultRates { ExistsAfterStoring = 0.02, ExistsWithoutStoring = 0.06, LateCommit = 0.06, AnswerLost = 0.02 });
 
     /// <summary>Slow responses everywhere, a few transient errors.</summary>
     public static FaultProfile Slow { get; } = None.Named("slow")
@@ -106,19 +114,19 @@ public sealed class FaultProfile
 
     /// <summary>A little of everything.</summary>
     public static FaultProfile Everything { get; } = None.Named("everything")
-        .With(null, null, new FaultRates { Transient = 0.01, AnswerLost = 0.01, Slow = 0.05 })
-        .With(StoreOperation.List, null, new FaultRates { Transient = 0.01, ListCut = 0.01, Slow = 0.05 })
+        .With(null, null, new FaultRates { Transient = 0.015, AnswerLost = 0.015, Slow = 0.05 })
+        .With(StoreOperation.List, null, new FaultRates { Transient = 0.015, ListCut = 0.015, Slow = 0.05 })
         .With(StoreOperation.Put, null, new FaultRates
         {
-            Transient = 0.01,
-            AnswerLost = 0.01,
-            ExistsAfterStoring = 0.01,
-            ExistsWithoutStoring = 0.01,
-            LateCommit = 0.01,
+            Transient = 0.015,
+            AnswerLost = 0.015,
+            ExistsAfterStoring = 0.015,
+            ExistsWithoutStoring = 0.015,
+            LateCommit = 0.015,
             Slow = 0.05,
         });
 
-    public static IReadOnlyList<FaultProfile> All { get; } = [Transient, LostAnswers, FalseExists, LateCommits, Slow, Everything];
+    public static IReadOnlyList<FaultProfile> All { get; } = [Transient, LostAnswers, FalseExists, LateCommits, WalRaces, Slow, Everything];
 
     public static FaultProfile Named(string name, IEnumerable<FaultProfile>? among = null) =>
         (among ?? All).FirstOrDefault(p => p.Name == name) ?? throw new ArgumentException($"no fault profile named {name}", nameof(name));
