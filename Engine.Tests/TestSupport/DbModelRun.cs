@@ -20,12 +20,13 @@ public sealed record ModelFinding(bool Hard, string Category, string Detail, int
 /// <remarks>
 /// Strict (no <see cref="Chaos"/>): any error is a finding and reopens are clean, so every reopen must show every write.
 /// Under faults: a write, flush or close may fail with a typed transient error; the database must then refuse further
-/// writes, is closed (the close must answer, typed) and reopened, half the time with faults suspended, otherwise with
-/// faults for up to three attempts. The recovered state is then scanned with faults suspended and checked. A read may
+/// writes, is closed (the close must answer, typed; a quarter of closes are DisposeAsync, which must not throw) and
+/// reopened, half the time with faults suspended, otherwise with faults for up to three attempts. The recovered state is then scanned with faults suspended and checked. A read may
 /// fail with a transient error and the run goes on. What is a finding: a read or recovered state the model does not
 /// allow; a call that does not finish within <see cref="CallBound"/>; an error that is not a
 /// <see cref="SlateSharpException"/> or (anywhere in its chain) is Data, Invalid or Internal, or says "fenced" when no
-/// other writer exists; an open that fails without faults; a failed write after which the database accepts writes.
+/// other writer exists; an open that fails without faults; a failed write after which the database accepts writes;
+/// a DisposeAsync that throws.
 /// </remarks>
 public sealed class DbModelRun
 {
@@ -35,6 +36,7 @@ public sealed class DbModelRun
     private readonly DurabilityModel _model = new();
     private Random _random = null!;
     private int _op;
+    private string? _faultsAtStop;
 
     /// <summary>What <see cref="Database.OpenAsync(IObjectStore, string, DbOptions?, CancellationToken)"/> is given: the chaos store, a decorator over it, or a plain store.</summary>
     public required IObjectStore Store { get; init; }
@@ -123,7 +125,7 @@ public sealed class DbModelRun
 
         var text = new StringBuilder()
             .Append(title).Append(": ").Append(_findings.Count).Append(" finding(s); seed=").Append(Seed)
-            .Append(" (SLATESHARP_TEST_SEED=").Append(Seed).AppendLine(" replays its faults and operations)");
+            .Append(" (SLATESHARP_TEST_SEED=").Append(Seed).AppendLine(" replays its operations and fault decisions; task timing may still differ)");
         foreach (var finding in _findings)
         {
             text.Append(finding.Hard ? "[stop] " : "[goes on] ").Append(finding.Category).Append(" at op ").Append(finding.Operation)
@@ -135,12 +137,12 @@ public sealed class DbModelRun
             }
         }
 
-        return text.Append("faults injected: ").AppendLine(Chaos?.Log.Summary() ?? "none").ToString();
+        return text.Append("faults injected: ").AppendLine(_faultsAtStop ?? Chaos?.Log.Summary() ?? "none").ToString();
     }
 
     public string Summary() =>
         $"ops={_op} writes={Writes} durable_acks={DurableAcknowledgements} reopens={Reopens} crashes={Crashes} tolerated_failures={ToleratedFailures} " +
-        $"faults: {Chaos?.Log.Summary() ?? "none"}";
+        $"faults: {_faultsAtStop ?? Chaos?.Log.Summary() ?? "none"}";
 
     private async Task<Database?> PutAsync(Database db)
     {
@@ -297,8 +299,26 @@ public sealed class DbModelRun
         if (db is not null)
         {
             Reopens++;
-            Note(clean ? "close" : "crash");
-            if (clean)
+            var dispose = clean && !Strict && _random.Next(4) == 0;
+            Note(dispose ? "dispose" : clean ? "close" : "crash");
+            if (dispose)
+            {
+                // Releases without reporting a fenced or failed database, so it says nothing about durability.
+                try
+                {
+                    await BoundAsync(db.DisposeAsync);
+                }
+                catch (Exception e)
+                {
+                    if (!Tolerate(e, $"op {_op}: dispose"))
+                    {
+                        return null;
+                    }
+
+                    Soft("DisposeAsync threw", $"op {_op}: dispose (documented: a fenced or failed database is released without throwing): {Describe(e)}");
+                }
+            }
+            else if (clean)
             {
                 try
                 {
@@ -429,8 +449,11 @@ public sealed class DbModelRun
         return true;
     }
 
-    private void Hard(string category, string detail) =>
+    private void Hard(string category, string detail)
+    {
+        _faultsAtStop ??= Chaos?.Log.Summary();
         _findings.Add(new ModelFinding(true, category, detail, _op, Chaos?.Log.Tail(60) ?? ""));
+    }
 
     private void Soft(string category, string detail)
     {
