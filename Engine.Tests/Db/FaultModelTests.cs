@@ -200,6 +200,7 @@ public sealed class FaultModelTests
         BlockSizeBytes = 512,
         L0MaxSsts = 100_000,
         ManifestUpdateTimeout = TimeSpan.FromSeconds(2),
+        WriteRetryTimeout = TimeSpan.FromSeconds(2),
         RandomSeed = seed,
     };
 

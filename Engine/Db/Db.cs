@@ -224,6 +224,14 @@ public sealed partial class Db : IAsyncDisposable
 
             throw;
         }
+        catch (SlateSharpException e) when (e.Kind != ErrorKind.Closed)
+        {
+            lock (_writeLock)
+            {
+                _closed = Errors.ClosedFailed(
+                    $"the close could not flush the memtables: {e.Message}; writes acknowledged as durable are safe, writes acknowledged only from the memtable may be lost (store={Location})", e);
+            }
+        }
         finally
         {
             await StopBackgroundAsync().ConfigureAwait(false);

@@ -44,8 +44,15 @@ internal static class WalRecovery
         var highest = found.Count > 0 ? found.Max : current.ReplayAfterWalId;
         var candidate = Math.Max(Math.Max(highest + 1, current.NextWalId), current.ReplayAfterWalId + 1);
         var fence = WalObjectCodec.EncodeFence(manifest.Epoch);
+        var started = budget.Time.GetTimestamp();
         while (true)
         {
+            if (budget.Time.GetElapsedTime(started) > budget.Timeout)
+            {
+                throw Errors.Unavailable(
+                    $"could not place the wal fence within {budget.Timeout.TotalSeconds:0.#} s: every id up to {candidate - 1} was taken (store={store.Location})");
+            }
+
             var path = WalPaths.PathOf(candidate);
             CrashPoints.Reached(CrashPoints.FencePutBefore);
             var result = await SettledCreate.CreateAsync(store, path, fence, budget, cancellationToken).ConfigureAwait(false);
