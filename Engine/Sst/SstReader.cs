@@ -19,10 +19,11 @@ internal sealed class SstReader
     private readonly SstMetadata _metadata;
     private readonly BloomFilter? _filter;
 
-    private SstReader(IObjectStore store, ObjectPath path, BlockCache? cache, SstMetadata metadata, SstIndex index, BloomFilter? filter, SstInfo info)
+    private SstReader(IObjectStore store, ObjectPath path, string name, BlockCache? cache, SstMetadata metadata, SstIndex index, BloomFilter? filter, SstInfo info)
     {
         _store = store;
         Path = path;
+        Name = name;
         _cache = cache;
         _metadata = metadata;
         Index = index;
@@ -31,6 +32,9 @@ internal sealed class SstReader
     }
 
     public ObjectPath Path { get; }
+
+    /// <summary>How errors name the object: its path and the store, as <c>compacted/x.sst store=s3://bucket/db</c>.</summary>
+    public string Name { get; }
 
     /// <summary>What the SST holds.</summary>
     public SstInfo Info { get; }
@@ -48,12 +52,12 @@ internal sealed class SstReader
     /// <summary>
     /// Opens <paramref name="path"/>, reading the last <paramref name="tailReadSize"/> bytes first (a caller that knows
     /// the SST's tail size, or that it is small, can make the first read exact). Corruption is an
-    /// <see cref="ErrorKind.Data"/> error naming the object and offset; a missing object too.
+    /// <see cref="ErrorKind.Data"/> error naming the object, the store and the offset; a missing object too.
     /// </summary>
     public static async ValueTask<SstReader> OpenAsync(IObjectStore store, ObjectPath path, BlockCache? cache, int tailReadSize, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var name = path.Value;
+        var name = NameOf(store, path);
         var first = await store.GetAsync(path, ByteRange.Suffix(Math.Max(SstFooter.Length, tailReadSize)), cancellationToken).ConfigureAwait(false)
             ?? throw Errors.Data(name, "sst object not found");
         var size = first.Metadata.Size;
@@ -86,6 +90,9 @@ internal sealed class SstReader
 
         return Decode(store, path, cache, tail, footer, size);
     }
+
+    /// <summary>The object's name in error messages: its path and the store's location.</summary>
+    public static string NameOf(IObjectStore store, ObjectPath path) => $"{path.Value} store={store.Location}";
 
     /// <summary>True unless the bloom filter proves <paramref name="key"/> absent (always true without a filter).</summary>
     public bool MayContain(ReadOnlySpan<byte> key) => _filter?.MayContain(key) ?? true;
@@ -128,7 +135,7 @@ internal sealed class SstReader
     {
         if ((uint)index >= (uint)Index.Count)
         {
-            throw Errors.Internal($"block index out of range (index={index} count={Index.Count} path={Path})");
+            throw Errors.Internal($"block index out of range (index={index} count={Index.Count} path={Name})");
         }
 
         var offset = Index.OffsetOf(index);
@@ -140,7 +147,7 @@ internal sealed class SstReader
     /// <summary>Decodes an SST held whole in memory (tools and tests); blocks are still read through the store.</summary>
     internal static SstReader Decode(IObjectStore store, ObjectPath path, BlockCache? cache, ReadOnlyMemory<byte> tail, SstFooter footer, long size)
     {
-        var name = path.Value;
+        var name = NameOf(store, path);
         var metadataStart = (int)(footer.MetadataOffset - footer.DataEnd);
         var metadata = SstMetadata.Decode(tail.Span.Slice(metadataStart, footer.MetadataLength), name, footer);
         var index = SstIndex.Decode(
@@ -157,19 +164,19 @@ internal sealed class SstReader
             filter = BloomFilter.Decode(region, name, metadata.FilterOffset);
         }
 
-        return new SstReader(store, path, cache, metadata, index, filter, metadata.ToInfo(size, footer.Version));
+        return new SstReader(store, path, name, cache, metadata, index, filter, metadata.ToInfo(size, footer.Version));
     }
 
     private async ValueTask<Block> ReadBlockSlowAsync(long offset, int length, CancellationToken cancellationToken)
     {
         var result = await _store.GetAsync(Path, ByteRange.FromOffset(offset, length), cancellationToken).ConfigureAwait(false)
-            ?? throw Errors.Data(Path.Value, offset, "sst object disappeared");
+            ?? throw Errors.Data(Name, offset, "sst object disappeared");
         if (result.Data.Length != length)
         {
-            throw Errors.Data(Path.Value, offset, $"short block read (wanted={length} got={result.Data.Length})");
+            throw Errors.Data(Name, offset, $"short block read (wanted={length} got={result.Data.Length})");
         }
 
-        var block = Block.Decode(result.Data, Path.Value, offset, _metadata.MaxRawBlockLength);
+        var block = Block.Decode(result.Data, Name, offset, _metadata.MaxRawBlockLength);
         _cache?.Insert(Path.Value, offset, block);
         return block;
     }
