@@ -186,8 +186,7 @@ public sealed class CorruptionTests(StoreTarget target) : StoreTargetFixture(tar
             var scans = await CheckScansAsync(db, built, index, block, description);
             await db.SimulateCrashAsync();
             await db.DisposeAsync();
-            Assert.That(gets.Sample, Is.Not.Null, $"{description}: some get reads the corrupt bytes");
-            Report(description, $"opens; gets {gets.Summary}; scans {scans}; Data \"{gets.Sample}\"");
+            Report(description, $"opens; gets {gets.Summary}; scans {scans.Summary}; Data \"{gets.Sample ?? scans.Sample}\"");
             await RestoreAsync(built, sst.Path, sst.Original);
         }
 
@@ -245,9 +244,14 @@ public sealed class CorruptionTests(StoreTarget target) : StoreTargetFixture(tar
         return ($"{failed} failed as required, {right} right, {eitherFailed + eitherRight} filter-dependent ({eitherFailed} failed, {eitherRight} right)", sample);
     }
 
-    private static async Task<string> CheckScansAsync(SlateSharp.Db db, Built built, int corrupt, int? block, string description)
+    /// <summary>
+    /// Scans over several ranges, each doing what <see cref="ClassifyScan"/> allows; the full scan always reads the
+    /// corrupt bytes, so every case has at least one read that must fail.
+    /// </summary>
+    private static async Task<(string Summary, string? Sample)> CheckScansAsync(SlateSharp.Db db, Built built, int corrupt, int? block, string description)
     {
         int failed = 0, right = 0;
+        string? sample = null;
         foreach (var (start, end) in ScanRanges)
         {
             var expect = ClassifyScan(built, start, end, corrupt, block);
@@ -270,6 +274,7 @@ public sealed class CorruptionTests(StoreTarget target) : StoreTargetFixture(tar
             {
                 Assert.That(expect, Is.Not.EqualTo(Expect.Succeed), $"{what} does not touch the corrupt sst but failed: {error.Message}");
                 AssertNamesSst(error, built, corrupt, what);
+                sample ??= error.Message;
                 failed++;
             }
             else
@@ -283,7 +288,7 @@ public sealed class CorruptionTests(StoreTarget target) : StoreTargetFixture(tar
             }
         }
 
-        return $"{failed} failed, {right} right";
+        return ($"{failed} failed, {right} right", sample);
     }
 
     /// <summary>
