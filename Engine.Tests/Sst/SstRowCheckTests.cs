@@ -11,7 +11,8 @@ namespace SlateSharp.Tests.Sst;
 /// The checks behind the checksums: an SST whose bytes are all intact but whose content is inconsistent (what a
 /// writer bug would store) is refused where a read meets the inconsistency, never read with undefined results: rows
 /// out of order in a block, a block that disagrees with its index entry, a row outside the metadata's sequence range,
-/// a full scan that finds another number of rows than the metadata records.
+/// a full scan that finds another number of rows than the metadata records. And an unknown format version says
+/// whether the footer may simply be corrupt.
 /// </summary>
 public sealed class SstRowCheckTests
 {
@@ -178,6 +179,30 @@ public sealed class SstRowCheckTests
         }
 
         Assert.That(rest, Is.EqualTo(Rows.Count - 1));
+    }
+
+    [TestCase(false, true, Description = "a flipped version field: the checksum fails as version 1 computes it")]
+    [TestCase(true, false, Description = "a footer of a newer version with a matching checksum")]
+    public async Task An_unknown_version_says_whether_the_footer_may_just_be_corrupt(bool validChecksum, bool hinted)
+    {
+        var (bytes, store, path) = await BuildAsync();
+        var footer = Footer(bytes);
+        var span = bytes.AsSpan(bytes.Length - SstFooter.Length);
+        if (validChecksum)
+        {
+            (footer with { Version = 2 }).Write(span);
+        }
+        else
+        {
+            span[25] ^= 0x20;
+        }
+
+        await store.PutAsync(path, bytes, PutMode.Overwrite);
+        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await SstReader.OpenAsync(store, path, null))!;
+
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.StartWith($"unsupported sst format version {(validChecksum ? 2 : 0x2001)}").And.Contain("this build reads versions 1 to 1"));
+        Assert.That(error.Message.Contains("or a corrupt footer", StringComparison.Ordinal), Is.EqualTo(hinted));
     }
 
     private static async Task<(byte[] Bytes, IObjectStore Store, ObjectPath Path)> BuildAsync()
