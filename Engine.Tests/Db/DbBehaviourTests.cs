@@ -50,13 +50,34 @@ public sealed class DbBehaviourTests
     {
         var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", new DbOptions { FlushInterval = TimeSpan.FromMilliseconds(5) });
         await db.CloseAsync();
+        AssertEveryCallFailsClosedCleanly(db, "after the first close");
 
-        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await db.PutAsync(B("k"), B("v")));
+        // A second close and a dispose report the first close's outcome (clean) and change nothing.
+        await db.CloseAsync();
+        await db.DisposeAsync();
 
-        Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Closed));
-        Assert.That(error.CloseReason, Is.EqualTo(CloseReason.Clean));
-        Assert.DoesNotThrowAsync(async () => await db.CloseAsync());
-        Assert.DoesNotThrowAsync(async () => await db.DisposeAsync());
+        AssertEveryCallFailsClosedCleanly(db, "after closing again and disposing");
+    }
+
+    private static void AssertEveryCallFailsClosedCleanly(SlateSharp.Db db, string when)
+    {
+        var calls = new (string Name, AsyncTestDelegate Call)[]
+        {
+            ("put", async () => await db.PutAsync(B("k"), B("v"))),
+            ("put without waiting", async () => await db.PutAsync(B("k"), B("v"), WriteOptions.NoWait)),
+            ("delete", async () => await db.DeleteAsync(B("k"))),
+            ("empty batch", async () => await db.WriteAsync(new WriteBatch())),
+            ("get", async () => await db.GetAsync(B("k"))),
+            ("scan", async () => await db.ScanAsync(default, default).CountAsync()),
+            ("flush", async () => await db.FlushAsync()),
+            ("memtable flush", async () => await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable })),
+        };
+        foreach (var (name, call) in calls)
+        {
+            var error = Assert.ThrowsAsync<SlateSharpException>(call, $"{name} {when}");
+            Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Closed), $"{name} {when}");
+            Assert.That(error.CloseReason, Is.EqualTo(CloseReason.Clean), $"{name} {when}");
+        }
     }
 
     [Test]

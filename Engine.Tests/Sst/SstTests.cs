@@ -282,7 +282,7 @@ public sealed class SstTests
         var target = reader.Index.LastKeyOf(2).ToArray();
         var error = Assert.ThrowsAsync<SlateSharpException>(async () => await reader.GetAsync(target))!;
         Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
-        Assert.That(error.Message, Does.StartWith("block checksum mismatch").And.EndWith($"(path=compacted/corrupt.sst offset={blockOffset})"));
+        Assert.That(error.Message, Does.StartWith("block checksum mismatch").And.EndWith($"(path=compacted/corrupt.sst store={store.Location} offset={blockOffset})"));
         Assert.That(await reader.GetAsync(reader.Index.LastKeyOf(1).ToArray()), Is.Not.Null, "other blocks still read");
     }
 

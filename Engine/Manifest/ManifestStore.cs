@@ -74,16 +74,19 @@ internal sealed class ManifestStore
         }
 
         var latest = await ReadAsync(latestId, cancellationToken).ConfigureAwait(false)
-            ?? throw Errors.Internal($"the newest manifest vanished between list and read (path={PathOf(latestId)})");
+            ?? throw Errors.Internal($"the newest manifest vanished between list and read (path={PathOf(latestId)} store={Store.Location})");
         return await RefreshAsync(latest, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The manifest stored at <paramref name="id"/>, or null. A corrupt object is a Data error naming it.</summary>
+    /// <summary>
+    /// The manifest stored at <paramref name="id"/>, or null. A corrupt object is a Data error naming it and the store;
+    /// it is never passed over for an older version.
+    /// </summary>
     public async ValueTask<VersionedManifest?> ReadAsync(ulong id, CancellationToken cancellationToken)
     {
         var path = PathOf(id);
         var result = await Store.GetAsync(path, ByteRange.All, cancellationToken).ConfigureAwait(false);
-        return result is null ? null : new VersionedManifest(id, ManifestCodec.Decode(result.Data.Span, path.Value));
+        return result is null ? null : new VersionedManifest(id, ManifestCodec.Decode(result.Data.Span, $"{path.Value} store={Store.Location}"));
     }
 
     /// <summary>Writes <paramref name="manifest"/> at <paramref name="id"/> if that id is free; false when it is taken.</summary>
@@ -101,7 +104,7 @@ internal sealed class ManifestStore
                 Interlocked.Increment(ref _conflicts);
                 return false;
             default:
-                throw Errors.Internal($"create-if-absent answered {result.Outcome} (path={PathOf(id)})");
+                throw Errors.Internal($"create-if-absent answered {result.Outcome} (path={PathOf(id)} store={Store.Location})");
         }
     }
 

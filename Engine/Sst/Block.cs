@@ -30,7 +30,7 @@ internal sealed class Block
     /// <summary>Number of restart points (at least one).</summary>
     public int RestartCount { get; }
 
-    /// <summary>The object the block came from, for error messages.</summary>
+    /// <summary>How error messages name the object the block came from (its path, and the store where the reader knows it).</summary>
     public string Path { get; }
 
     /// <summary>The stored block's offset in the object, for error messages and cache keys.</summary>

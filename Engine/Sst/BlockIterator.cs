@@ -5,8 +5,10 @@ namespace SlateSharp.Sst;
 
 /// <summary>
 /// Walks the rows of one <see cref="Block"/> forwards or backwards, decoding and bounds-checking each row as it goes
-/// (a malformed row is a <see cref="ErrorKind.Data"/> error naming the object and block). Not thread-safe; cheap to
-/// reuse through <see cref="Reset"/>.
+/// (a malformed row is a <see cref="ErrorKind.Data"/> error naming the object and block). Every step from one row to
+/// the next also checks that the new row sorts after the previous one in internal order, which costs one comparison
+/// of the key suffix just decoded: rows out of order behind a valid checksum fail wherever a walk meets them. Not
+/// thread-safe; cheap to reuse through <see cref="Reset"/>.
 /// </summary>
 /// <remarks>
 /// A fresh iterator is unpositioned: <see cref="MoveNext"/> then goes to the first row and <see cref="MovePrevious"/>
@@ -34,6 +36,9 @@ internal sealed class BlockIterator
 
     /// <summary>True when positioned on a row.</summary>
     public bool IsValid => _current >= 0;
+
+    /// <summary>True when positioned on the block's last row.</summary>
+    public bool IsLast => _current >= 0 && _next >= _block.EntriesEnd;
 
     public ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
 
@@ -234,8 +239,22 @@ internal sealed class BlockIterator
             throw Corrupt(offset, $"row runs past the end of the block (key_suffix={unshared} value={valueLength})");
         }
 
-        Sequence = BinaryPrimitives.ReadUInt64LittleEndian(data[p..]);
+        var sequence = BinaryPrimitives.ReadUInt64LittleEndian(data[p..]);
         p += 8;
+        var suffix = data.Slice(p + (hasExpire ? 8 : 0), (int)unshared);
+
+        // The previous row, when there is one, is still in _key: the new key sorts after it exactly when its suffix
+        // sorts after the previous key's bytes past the shared prefix (or the keys are equal and the sequence is lower).
+        if (_keyLength > 0)
+        {
+            var order = suffix.SequenceCompareTo(_key.AsSpan((int)shared, _keyLength - (int)shared));
+            if (order < 0 || (order == 0 && sequence >= Sequence))
+            {
+                throw Corrupt(offset, $"rows out of order: this row does not sort after the previous one (sequence={sequence} previous_sequence={Sequence})");
+            }
+        }
+
+        Sequence = sequence;
         ExpireAt = hasExpire ? BinaryPrimitives.ReadInt64LittleEndian(data[p..]) : null;
         p += hasExpire ? 8 : 0;
         Kind = (RowKind)(flags & BlockBuilder.KindMask);
@@ -247,7 +266,7 @@ internal sealed class BlockIterator
             _key = bigger;
         }
 
-        data.Slice(p, (int)unshared).CopyTo(_key.AsSpan((int)shared));
+        suffix.CopyTo(_key.AsSpan((int)shared));
         _keyLength = (int)keyLength;
         p += (int)unshared;
         _valueStart = p;

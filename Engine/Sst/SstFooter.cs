@@ -46,13 +46,16 @@ internal readonly record struct SstFooter(long DataEnd, long MetadataOffset, int
         }
 
         var version = BinaryPrimitives.ReadUInt16LittleEndian(footer[24..]);
-        if (version is < SstFormat.OldestReadableVersion or > SstFormat.CurrentVersion)
-        {
-            throw Errors.Data(path, offset + 24, $"unsupported sst format version {version}; this build reads versions {SstFormat.OldestReadableVersion} to {SstFormat.CurrentVersion}");
-        }
-
         var expected = BinaryPrimitives.ReadUInt32LittleEndian(footer[20..]);
         var actual = Checksum(footer);
+        if (version is < SstFormat.OldestReadableVersion or > SstFormat.CurrentVersion)
+        {
+            // A newer version may lay its footer out differently, so the checksum cannot decide; but where it fails as
+            // this build computes it, the version field itself may be what is damaged.
+            var hint = expected == actual ? "" : " (or a corrupt footer: its checksum does not match as version 1 computes it)";
+            throw Errors.Data(path, offset + 24, $"unsupported sst format version {version}{hint}; this build reads versions {SstFormat.OldestReadableVersion} to {SstFormat.CurrentVersion}");
+        }
+
         if (expected != actual || BinaryPrimitives.ReadUInt16LittleEndian(footer[26..]) != 0)
         {
             throw Errors.Data(path, offset, $"sst footer checksum mismatch (expected={expected:x8} actual={actual:x8})");

@@ -10,6 +10,8 @@ namespace SlateSharp.Sst;
 /// A fresh iterator is unpositioned: <see cref="MoveNextAsync"/> goes to the first row, <see cref="MovePreviousAsync"/>
 /// to the last, so <c>while (await it.MoveNextAsync())</c> scans everything. Seeks position on a row and return
 /// whether there was one. After a call returns false the iterator is exhausted until the next seek.
+/// A walk that goes forwards from the first row to the end counts the rows and checks the count against the
+/// metadata's entry count (a Data error if they differ): a full scan proves that no row went missing or appeared.
 /// </remarks>
 internal sealed class SstIterator
 {
@@ -19,6 +21,8 @@ internal sealed class SstIterator
     private int _blockIndex = -1;
     private bool _positioned;
     private bool _valid;
+    private bool _counting;
+    private long _counted;
 
     public SstIterator(SstReader reader) => _reader = reader;
 
@@ -38,10 +42,20 @@ internal sealed class SstIterator
     public RowKind CurrentKind => Valid().Kind;
 
     /// <summary>Positions on the first row.</summary>
-    public ValueTask<bool> SeekToFirstAsync(CancellationToken cancellationToken = default) => ForwardFromAsync(0, cancellationToken);
+    public async ValueTask<bool> SeekToFirstAsync(CancellationToken cancellationToken = default)
+    {
+        var found = await ForwardFromAsync(0, cancellationToken).ConfigureAwait(false);
+        _counting = found;
+        _counted = 1;
+        return found;
+    }
 
     /// <summary>Positions on the last row.</summary>
-    public ValueTask<bool> SeekToLastAsync(CancellationToken cancellationToken = default) => BackwardFromAsync(_reader.Index.Count - 1, cancellationToken);
+    public ValueTask<bool> SeekToLastAsync(CancellationToken cancellationToken = default)
+    {
+        _counting = false;
+        return BackwardFromAsync(_reader.Index.Count - 1, cancellationToken);
+    }
 
     /// <summary>
     /// Positions on the first row at or after <paramref name="key"/> (with a sequence at or below
@@ -50,6 +64,7 @@ internal sealed class SstIterator
     public async ValueTask<bool> SeekAsync(ReadOnlyMemory<byte> key, ulong maxSequence = ulong.MaxValue, CancellationToken cancellationToken = default)
     {
         _positioned = true;
+        _counting = false;
         var index = _reader.Index.FindBlock(key.Span, maxSequence);
         if (index == _reader.Index.Count)
         {
@@ -64,6 +79,7 @@ internal sealed class SstIterator
     public async ValueTask<bool> SeekForPreviousAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
         _positioned = true;
+        _counting = false;
         var index = _reader.Index.FindBlock(key.Span, 0);
         if (index == _reader.Index.Count)
         {
@@ -87,7 +103,13 @@ internal sealed class SstIterator
             return ValueTask.FromResult(false);
         }
 
-        return _rows.MoveNext() ? ValueTask.FromResult(true) : ForwardFromAsync(_blockIndex + 1, cancellationToken);
+        if (_rows.MoveNext())
+        {
+            _counted++;
+            return ValueTask.FromResult(true);
+        }
+
+        return NextBlockAsync(cancellationToken);
     }
 
     /// <summary>Moves to the previous row (the last row when unpositioned).</summary>
@@ -103,7 +125,27 @@ internal sealed class SstIterator
             return ValueTask.FromResult(false);
         }
 
+        _counting = false;
         return _rows.MovePrevious() ? ValueTask.FromResult(true) : BackwardFromAsync(_blockIndex - 1, cancellationToken);
+    }
+
+    private async ValueTask<bool> NextBlockAsync(CancellationToken cancellationToken)
+    {
+        var found = await ForwardFromAsync(_blockIndex + 1, cancellationToken).ConfigureAwait(false);
+        if (found)
+        {
+            _counted++;
+        }
+        else if (_counting)
+        {
+            _counting = false;
+            if (_counted != _reader.Info.EntryCount)
+            {
+                throw Errors.Data(_reader.Name, $"a full scan's row count differs from the sst's metadata (scanned={_counted} entry_count={_reader.Info.EntryCount})");
+            }
+        }
+
+        return found;
     }
 
     private async ValueTask<bool> ForwardFromAsync(int index, CancellationToken cancellationToken)

@@ -9,6 +9,13 @@ namespace SlateSharp.Sst;
 /// every data block is one ranged read, unless the <see cref="BlockCache"/> has it. Immutable and thread-safe;
 /// iterators are per caller.
 /// </summary>
+/// <remarks>
+/// Every region is checked when it is read: checksums, framing, and the rows of each data block when it is loaded
+/// (each row well formed and in internal order, sequences within the metadata's range, the first row after the
+/// previous block's last, the last equal to the block's index entry), so a block that passes is one on which
+/// seeks are well defined, and a block read never rests on an index that disagrees with it. Every Data error names
+/// the object and the store (<see cref="Name"/>).
+/// </remarks>
 internal sealed class SstReader
 {
     /// <summary>How many trailing bytes the first read asks for.</summary>
@@ -19,10 +26,11 @@ internal sealed class SstReader
     private readonly SstMetadata _metadata;
     private readonly BloomFilter? _filter;
 
-    private SstReader(IObjectStore store, ObjectPath path, BlockCache? cache, SstMetadata metadata, SstIndex index, BloomFilter? filter, SstInfo info)
+    private SstReader(IObjectStore store, ObjectPath path, string name, BlockCache? cache, SstMetadata metadata, SstIndex index, BloomFilter? filter, SstInfo info)
     {
         _store = store;
         Path = path;
+        Name = name;
         _cache = cache;
         _metadata = metadata;
         Index = index;
@@ -31,6 +39,9 @@ internal sealed class SstReader
     }
 
     public ObjectPath Path { get; }
+
+    /// <summary>How errors name the object: its path and the store, as <c>compacted/x.sst store=s3://bucket/db</c>.</summary>
+    public string Name { get; }
 
     /// <summary>What the SST holds.</summary>
     public SstInfo Info { get; }
@@ -48,12 +59,12 @@ internal sealed class SstReader
     /// <summary>
     /// Opens <paramref name="path"/>, reading the last <paramref name="tailReadSize"/> bytes first (a caller that knows
     /// the SST's tail size, or that it is small, can make the first read exact). Corruption is an
-    /// <see cref="ErrorKind.Data"/> error naming the object and offset; a missing object too.
+    /// <see cref="ErrorKind.Data"/> error naming the object, the store and the offset; a missing object too.
     /// </summary>
     public static async ValueTask<SstReader> OpenAsync(IObjectStore store, ObjectPath path, BlockCache? cache, int tailReadSize, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var name = path.Value;
+        var name = NameOf(store, path);
         var first = await store.GetAsync(path, ByteRange.Suffix(Math.Max(SstFooter.Length, tailReadSize)), cancellationToken).ConfigureAwait(false)
             ?? throw Errors.Data(name, "sst object not found");
         var size = first.Metadata.Size;
@@ -86,6 +97,9 @@ internal sealed class SstReader
 
         return Decode(store, path, cache, tail, footer, size);
     }
+
+    /// <summary>The object's name in error messages: its path and the store's location.</summary>
+    public static string NameOf(IObjectStore store, ObjectPath path) => $"{path.Value} store={store.Location}";
 
     /// <summary>True unless the bloom filter proves <paramref name="key"/> absent (always true without a filter).</summary>
     public bool MayContain(ReadOnlySpan<byte> key) => _filter?.MayContain(key) ?? true;
@@ -128,19 +142,19 @@ internal sealed class SstReader
     {
         if ((uint)index >= (uint)Index.Count)
         {
-            throw Errors.Internal($"block index out of range (index={index} count={Index.Count} path={Path})");
+            throw Errors.Internal($"block index out of range (index={index} count={Index.Count} path={Name})");
         }
 
         var offset = Index.OffsetOf(index);
         return _cache is not null && _cache.TryGet(Path.Value, offset, out var cached)
             ? ValueTask.FromResult(cached)
-            : ReadBlockSlowAsync(offset, Index.LengthOf(index), cancellationToken);
+            : ReadBlockSlowAsync(index, cancellationToken);
     }
 
     /// <summary>Decodes an SST held whole in memory (tools and tests); blocks are still read through the store.</summary>
     internal static SstReader Decode(IObjectStore store, ObjectPath path, BlockCache? cache, ReadOnlyMemory<byte> tail, SstFooter footer, long size)
     {
-        var name = path.Value;
+        var name = NameOf(store, path);
         var metadataStart = (int)(footer.MetadataOffset - footer.DataEnd);
         var metadata = SstMetadata.Decode(tail.Span.Slice(metadataStart, footer.MetadataLength), name, footer);
         var index = SstIndex.Decode(
@@ -157,20 +171,65 @@ internal sealed class SstReader
             filter = BloomFilter.Decode(region, name, metadata.FilterOffset);
         }
 
-        return new SstReader(store, path, cache, metadata, index, filter, metadata.ToInfo(size, footer.Version));
+        return new SstReader(store, path, name, cache, metadata, index, filter, metadata.ToInfo(size, footer.Version));
     }
 
-    private async ValueTask<Block> ReadBlockSlowAsync(long offset, int length, CancellationToken cancellationToken)
+    private async ValueTask<Block> ReadBlockSlowAsync(int index, CancellationToken cancellationToken)
     {
+        var offset = Index.OffsetOf(index);
+        var length = Index.LengthOf(index);
         var result = await _store.GetAsync(Path, ByteRange.FromOffset(offset, length), cancellationToken).ConfigureAwait(false)
-            ?? throw Errors.Data(Path.Value, offset, "sst object disappeared");
+            ?? throw Errors.Data(Name, offset, "sst object disappeared");
         if (result.Data.Length != length)
         {
-            throw Errors.Data(Path.Value, offset, $"short block read (wanted={length} got={result.Data.Length})");
+            throw Errors.Data(Name, offset, $"short block read (wanted={length} got={result.Data.Length})");
         }
 
-        var block = Block.Decode(result.Data, Path.Value, offset, _metadata.MaxRawBlockLength);
+        var block = Block.Decode(result.Data, Name, offset, _metadata.MaxRawBlockLength);
+        VerifyRows(block, index);
         _cache?.Insert(Path.Value, offset, block);
         return block;
+    }
+
+    /// <summary>
+    /// Walks every row of a freshly read block once (the iterator checks each row and that each sorts after the one
+    /// before it), and checks the block against the rest of the SST: sequences within the metadata's range, the first
+    /// row after the previous block's last (or the SST's first key), the last row equal to the index entry. Costs one
+    /// decode of each row per block read from the store, small next to the read; cached blocks are not walked again.
+    /// </summary>
+    private void VerifyRows(Block block, int index)
+    {
+        var rows = new BlockIterator(block);
+        rows.SeekToFirst();
+        var firstKeyMatches = index == 0
+            ? rows.Key.SequenceEqual(_metadata.FirstKey)
+            : KeyComparer.Compare(Index.LastKeyOf(index - 1), Index.LastSequenceOf(index - 1), rows.Key, rows.Sequence) < 0;
+        if (!firstKeyMatches)
+        {
+            throw Errors.Data(Name, block.Offset, index == 0
+                ? "block's first row is not the sst's first key"
+                : $"block's first row does not sort after block {index - 1}'s last row in the index (block={index})");
+        }
+
+        while (true)
+        {
+            if (rows.Sequence < _metadata.MinSequence || rows.Sequence > _metadata.MaxSequence)
+            {
+                throw Errors.Data(Name, block.Offset,
+                    $"row sequence outside the sst's range (sequence={rows.Sequence} min={_metadata.MinSequence} max={_metadata.MaxSequence} block={index})");
+            }
+
+            if (rows.IsLast)
+            {
+                break;
+            }
+
+            rows.MoveNext();
+        }
+
+        if (!rows.Key.SequenceEqual(Index.LastKeyOf(index)) || rows.Sequence != Index.LastSequenceOf(index))
+        {
+            throw Errors.Data(Name, block.Offset, $"block's last row differs from its index entry (block={index})");
+        }
     }
 }
