@@ -16,6 +16,7 @@ public sealed partial class Db
         var manifest = _manifest.Manifest;
         var last = manifest.LastL0Sequence;
         var skipped = new List<SkippedWalObject>();
+        WalReplayItem? firstCorrupt = null;
         var replayed = 0;
         long rows = 0;
         lock (_writeLock)
@@ -29,13 +30,8 @@ public sealed partial class Db
             _replayRangeObjects++;
             if (item.Corruption is { } corruption)
             {
-                if (!_options.SkipCorruptWalTail)
-                {
-                    throw Errors.Data(item.Path.Value,
-                        $"{corruption.Message}; the writes in this wal object cannot be recovered. If it is the newest, open with DbOptions.SkipCorruptWalTail = true to skip it (Db.Recovery lists what was skipped) (store={Location})",
-                        corruption);
-                }
-
+                // Keep reading (applying nothing more) to tell a corrupt tail from a corrupt object that later writes follow.
+                firstCorrupt ??= item;
                 skipped.Add(new SkippedWalObject(item.Path.Value, item.Size, corruption.Message));
                 continue;
             }
@@ -46,10 +42,11 @@ public sealed partial class Db
                 continue;
             }
 
-            if (skipped.Count > 0)
+            if (firstCorrupt is not null)
             {
-                throw Errors.Data(item.Path.Value,
-                    $"wal object {skipped[0].Path} is corrupt and this later one holds writes; SkipCorruptWalTail skips only corrupt objects at the end of the wal, since applying later writes without earlier ones is not a state the database ever had: restore {skipped[0].Path} from a backup (store={Location})");
+                throw new SlateSharpException(ErrorKind.Data,
+                    $"{firstCorrupt.Corruption!.Message}; the writes in it cannot be recovered, and a later wal object holds writes (next={item.Path}): skipping it would apply those without it, a state the database never had, so DbOptions.SkipCorruptWalTail does not apply; restore {firstCorrupt.Path} from a backup (store={Location})",
+                    firstCorrupt.Corruption);
             }
 
             replayed++;
@@ -84,6 +81,13 @@ public sealed partial class Db
                     FreezeLocked();
                 }
             }
+        }
+
+        if (firstCorrupt is not null && !_options.SkipCorruptWalTail)
+        {
+            throw new SlateSharpException(ErrorKind.Data,
+                $"{firstCorrupt.Corruption!.Message}; the writes in it cannot be recovered. It is at the end of the wal: open with DbOptions.SkipCorruptWalTail = true to skip it and the {skipped.Count - 1} corrupt objects after it, losing their writes (Db.Recovery then lists them) (store={Location})",
+                firstCorrupt.Corruption);
         }
 
         lock (_writeLock)
