@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -33,10 +34,19 @@ internal static class CommitProbe
     private static readonly byte[] First = Encoding.ASCII.GetBytes("first");
     private static readonly byte[] Second = Encoding.ASCII.GetBytes("second");
 
+    /// <summary>
+    /// Runs the probe. A root in which this process cannot even create the scratch directory (no write permission,
+    /// a read-only mount) fails with the typed error for that errno, naming the root.
+    /// </summary>
     public static ProbeReport Run(string root, IFileSystemCalls calls)
     {
         var scratch = Path.Combine(root, ObjectPath.ReservedPrefix + "-probe-" + RandomNumberGenerator.GetHexString(12, lowercase: true));
-        Directory.CreateDirectory(scratch);
+        if (LibC.Mkdir(scratch, 0b111_101_101) != 0)
+        {
+            throw LocalErrors.FromErrno(
+                Marshal.GetLastPInvokeError(), "cannot open for writing: cannot create files in the store directory", root, null, LocalAccess.Open);
+        }
+
         try
         {
             return new ProbeReport(
@@ -81,7 +91,7 @@ internal static class CommitProbe
 
             return new ProbeFinding(name, true, "works");
         }
-        catch (IOException e)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
             return new ProbeFinding(name, false, "failed: " + e.Message);
         }
@@ -138,7 +148,7 @@ internal static class CommitProbe
 
             return new ProbeFinding(Name, true, "works (exclusive within this mount)");
         }
-        catch (IOException e)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
             return new ProbeFinding(Name, false, "failed: " + e.Message);
         }
@@ -167,12 +177,9 @@ internal static class CommitProbe
         {
             Directory.Delete(directory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
             // Leftover scratch directories carry the reserved prefix: listings ignore them.
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 }

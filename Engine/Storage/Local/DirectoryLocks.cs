@@ -22,8 +22,11 @@ internal sealed class DirectoryLocks : IDisposable
 
     public DirectoryLocks(IFileSystemCalls calls) => _calls = calls;
 
-    /// <summary>Holds the lock for <paramref name="objectName"/> in <paramref name="directory"/> until disposed.</summary>
-    public async ValueTask<IDisposable> AcquireAsync(string directory, string objectName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Holds the lock for <paramref name="objectName"/> in <paramref name="directory"/> until disposed; errors name
+    /// <paramref name="objectPath"/> (the object's full path) in <paramref name="store"/>.
+    /// </summary>
+    public async ValueTask<IDisposable> AcquireAsync(string directory, string objectName, string objectPath, string store, CancellationToken cancellationToken)
     {
         var lockPath = $"{directory}/{FilePrefix}{StableHash(objectName) % Stripes:x}";
         var slot = _slots.GetOrAdd(lockPath, static _ => new Slot());
@@ -35,7 +38,7 @@ internal sealed class DirectoryLocks : IDisposable
                 var fd = OpenLockFile(lockPath);
                 if (fd < 0)
                 {
-                    throw Errors.Unavailable($"cannot open lock file: {LibC.Describe(-fd)} (path={lockPath})");
+                    throw LocalErrors.FromErrno(-fd, $"cannot open the lock file {lockPath}", objectPath, store, LocalAccess.Write);
                 }
 
                 slot.Fd = fd;
@@ -50,7 +53,7 @@ internal sealed class DirectoryLocks : IDisposable
 
             if (errno != 0)
             {
-                throw Errors.Unavailable($"cannot lock: {LibC.Describe(errno)} (path={lockPath})");
+                throw LocalErrors.FromErrno(errno, $"cannot lock {lockPath}", objectPath, store, LocalAccess.Write);
             }
 
             return new Held(slot, _calls);

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace SlateSharp.Storage.Local;
 
@@ -28,23 +30,21 @@ public sealed partial class LocalFileSystemObjectStore
             return;
         }
 
-        using (await LockIfSupportedAsync(directory, path, cancellationToken).ConfigureAwait(false))
+        using (await LockIfSupportedAsync(directory, path, full, cancellationToken).ConfigureAwait(false))
         {
-            try
+            if (LibC.Unlink(full) != 0)
             {
-                File.Delete(full);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                return;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw Errors.Unavailable($"cannot delete object: {e.Message} (path={full})", e);
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno is LibC.ENoEnt or LibC.ENotDir or LibC.EIsDir)
+                {
+                    return; // nothing there, or a directory of objects: no object to delete
+                }
+
+                throw LocalErrors.FromErrno(errno, "cannot delete object", full, Location, LocalAccess.Write);
             }
         }
 
-        SyncDirectory(directory);
+        LocalDirectories.Sync(directory, full, Location, "deleted");
     }
 
     private async ValueTask<PutResult> PutCoreAsync(
@@ -59,11 +59,11 @@ public sealed partial class LocalFileSystemObjectStore
 
         var full = FullPath(path);
         var directory = Path.GetDirectoryName(full)!;
-        CreateDirectory(directory, full);
+        CreateObjectDirectory(directory, full);
         var temp = Path.Combine(directory, TempPrefix + RandomNumberGenerator.GetHexString(16, lowercase: true));
         try
         {
-            var version = await WriteTempAsync(temp, write, cancellationToken).ConfigureAwait(false);
+            var version = await WriteTempAsync(temp, full, write, cancellationToken).ConfigureAwait(false);
             await StepAsync(CommitStep.TempWritten, path).ConfigureAwait(false);
             var (outcome, publishedVersion) = await PublishAsync(temp, full, directory, mode, path, cancellationToken).ConfigureAwait(false);
             await StepAsync(CommitStep.Published, path).ConfigureAwait(false);
@@ -72,7 +72,7 @@ public sealed partial class LocalFileSystemObjectStore
                 return new PutResult(outcome, null);
             }
 
-            SyncDirectory(directory);
+            LocalDirectories.Sync(directory, full, Location, "published");
             return PutResult.StoredAs(publishedVersion ?? version);
         }
         finally
@@ -81,12 +81,19 @@ public sealed partial class LocalFileSystemObjectStore
         }
     }
 
+    /// <summary>Creates, fsyncs and stamps the temporary file; returns its version.</summary>
     private async ValueTask<ObjectVersion> WriteTempAsync(
-        string temp, Func<FileStream, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+        string temp, string full, Func<FileStream, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
     {
+        var fd = LibC.Open(temp, LibC.OWrOnly | LibC.OCreat | LibC.OExcl | LibC.OCloExec, 0b110_100_100);
+        if (fd < 0)
+        {
+            throw LocalErrors.FromErrno(Marshal.GetLastPInvokeError(), "cannot create a temporary file for the object", full, Location, LocalAccess.Write);
+        }
+
         try
         {
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+            var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0);
             await using (stream.ConfigureAwait(false))
             {
                 await write(stream, cancellationToken).ConfigureAwait(false);
@@ -95,9 +102,9 @@ public sealed partial class LocalFileSystemObjectStore
                 return FileIdentity.Stat(stream.SafeFileHandle, temp).Version;
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (LocalErrors.IsIoOrFileTooLarge(e))
         {
-            throw Errors.Unavailable($"cannot write temporary file: {e.Message} (path={temp})", e);
+            throw LocalErrors.FromException(e, $"cannot write the temporary file {temp} for the object", full, Location, LocalAccess.Write);
         }
     }
 
@@ -118,11 +125,11 @@ public sealed partial class LocalFileSystemObjectStore
             {
                 0 => (PutOutcome.Stored, null),
                 LibC.EExist => (PutOutcome.AlreadyExists, null),
-                _ => throw Errors.Unavailable($"cannot publish object with {CommitStrategy}: {LibC.Describe(errno)} (path={full})"),
+                _ => throw LocalErrors.FromErrno(errno, $"cannot publish object with {CommitStrategy}", full, Location, LocalAccess.Write),
             };
         }
 
-        using (await LockIfSupportedAsync(directory, path, cancellationToken).ConfigureAwait(false))
+        using (await LockIfSupportedAsync(directory, path, full, cancellationToken).ConfigureAwait(false))
         {
             await StepAsync(CommitStep.LockAcquired, path).ConfigureAwait(false);
             var current = FileIdentity.Stat(full);
@@ -138,7 +145,7 @@ public sealed partial class LocalFileSystemObjectStore
                 var errno = _options.Calls.Rename(temp, full);
                 if (errno != 0)
                 {
-                    throw Errors.Unavailable($"cannot publish object: rename failed: {LibC.Describe(errno)} (path={full})");
+                    throw LocalErrors.FromErrno(errno, $"cannot publish object with {CommitStrategy}: rename failed", full, Location, LocalAccess.Write);
                 }
 
                 return (outcome, FileIdentity.Stat(full)?.Version);
@@ -148,9 +155,9 @@ public sealed partial class LocalFileSystemObjectStore
         }
     }
 
-    private async ValueTask<IDisposable?> LockIfSupportedAsync(string directory, ObjectPath path, CancellationToken cancellationToken) =>
+    private async ValueTask<IDisposable?> LockIfSupportedAsync(string directory, ObjectPath path, string full, CancellationToken cancellationToken) =>
         SupportsVersionMatch
-            ? await _locks.AcquireAsync(directory, path.Name, cancellationToken).ConfigureAwait(false)
+            ? await _locks.AcquireAsync(directory, path.Name, full, Location, cancellationToken).ConfigureAwait(false)
             : null;
 
     private ValueTask StepAsync(CommitStep step, ObjectPath path) =>
@@ -164,63 +171,43 @@ public sealed partial class LocalFileSystemObjectStore
         }
     }
 
-    private static void CreateDirectory(string directory, string full)
+    private void CreateObjectDirectory(string directory, string full)
     {
-        try
+        var errno = LocalDirectories.CreateAll(directory, out var failed);
+        if (errno == LibC.ENotDir && failed.StartsWith(RootDirectory + "/", StringComparison.Ordinal))
         {
-            Directory.CreateDirectory(directory);
-        }
-        catch (IOException e)
-        {
-            throw Errors.Invalid($"the object path runs through an existing object; a local directory cannot hold both (path={full})", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw Errors.Unavailable($"cannot create directory: {e.Message} (path={directory})", e);
-        }
-    }
-
-    private static void SyncDirectory(string directory)
-    {
-        var fd = LibC.Open(directory, LibC.ORdOnly | LibC.ODirectory | LibC.OCloExec, 0);
-        if (fd < 0)
-        {
-            return;
+            throw Errors.Invalid($"the object path runs through an existing object; a local directory cannot hold both (path={full} store={Location})");
         }
 
-        try
+        if (errno != 0)
         {
-            _ = LibC.Fsync(fd);
-        }
-        finally
-        {
-            _ = LibC.Close(fd);
+            throw LocalErrors.FromErrno(errno, $"cannot create directory {failed}", full, Location, LocalAccess.Write);
         }
     }
 
     private static void TryDelete(string path)
     {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left for the stale temporary file cleanup.
-        }
+        _ = LibC.Unlink(path); // left for the stale temporary file cleanup if it fails
     }
 
+    /// <summary>Best effort: a directory it cannot walk or a file it cannot remove is logged and left.</summary>
     private void RemoveStaleTempFiles()
     {
         var cutoff = _options.TimeProvider.GetUtcNow() - _options.StaleTempFileAge;
         var removed = 0;
-        foreach (var temp in LocalDirectoryWalker.TempFiles(RootDirectory))
+        try
         {
-            if (File.GetLastWriteTimeUtc(temp) < cutoff.UtcDateTime)
+            foreach (var temp in LocalDirectoryWalker.TempFiles(RootDirectory))
             {
-                TryDelete(temp);
-                removed++;
+                if (FileIdentity.TryStat(temp, out var stat) == 0 && stat.Modified < cutoff && LibC.Unlink(temp) == 0)
+                {
+                    removed++;
+                }
             }
+        }
+        catch (Exception e) when (LocalErrors.IsIo(e))
+        {
+            _logger.LogWarning(e, "local store {Root}: could not look for stale temporary files", RootDirectory);
         }
 
         if (removed > 0)

@@ -64,28 +64,26 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             throw Errors.Invalid($"the local store needs an absolute directory (path={rootDirectory})");
         }
 
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDirectory));
-        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalFileSystemObjectStore>();
-        if (File.Exists(root))
+        if (rootDirectory.Any(char.IsControl))
         {
-            throw Errors.Invalid($"the local store root is a file, not a directory (path={root})");
+            throw Errors.Invalid($"the local store directory contains a control character (path={rootDirectory.ReplaceLineEndings(" ")})");
         }
 
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDirectory));
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalFileSystemObjectStore>();
+        var exists = CheckRoot(root, options.ReadOnly);
         if (options.ReadOnly)
         {
             return new LocalFileSystemObjectStore(root, options, null, null, logger);
         }
 
-        var created = !Directory.Exists(root);
-        try
+        var errno = LocalDirectories.CreateAll(root, out var failed);
+        if (errno != 0)
         {
-            Directory.CreateDirectory(root);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Errors.Invalid($"cannot create the store directory: {e.Message} (path={root})", e);
+            throw LocalErrors.FromErrno(errno, $"cannot create the store directory {failed}", root, null, LocalAccess.Open);
         }
 
+        var created = !exists;
         var probe = CommitProbe.Run(root, options.Calls);
         var strategy = ChooseStrategy(root, options, probe);
         if (strategy is null)
@@ -138,9 +136,9 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         {
             return null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
-            throw Errors.Unavailable($"cannot open object: {e.Message} (path={full})", e);
+            throw LocalErrors.FromException(e, "cannot open object", full, Location, LocalAccess.Read);
         }
 
         using (handle)
@@ -156,7 +154,16 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             var done = 0;
             while (done < data.Length)
             {
-                var n = await RandomAccess.ReadAsync(handle, data.AsMemory(done), start + done, cancellationToken).ConfigureAwait(false);
+                int n;
+                try
+                {
+                    n = await RandomAccess.ReadAsync(handle, data.AsMemory(done), start + done, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (LocalErrors.IsIo(e))
+                {
+                    throw LocalErrors.FromException(e, "cannot read object", full, Location, LocalAccess.Read);
+                }
+
                 if (n == 0)
                 {
                     throw Errors.Data(full, start + done, $"object ended early while reading {range}");
@@ -179,6 +186,42 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         }
 
         await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses roots no store can live in (a file, a path through a file, a kernel pseudo-filesystem) and, for a
+    /// reader, a missing or unreadable directory. Returns whether the root exists.
+    /// </summary>
+    private static bool CheckRoot(string root, bool readOnly)
+    {
+        if (LocalErrors.PseudoFilesystem(root) is { } pseudo)
+        {
+            throw Errors.Invalid($"cannot open the store: {pseudo.Text} (path={root}). {pseudo.Advice}");
+        }
+
+        var errno = FileIdentity.TryStat(root, out var stat);
+        if (errno == 0 && !stat.IsDirectory)
+        {
+            throw Errors.Invalid($"the local store root is a file, not a directory (path={root}). point the store at a directory");
+        }
+
+        if (errno == LibC.ENoEnt && readOnly)
+        {
+            throw Errors.Invalid(
+                $"cannot open the store read-only: the directory does not exist (path={root}). check the path, or open it for writing to create it");
+        }
+
+        if (errno is not 0 and not LibC.ENoEnt)
+        {
+            throw LocalErrors.FromErrno(errno, "cannot open the store", root, null, LocalAccess.Open);
+        }
+
+        if (readOnly && LocalDirectories.CheckReadable(root) is var unreadable and not 0)
+        {
+            throw LocalErrors.FromErrno(unreadable, "cannot open the store read-only: cannot read the directory", root, null, LocalAccess.Read);
+        }
+
+        return errno == 0;
     }
 
     private static CommitStrategy? ChooseStrategy(string root, LocalStoreOptions options, ProbeReport probe)
@@ -228,8 +271,9 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
                 Directory.Delete(directory);
             }
         }
-        catch (IOException)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
+            // Best effort: the open fails anyway, with the error that matters.
         }
     }
 
