@@ -20,7 +20,7 @@ public sealed class CommitStrategyProbeTests
         Assert.That(store.CommitStrategy, Is.EqualTo(CommitStrategy.HardLink));
         Assert.That(store.Probe!.RenameNoReplace.Works, Is.True);
         Assert.That(store.Probe.Locking.Works, Is.True);
-        Assert.That(Directory.EnumerateFileSystemEntries(directory.Path), Is.Empty);
+        Assert.That(EntriesBesideLocks(directory.Path), Is.EqualTo(new[] { StrategyMarkers.NoReplaceName }), "only the strategy marker");
     }
 
     [Test]
@@ -125,6 +125,10 @@ public sealed class CommitStrategyProbeTests
 
         Assert.That(error!.Message, Does.Contain("link(): failed: ENOTSUP"));
         Assert.That(error.Message, Does.Contain("renameat2(RENAME_NOREPLACE): failed: EINVAL"));
-        Assert.That(Directory.EnumerateFileSystemEntries(directory.Path), Is.Empty);
+        Assert.That(EntriesBesideLocks(directory.Path), Is.EqualTo(new[] { StrategyMarkers.LockedRenameName }), "only the marker of the first open");
     }
+
+    private static List<string?> EntriesBesideLocks(string directory) =>
+        Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName)
+            .Where(name => !name!.StartsWith(DirectoryLocks.FilePrefix, StringComparison.Ordinal)).ToList();
 }

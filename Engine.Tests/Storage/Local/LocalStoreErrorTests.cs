@@ -190,16 +190,12 @@ public sealed class LocalStoreErrorTests
     }
 
     [Test]
-    public async Task A_put_on_a_filesystem_remounted_read_only_is_invalid_with_erofs()
+    public async Task A_put_on_a_filesystem_turned_read_only_under_an_open_store_is_invalid_with_erofs()
     {
-        using var parent = new TestDirectory();
-        LocalFileSystemObjectStore? opened = null;
-        using var mount = RestrictedDirectory.MountReadOnly(parent.Path, path =>
-        {
-            opened = LocalFileSystemObjectStore.Open(Path.Combine(path, "db"));
-            opened.PutAsync(P("a"), Bytes, PutMode.CreateIfAbsent).AsTask().GetAwaiter().GetResult();
-        });
-        using var store = opened!;
+        using var directory = new TestDirectory();
+        using var store = LocalFileSystemObjectStore.Open(directory.Path);
+        await store.PutAsync(P("a"), Bytes, PutMode.CreateIfAbsent);
+        using var readOnly = RestrictedDirectory.BindReadOnly(directory.Path);
 
         var put = Assert.ThrowsAsync<SlateSharpException>(async () => await store.PutAsync(P("b"), Bytes, PutMode.CreateIfAbsent));
         var delete = Assert.ThrowsAsync<SlateSharpException>(async () => await store.DeleteAsync(P("a")));

@@ -6,8 +6,8 @@ namespace SlateSharp.Tests.Storage.Local;
 /// <summary>
 /// Directories this process cannot write, made for real (tests run as root, so file modes alone do not stop it):
 /// <see cref="Immutable"/> sets the immutable attribute (<c>chattr +i</c>: every change fails with EPERM), or, for a
-/// process without root, clears the write bits (EACCES); <see cref="MountReadOnly"/> mounts a tmpfs read-only
-/// (EROFS). Undone on dispose, so the test directory can be removed. A machine that allows neither skips the test
+/// process without root, clears the write bits (EACCES); <see cref="MountReadOnly"/> mounts a tmpfs read-only and
+/// <see cref="BindReadOnly"/> puts a read-only bind mount over a directory in use (EROFS). Undone on dispose, so the test directory can be removed. A machine that allows neither skips the test
 /// (or fails it under SLATESHARP_REQUIRE_ALL_TARGETS=1).
 /// </summary>
 internal sealed class RestrictedDirectory : IDisposable
@@ -65,6 +65,28 @@ internal sealed class RestrictedDirectory : IDisposable
             fill?.Invoke(path);
             Run("mount", "-o", "remount,ro", path);
             mounted.RequireUnwritable("a read-only tmpfs");
+            return mounted;
+        }
+        catch
+        {
+            mounted.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Mounts the existing directory <paramref name="path"/> read-only over itself (a read-only bind mount), so that
+    /// everything opened there from now on is on a read-only filesystem while files already open stay writable, as
+    /// when a disk is remounted read-only under a running process.
+    /// </summary>
+    public static RestrictedDirectory BindReadOnly(string path)
+    {
+        Run("mount", "--bind", path, path);
+        var mounted = new RestrictedDirectory(path, () => Run("umount", path));
+        try
+        {
+            Run("mount", "-o", "remount,ro,bind", path);
+            mounted.RequireUnwritable("a read-only bind mount");
             return mounted;
         }
         catch

@@ -60,6 +60,7 @@ public sealed partial class LocalFileSystemObjectStore
         var full = FullPath(path);
         var directory = Path.GetDirectoryName(full)!;
         CreateObjectDirectory(directory, full);
+        await _markers!.EnsureAsync(directory, full, cancellationToken).ConfigureAwait(false);
         var temp = Path.Combine(directory, TempPrefix + RandomNumberGenerator.GetHexString(16, lowercase: true));
         try
         {

@@ -16,6 +16,8 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     private readonly ILogger _logger;
     private readonly DirectoryLocks _locks;
 
+    private readonly StrategyMarkers? _markers;
+
     private LocalFileSystemObjectStore(string root, LocalStoreOptions options, ProbeReport? probe, CommitStrategy? strategy, ILogger logger)
     {
         RootDirectory = root;
@@ -24,6 +26,7 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         CommitStrategy = strategy;
         _logger = logger;
         _locks = new DirectoryLocks(options.Calls);
+        _markers = strategy is { } s ? new StrategyMarkers(s, SupportsVersionMatch ? _locks : null, Location) : null;
     }
 
     /// <summary>Closes the lock files the store keeps open; call it when no put or delete is running.</summary>
@@ -106,6 +109,16 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         }
 
         var store = new LocalFileSystemObjectStore(root, options, probe, strategy, logger);
+        try
+        {
+            store._markers!.Ensure(root, root);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
         store.RemoveStaleTempFiles();
         return store;
     }
