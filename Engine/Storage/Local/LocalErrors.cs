@@ -114,8 +114,8 @@ internal static class LocalErrors
             existing = parent;
         }
 
-        return FileIdentity.FilesystemType(existing) is { } type && PseudoFilesystemName(type) is { } name
-            ? ($"{existing} is on a kernel pseudo-filesystem ({name}), which cannot hold a store", ErrorKind.Invalid,
+        return FileIdentity.FilesystemType(existing) is { } type && FilesystemKinds.IsPseudo(type)
+            ? ($"{existing} is on a kernel pseudo-filesystem ({FilesystemKinds.Name(type)}), which cannot hold a store", ErrorKind.Invalid,
                 "choose a directory on a disk, an NFS share or a FUSE mount")
             : null;
     }
@@ -141,26 +141,5 @@ internal static class LocalErrors
         (LibC.ENameTooLong or LibC.ELoop, _) => "use a shorter path without symbolic link loops",
         (LibC.EFBig, _) => "the object is larger than this filesystem allows for one file",
         _ => "retry; if it persists, check the filesystem",
-    };
-
-    private static string? PseudoFilesystemName(long type) => type switch
-    {
-        0x9fa0 => "proc",
-        0x62656572 => "sysfs",
-        0x27e0eb => "cgroup",
-        0x63677270 => "cgroup2",
-        0x64626720 => "debugfs",
-        0x74726163 => "tracefs",
-        0x73636673 => "securityfs",
-        0x6165676C => "pstore",
-        0xcafe4a11 => "bpf",
-        0x62656570 => "configfs",
-        0xde5e81e4 => "efivarfs",
-        0xf97cff8c => "selinuxfs",
-        0x1cd1 => "devpts",
-        0x42494e4d => "binfmt_misc",
-        0x65735543 => "fusectl",
-        0x6e736673 => "nsfs",
-        _ => null,
     };
 }

@@ -54,7 +54,7 @@ public sealed partial class LocalFileSystemObjectStore
         if (mode.Kind == PutModeKind.IfVersionMatches && !SupportsVersionMatch)
         {
             throw Errors.Invalid(
-                $"if-version-matches needs exclusive file locks, which this filesystem does not enforce (path={RootDirectory} probe=\"{_probe}\")");
+                $"if-version-matches needs exclusive file locks that a killed writer cannot release before its rename settled, which this filesystem does not offer (path={RootDirectory} probe=\"{_probe}\")");
         }
 
         var full = FullPath(path);
@@ -64,9 +64,9 @@ public sealed partial class LocalFileSystemObjectStore
         var temp = Path.Combine(directory, TempPrefix + RandomNumberGenerator.GetHexString(16, lowercase: true));
         try
         {
-            var version = await WriteTempAsync(temp, full, write, cancellationToken).ConfigureAwait(false);
+            var written = await WriteTempAsync(temp, full, write, cancellationToken).ConfigureAwait(false);
             await StepAsync(CommitStep.TempWritten, path).ConfigureAwait(false);
-            var (outcome, publishedVersion) = await PublishAsync(temp, full, directory, mode, path, cancellationToken).ConfigureAwait(false);
+            var (outcome, publishedVersion) = await PublishAsync(temp, written, full, directory, mode, path, cancellationToken).ConfigureAwait(false);
             await StepAsync(CommitStep.Published, path).ConfigureAwait(false);
             if (outcome != PutOutcome.Stored)
             {
@@ -74,7 +74,7 @@ public sealed partial class LocalFileSystemObjectStore
             }
 
             LocalDirectories.Sync(directory, full, Location, "published");
-            return PutResult.StoredAs(publishedVersion ?? version);
+            return PutResult.StoredAs(publishedVersion ?? written.Version);
         }
         finally
         {
@@ -82,8 +82,8 @@ public sealed partial class LocalFileSystemObjectStore
         }
     }
 
-    /// <summary>Creates, fsyncs and stamps the temporary file; returns its version.</summary>
-    private async ValueTask<ObjectVersion> WriteTempAsync(
+    /// <summary>Creates, fsyncs and stamps the temporary file; returns its size, version and the unique time it was given.</summary>
+    private async ValueTask<FileStat> WriteTempAsync(
         string temp, string full, Func<FileStream, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
     {
         var fd = LibC.Open(temp, LibC.OWrOnly | LibC.OCreat | LibC.OExcl | LibC.OCloExec, 0b110_100_100);
@@ -98,9 +98,12 @@ public sealed partial class LocalFileSystemObjectStore
             await using (stream.ConfigureAwait(false))
             {
                 await write(stream, cancellationToken).ConfigureAwait(false);
-                File.SetLastWriteTimeUtc(stream.SafeFileHandle, FileIdentity.NextUniqueTimestamp(_options.TimeProvider));
+                var stamp = FileIdentity.NextUniqueTimestamp(_options.TimeProvider);
+                File.SetLastWriteTimeUtc(stream.SafeFileHandle, stamp);
                 stream.Flush(flushToDisk: true);
-                return FileIdentity.Stat(stream.SafeFileHandle, temp).Version;
+
+                // The time set, not the one fstat reports: s3fs answers fstat on an open file in whole seconds.
+                return FileIdentity.Stat(stream.SafeFileHandle, temp) with { Modified = new DateTimeOffset(stamp, TimeSpan.Zero) };
             }
         }
         catch (Exception e) when (LocalErrors.IsIoOrFileTooLarge(e))
@@ -110,12 +113,15 @@ public sealed partial class LocalFileSystemObjectStore
     }
 
     /// <summary>
-    /// Publishes the temporary file. Link and renameat2 keep the inode, so the temporary file's version stands; a
-    /// locked rename re-reads the version under the lock, since some filesystems (s3fs) give the renamed file a new
-    /// inode.
+    /// Publishes the temporary file. Link and renameat2 keep the inode, so the temporary file's version stands. A
+    /// rename under the lock reads the published file back before the lock is released: it must have the size and the
+    /// unique modification time the temporary file was given (s3fs gives it a new inode, so the version is re-read
+    /// too). Anything else means the name is being written by someone the lock does not reach, and the outcome is
+    /// unknown. After a failed rename the temporary file is removed while the lock is still held, so that nothing can
+    /// start copying it under the name once the next writer has checked that the name is absent.
     /// </summary>
     private async ValueTask<(PutOutcome Outcome, ObjectVersion? Version)> PublishAsync(
-        string temp, string full, string directory, PutMode mode, ObjectPath path, CancellationToken cancellationToken)
+        string temp, FileStat written, string full, string directory, PutMode mode, ObjectPath path, CancellationToken cancellationToken)
     {
         if (mode.Kind == PutModeKind.CreateIfAbsent && CommitStrategy != Local.CommitStrategy.LockedRename)
         {
@@ -141,23 +147,35 @@ public sealed partial class LocalFileSystemObjectStore
                 _ => PutOutcome.Stored,
             };
             await StepAsync(CommitStep.ConditionChecked, path).ConfigureAwait(false);
-            if (outcome == PutOutcome.Stored)
+            if (outcome != PutOutcome.Stored)
             {
-                var errno = _options.Calls.Rename(temp, full);
-                if (errno != 0)
-                {
-                    throw LocalErrors.FromErrno(errno, $"cannot publish object with {CommitStrategy}: rename failed", full, Location, LocalAccess.Write);
-                }
-
-                return (outcome, FileIdentity.Stat(full)?.Version);
+                return (outcome, null);
             }
 
-            return (outcome, null);
+            var errno = _options.Calls.Rename(temp, full);
+            if (errno != 0)
+            {
+                TryDelete(temp);
+                throw LocalErrors.FromErrno(
+                    errno, $"cannot publish object with {CommitStrategy}: rename failed, so the object may or may not be stored", full, Location, LocalAccess.Write);
+            }
+
+            var published = FileIdentity.Stat(full);
+            if (LocksEnforced && (published is not { IsDirectory: false } p || p.Size != written.Size || p.Modified != written.Modified))
+            {
+                throw Errors.Unavailable(
+                    $"published object by rename, but the file now under its name is not the one written (found size={published?.Size} " +
+                    $"modified={published?.Modified:O}, wrote size={written.Size} modified={written.Modified:O}): a writer this store's lock " +
+                    $"does not reach (another machine or another mount) may be writing here, so the outcome is unknown (path={full} store={Location}). " +
+                    "run every writer of this directory through one mount, or use s3:// or gs:// directly");
+            }
+
+            return (outcome, published?.Version);
         }
     }
 
     private async ValueTask<IDisposable?> LockIfSupportedAsync(string directory, ObjectPath path, string full, CancellationToken cancellationToken) =>
-        SupportsVersionMatch
+        LocksEnforced
             ? await _locks.AcquireAsync(directory, path.Name, full, Location, cancellationToken).ConfigureAwait(false)
             : null;
 

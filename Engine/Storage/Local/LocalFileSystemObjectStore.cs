@@ -26,7 +26,7 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         CommitStrategy = strategy;
         _logger = logger;
         _locks = new DirectoryLocks(options.Calls);
-        _markers = strategy is { } s ? new StrategyMarkers(s, SupportsVersionMatch ? _locks : null, Location) : null;
+        _markers = strategy is { } s ? new StrategyMarkers(s, LocksEnforced ? _locks : null, Location) : null;
     }
 
     /// <summary>Closes the lock files the store keeps open; call it when no put or delete is running.</summary>
@@ -44,8 +44,14 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     /// <summary>True when opened with <see cref="LocalStoreOptions.ReadOnly"/>.</summary>
     public bool ReadOnly => _options.ReadOnly;
 
-    /// <summary>True when this filesystem enforces exclusive locks, which if-version-matches puts need.</summary>
-    public bool SupportsVersionMatch => _probe?.Locking.Works ?? false;
+    /// <summary>
+    /// True when a check-then-rename under an exclusive lock is safe here, which if-version-matches puts need: locks
+    /// are enforced and a writer killed inside a rename cannot release its lock first (local disks, FUSE mounts).
+    /// </summary>
+    public bool SupportsVersionMatch => _probe?.LockedRenameIsSafe ?? false;
+
+    /// <summary>True when exclusive file locks are enforced here (the store then serialises every mutation of a name).</summary>
+    private bool LocksEnforced => _probe?.Locking.Works ?? false;
 
     internal ProbeReport? Probe => _probe;
 
@@ -260,13 +266,13 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             return Local.CommitStrategy.RenameNoReplace;
         }
 
-        return probe.Locking.Works && options.AllowLockedRenameFallback ? Local.CommitStrategy.LockedRename : null;
+        return probe.LockedRenameIsSafe && options.AllowLockedRenameFallback ? Local.CommitStrategy.LockedRename : null;
     }
 
     private static SlateSharpException NoSafeStrategy(string root, LocalStoreOptions options, ProbeReport probe)
     {
         var fallback = options.AllowLockedRenameFallback
-            ? $"{probe.Locking.Name}: {probe.Locking.Detail}"
+            ? $"{probe.Locking.Name}: {probe.Locking.Detail}; {probe.KilledRename.Name}: {probe.KilledRename.Detail}"
             : $"{probe.Locking.Name}: disabled by options (AllowLockedRenameFallback=false)";
         return Errors.Invalid(
             $"cannot open for writing: this filesystem offers no safe way to create an object only if it is absent " +
