@@ -54,7 +54,8 @@ public sealed partial class LocalFileSystemObjectStore
         if (mode.Kind == PutModeKind.IfVersionMatches && !SupportsVersionMatch)
         {
             throw Errors.Invalid(
-                $"if-version-matches needs exclusive file locks that a killed writer cannot release before its rename settled, which this filesystem does not offer (path={RootDirectory} probe=\"{_probe}\")");
+                $"if-version-matches needs exclusive file locks that a killed writer cannot release before its rename settled, which this filesystem does not offer (path={RootDirectory} probe=\"{_probe}\"). " +
+                "keep such objects on a local disk or FUSE mount, or use s3:// or gs://");
         }
 
         var full = FullPath(path);

@@ -15,7 +15,6 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     private readonly ProbeReport? _probe;
     private readonly ILogger _logger;
     private readonly DirectoryLocks _locks;
-
     private readonly StrategyMarkers? _markers;
 
     private LocalFileSystemObjectStore(string root, LocalStoreOptions options, ProbeReport? probe, CommitStrategy? strategy, ILogger logger)
@@ -57,8 +56,11 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
 
     /// <summary>
     /// Opens the store rooted at <paramref name="rootDirectory"/> (an absolute path). For writing, creates the
-    /// directory if needed, probes which commit strategy is safe there, and removes stale temporary files. Fails with
-    /// <see cref="ErrorKind.Invalid"/>, naming the directory and every primitive tried, when none is safe.
+    /// directory if needed, probes which commit strategy is safe there, checks and records it in the directory (a
+    /// store of an incompatible strategy there is refused), and removes stale temporary files. Fails with
+    /// <see cref="ErrorKind.Invalid"/>, naming the directory and what to do, when the directory cannot hold a store
+    /// (a file, a pseudo-filesystem, no permission, read-only) or no strategy is safe (naming every primitive tried);
+    /// a reader needs an existing, readable directory.
     /// </summary>
     public static LocalFileSystemObjectStore Open(string rootDirectory, LocalStoreOptions? options = null)
     {
@@ -92,17 +94,21 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             throw LocalErrors.FromErrno(errno, $"cannot create the store directory {failed}", root, null, LocalAccess.Open);
         }
 
-        var created = !exists;
-        var probe = CommitProbe.Run(root, options.Calls);
-        var strategy = ChooseStrategy(root, options, probe);
-        if (strategy is null)
+        ProbeReport probe;
+        CommitStrategy strategy;
+        try
         {
-            if (created)
+            probe = CommitProbe.Run(root, options.Calls);
+            strategy = ChooseStrategy(root, options, probe) ?? throw NoSafeStrategy(root, options, probe);
+        }
+        catch (SlateSharpException)
+        {
+            if (!exists)
             {
                 TryDeleteEmptyDirectory(root);
             }
 
-            throw NoSafeStrategy(root, options, probe);
+            throw;
         }
 
         logger.LogInformation(
