@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every SlateSharp test against real servers: installs the Debian packages a fresh machine lacks, starts a
-# Ceph RGW (S3) gateway, an s3fs FUSE mount of one of its buckets (a filesystem without hard links) and the
-# firebase-tools Cloud Storage emulator (installed from npm into a cache outside the repo), runs `dotnet test`, stops
+# Ceph RGW (S3) gateway, two s3fs FUSE mounts of its buckets (filesystems without hard links: one with the options
+# below, one with s3fs defaults) and the firebase-tools Cloud Storage emulator (installed from npm into a cache outside the repo), runs `dotnet test`, stops
 # what it started by pid, and prints "N passed, N failed[, N skipped]" as its last line.
 # Exits non-zero when any test failed. Extra arguments go to `dotnet test` (e.g. --filter Name~Conformance).
 #
@@ -54,8 +54,18 @@ install_missing() {
 }
 
 s3fs_pid=""
+s3fs_defaults_pid=""
 gcs_pid=""
 fuse_dir="$work/fuse"
+fuse_defaults_dir="$work/fuse-defaults"
+# Unmounts $2 and stops its s3fs daemon, pid $1.
+stop_mount() {
+  local pid=$1 dir=$2
+  fusermount -u "$dir" 2>/dev/null || fusermount3 -u "$dir" 2>/dev/null || umount "$dir" 2>/dev/null || true
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
 stop_servers() {
   if [ -n "$gcs_pid" ]; then
     kill "$gcs_pid" 2>/dev/null || true
@@ -63,13 +73,8 @@ stop_servers() {
     kill -9 "$gcs_pid" 2>/dev/null || true
     gcs_pid=""
   fi
-  if [ -n "$s3fs_pid" ]; then
-    fusermount -u "$fuse_dir" 2>/dev/null || fusermount3 -u "$fuse_dir" 2>/dev/null || umount "$fuse_dir" 2>/dev/null || true
-    kill "$s3fs_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$s3fs_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$s3fs_pid" 2>/dev/null || true
-    s3fs_pid=""
-  fi
+  if [ -n "$s3fs_pid" ]; then stop_mount "$s3fs_pid" "$fuse_dir"; s3fs_pid=""; fi
+  if [ -n "$s3fs_defaults_pid" ]; then stop_mount "$s3fs_defaults_pid" "$fuse_defaults_dir"; s3fs_defaults_pid=""; fi
   CEPH_DIR="$work/ceph" bash "$servers/ceph-down.sh" || true
 }
 trap stop_servers EXIT
@@ -92,6 +97,7 @@ start_servers() {
   done
   local endpoint="http://127.0.0.1:$rgw_port"
   bash "$servers/s3-bucket.sh" "$endpoint" slatesharp-fuse
+  bash "$servers/s3-bucket.sh" "$endpoint" slatesharp-fuse-defaults
   bash "$servers/s3-bucket.sh" "$endpoint" slatesharp-test
 
   log "mounting bucket slatesharp-fuse with s3fs at $fuse_dir"
@@ -104,6 +110,15 @@ start_servers() {
   for _ in $(seq 1 100); do mountpoint -q "$fuse_dir" && break; sleep 0.1; done
   mountpoint -q "$fuse_dir" || { cat "$work/s3fs.log" >&2; log "s3fs did not mount"; exit 1; }
 
+  # The same with s3fs defaults: only what it needs to reach the gateway (slow: ~3 s to open a db, ~0.5 s a put).
+  log "mounting bucket slatesharp-fuse-defaults with s3fs defaults at $fuse_defaults_dir"
+  mkdir -p "$fuse_defaults_dir"
+  s3fs slatesharp-fuse-defaults "$fuse_defaults_dir" -f -o passwd_file="$work/passwd-s3fs" -o url="$endpoint" \
+    -o use_path_request_style > "$work/s3fs-defaults.log" 2>&1 &
+  s3fs_defaults_pid=$!
+  for _ in $(seq 1 100); do mountpoint -q "$fuse_defaults_dir" && break; sleep 0.1; done
+  mountpoint -q "$fuse_defaults_dir" || { cat "$work/s3fs-defaults.log" >&2; log "s3fs (defaults) did not mount"; exit 1; }
+
   log "starting the GCS emulator on port $gcs_port"
   if (echo > "/dev/tcp/127.0.0.1/$gcs_port") 2>/dev/null; then
     log "port $gcs_port is taken by another process; set SLATESHARP_GCS_PORT"; exit 1
@@ -115,6 +130,7 @@ start_servers() {
   curl -s -o /dev/null "http://127.0.0.1:$gcs_port/" || { cat "$work/gcs-emulator.log" >&2; log "the GCS emulator did not start"; exit 1; }
 
   export SLATESHARP_TEST_FUSE_DIR="$fuse_dir"
+  export SLATESHARP_TEST_FUSE_DEFAULTS_DIR="$fuse_defaults_dir"
   export SLATESHARP_TEST_S3_ENDPOINT="$endpoint"
   export SLATESHARP_TEST_S3_BUCKET=slatesharp-test
   export SLATESHARP_TEST_GCS_EMULATOR="http://127.0.0.1:$gcs_port"

@@ -73,29 +73,53 @@ public sealed class LocalTarget(string name, CommitStrategy? strategy = null) : 
 }
 
 /// <summary>
-/// A directory on the s3fs mount (no hard links, so the store must choose <see cref="CommitStrategy.LockedRename"/>).
+/// A directory on an s3fs mount (no hard links, so the store must choose <see cref="CommitStrategy.LockedRename"/>):
+/// by default the mount made with the test runner's options (SLATESHARP_TEST_FUSE_DIR); <see cref="Defaults"/> is the
+/// mount made with s3fs defaults (SLATESHARP_TEST_FUSE_DEFAULTS_DIR), several times slower.
 /// Every operation there costs tens of milliseconds, so the store is opened (and probed) once, and each test works in
 /// a fresh sub-directory of it.
 /// </summary>
-public sealed class FuseTarget() : StoreTarget("fuse-s3fs")
+/// <param name="name">The target's name in test names.</param>
+/// <param name="mount">The mount's directory, null when the runner did not make it.</param>
+/// <param name="variable">The environment variable that names the mount, for the "missing" message.</param>
+public sealed class FuseTarget(string name, string? mount, string? variable = null) : StoreTarget(name)
 {
+    /// <summary>The mount made with the test runner's options.</summary>
+    public FuseTarget()
+        : this("fuse-s3fs", TestEnvironment.FuseDirectory, "SLATESHARP_TEST_FUSE_DIR")
+    {
+    }
+
+    /// <summary>The mount made with s3fs defaults.</summary>
+    public static FuseTarget Defaults() =>
+        new("fuse-s3fs-defaults", TestEnvironment.FuseDefaultsDirectory, "SLATESHARP_TEST_FUSE_DEFAULTS_DIR");
+
     public override bool IsSlow => true;
 
     private TestDirectory? _directory;
     private LocalFileSystemObjectStore? _store;
     private int _tests;
 
+    /// <summary>The mount's directory; calls <see cref="TestEnvironment.Missing"/> when the runner did not make it.</summary>
+    public string Mount
+    {
+        get
+        {
+            if (mount is null)
+            {
+                TestEnvironment.Missing($"the s3fs FUSE mount of target {Name} ({variable ?? "see Engine.Tests/run-tests.sh"})");
+                throw new InvalidOperationException();
+            }
+
+            return mount;
+        }
+    }
+
     public override Task<IObjectStore> CreateAsync()
     {
-        if (TestEnvironment.FuseDirectory is not { } mount)
-        {
-            TestEnvironment.Missing("the s3fs FUSE mount (SLATESHARP_TEST_FUSE_DIR)");
-            throw new InvalidOperationException();
-        }
-
         if (_store is null)
         {
-            _directory = new TestDirectory(mount);
+            _directory = new TestDirectory(Mount);
             _store = LocalFileSystemObjectStore.Open(_directory.Path);
             Assert.That(_store.CommitStrategy, Is.EqualTo(CommitStrategy.LockedRename), "s3fs has neither link() nor RENAME_NOREPLACE");
         }

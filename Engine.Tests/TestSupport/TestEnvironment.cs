@@ -9,6 +9,13 @@ public static class TestEnvironment
     /// <summary>A directory on a FUSE mount without hard links (s3fs over the S3 test server).</summary>
     public static string? FuseDirectory => Get("SLATESHARP_TEST_FUSE_DIR");
 
+    /// <summary>
+    /// A directory on a second s3fs mount made with s3fs defaults (only passwd_file, url and use_path_request_style,
+    /// without the nomultipart, notsup_compat_dir and enable_noobj_cache of <see cref="FuseDirectory"/>): every call
+    /// costs more requests there.
+    /// </summary>
+    public static string? FuseDefaultsDirectory => Get("SLATESHARP_TEST_FUSE_DEFAULTS_DIR");
+
     /// <summary>The S3 test server (Ceph RGW), credentials test/testsecret, region us-east-1, path-style.</summary>
     public static string? S3Endpoint => Get("SLATESHARP_TEST_S3_ENDPOINT");
 

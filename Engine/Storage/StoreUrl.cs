@@ -65,6 +65,11 @@ internal sealed record StoreUrl(string Scheme, string Authority, string Path)
             throw Errors.Invalid($"file store url has a bad escape (url={url})", e);
         }
 
+        if (path.Any(char.IsControl))
+        {
+            throw Errors.Invalid($"file store url must not contain a control character such as %00 or %0A (url={url})");
+        }
+
         if (path.Split('/').Any(segment => segment is "." or ".."))
         {
             throw Errors.Invalid($"file store url must not contain '.' or '..' segments (url={url})");

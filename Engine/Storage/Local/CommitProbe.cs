@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -10,18 +11,29 @@ namespace SlateSharp.Storage.Local;
 internal sealed record ProbeFinding(string Name, bool Works, string Detail);
 
 /// <summary>The probe's findings for a directory.</summary>
-internal sealed record ProbeReport(ProbeFinding HardLink, ProbeFinding RenameNoReplace, ProbeFinding Locking)
+/// <param name="HardLink">Whether link() publishes without replacing.</param>
+/// <param name="RenameNoReplace">Whether renameat2(RENAME_NOREPLACE) does.</param>
+/// <param name="Locking">Whether exclusive flocks are enforced and a renamed file keeps its size and time.</param>
+/// <param name="KilledRename">
+/// Whether a writer killed inside a locked rename cannot release the lock before the rename settled (by filesystem
+/// type, see <see cref="FilesystemKinds.KilledRenameSettlesBeforeUnlock"/>). Locked puts need both.
+/// </param>
+internal sealed record ProbeReport(ProbeFinding HardLink, ProbeFinding RenameNoReplace, ProbeFinding Locking, ProbeFinding KilledRename)
 {
+    /// <summary>True when check-then-rename under a lock is safe here (LockedRename, if-version-matches).</summary>
+    public bool LockedRenameIsSafe => Locking.Works && KilledRename.Works;
+
     public bool Supports(CommitStrategy strategy) => strategy switch
     {
         CommitStrategy.HardLink => HardLink.Works,
         CommitStrategy.RenameNoReplace => RenameNoReplace.Works,
-        CommitStrategy.LockedRename => Locking.Works,
+        CommitStrategy.LockedRename => LockedRenameIsSafe,
         _ => false,
     };
 
     public override string ToString() =>
-        $"{HardLink.Name}: {HardLink.Detail}; {RenameNoReplace.Name}: {RenameNoReplace.Detail}; {Locking.Name}: {Locking.Detail}";
+        $"{HardLink.Name}: {HardLink.Detail}; {RenameNoReplace.Name}: {RenameNoReplace.Detail}; {Locking.Name}: {Locking.Detail}; " +
+        $"{KilledRename.Name}: {KilledRename.Detail}";
 }
 
 /// <summary>
@@ -33,16 +45,29 @@ internal static class CommitProbe
     private static readonly byte[] First = Encoding.ASCII.GetBytes("first");
     private static readonly byte[] Second = Encoding.ASCII.GetBytes("second");
 
+    // A time with every 100 ns digit set, as a put stamps its temporary file.
+    private static readonly DateTime StampedTime = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc).AddTicks(7_890_123);
+
+    /// <summary>
+    /// Runs the probe. A root in which this process cannot even create the scratch directory (no write permission,
+    /// a read-only mount) fails with the typed error for that errno, naming the root.
+    /// </summary>
     public static ProbeReport Run(string root, IFileSystemCalls calls)
     {
         var scratch = Path.Combine(root, ObjectPath.ReservedPrefix + "-probe-" + RandomNumberGenerator.GetHexString(12, lowercase: true));
-        Directory.CreateDirectory(scratch);
+        if (LibC.Mkdir(scratch, 0b111_101_101) != 0)
+        {
+            throw LocalErrors.FromErrno(
+                Marshal.GetLastPInvokeError(), "cannot open for writing: cannot create files in the store directory", root, null, LocalAccess.Open);
+        }
+
         try
         {
             return new ProbeReport(
                 ProbeNoReplace("link()", scratch, "link", calls.Link),
                 ProbeNoReplace("renameat2(RENAME_NOREPLACE)", scratch, "noreplace", calls.RenameNoReplace),
-                ProbeLocking(scratch, calls));
+                ProbeLocking(scratch, calls),
+                ProbeKilledRename(scratch, calls));
         }
         finally
         {
@@ -81,7 +106,7 @@ internal static class CommitProbe
 
             return new ProbeFinding(name, true, "works");
         }
-        catch (IOException e)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
             return new ProbeFinding(name, false, "failed: " + e.Message);
         }
@@ -120,6 +145,8 @@ internal static class CommitProbe
             var a = Write(scratch, "locked-a", First);
             var b = Write(scratch, "locked-b", Second);
             var target = Path.Combine(scratch, "locked-target");
+            File.SetLastWriteTimeUtc(b, StampedTime);
+            var written = FileIdentity.Stat(b);
             errno = calls.Rename(a, target);
             if (errno == 0)
             {
@@ -136,9 +163,15 @@ internal static class CommitProbe
                 return new ProbeFinding(Name, false, "a renamed file does not hold the bytes written");
             }
 
+            if (FileIdentity.Stat(target) is not { } renamed || renamed.Size != written?.Size || renamed.Modified.UtcDateTime != StampedTime)
+            {
+                return new ProbeFinding(
+                    Name, false, "a renamed file does not keep its size and the modification time it was given (to 100 ns), so a publish cannot be verified");
+            }
+
             return new ProbeFinding(Name, true, "works (exclusive within this mount)");
         }
-        catch (IOException e)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
             return new ProbeFinding(Name, false, "failed: " + e.Message);
         }
@@ -147,6 +180,19 @@ internal static class CommitProbe
             DirectoryLocks.CloseLockFile(fd1);
             DirectoryLocks.CloseLockFile(fd2);
         }
+    }
+
+    private static ProbeFinding ProbeKilledRename(string scratch, IFileSystemCalls calls)
+    {
+        const string Name = "killed rename";
+        var type = calls.FilesystemType(scratch);
+        var name = type is { } t ? FilesystemKinds.Name(t) : "unknown (statfs failed)";
+        return type is { } known && FilesystemKinds.KilledRenameSettlesBeforeUnlock(known)
+            ? new ProbeFinding(Name, true, $"settles before the lock is released ({name})")
+            : new ProbeFinding(
+                Name,
+                false,
+                $"not known to settle on this filesystem ({name}): a writer killed inside rename() may release its lock while the server still applies the rename");
     }
 
     private static string Write(string scratch, string name, byte[] content)
@@ -167,12 +213,9 @@ internal static class CommitProbe
         {
             Directory.Delete(directory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
             // Leftover scratch directories carry the reserved prefix: listings ignore them.
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 }

@@ -13,8 +13,10 @@ public enum CommitStrategy
     RenameNoReplace,
 
     /// <summary>
-    /// The fallback for filesystems with neither (s3fs, gcsfuse, some SMB/NFS setups): an exclusive <c>flock</c> on the
-    /// directory's lock file serialises check-then-rename. Atomic only among processes that share this mount.
+    /// The fallback for FUSE mounts with neither (s3fs, gcsfuse): an exclusive <c>flock</c> on the directory's lock file
+    /// serialises check-then-rename, and the published file is read back before the lock is released. Atomic only
+    /// among processes that share this mount; refused on network filesystems, where a killed writer's rename can land
+    /// after its lock is gone. Never shares a directory with the other two (docs/design/object-store.md).
     /// </summary>
     LockedRename,
 }

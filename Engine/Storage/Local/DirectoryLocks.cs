@@ -22,38 +22,41 @@ internal sealed class DirectoryLocks : IDisposable
 
     public DirectoryLocks(IFileSystemCalls calls) => _calls = calls;
 
-    /// <summary>Holds the lock for <paramref name="objectName"/> in <paramref name="directory"/> until disposed.</summary>
-    public async ValueTask<IDisposable> AcquireAsync(string directory, string objectName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Holds the lock for <paramref name="objectName"/> in <paramref name="directory"/> until disposed; errors name
+    /// <paramref name="objectPath"/> (the object's full path) in <paramref name="store"/>.
+    /// </summary>
+    public async ValueTask<IDisposable> AcquireAsync(string directory, string objectName, string objectPath, string store, CancellationToken cancellationToken)
     {
-        var lockPath = $"{directory}/{FilePrefix}{StableHash(objectName) % Stripes:x}";
-        var slot = _slots.GetOrAdd(lockPath, static _ => new Slot());
+        var (slot, lockPath) = SlotFor(directory, objectName);
         await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (slot.Fd < 0)
-            {
-                var fd = OpenLockFile(lockPath);
-                if (fd < 0)
-                {
-                    throw Errors.Unavailable($"cannot open lock file: {LibC.Describe(-fd)} (path={lockPath})");
-                }
-
-                slot.Fd = fd;
-            }
-
-            var errno = _calls.Flock(slot.Fd, LibC.LockEx | LibC.LockNb);
+            var errno = _calls.Flock(OpenIfNeeded(slot, lockPath, objectPath, store), LibC.LockEx | LibC.LockNb);
             if (errno == LibC.EAgain)
             {
                 // Another process holds it for the length of one rename: wait for it off the async path.
                 errno = await Task.Run(() => _calls.Flock(slot.Fd, LibC.LockEx), CancellationToken.None).ConfigureAwait(false);
             }
 
-            if (errno != 0)
-            {
-                throw Errors.Unavailable($"cannot lock: {LibC.Describe(errno)} (path={lockPath})");
-            }
+            return Held.OrThrow(slot, _calls, errno, lockPath, objectPath, store);
+        }
+        catch
+        {
+            slot.Gate.Release();
+            throw;
+        }
+    }
 
-            return new Held(slot, _calls);
+    /// <summary>The same, blocking the calling thread: for <see cref="LocalFileSystemObjectStore.Open"/>, which is synchronous.</summary>
+    public IDisposable Acquire(string directory, string objectName, string objectPath, string store)
+    {
+        var (slot, lockPath) = SlotFor(directory, objectName);
+        slot.Gate.Wait();
+        try
+        {
+            var errno = _calls.Flock(OpenIfNeeded(slot, lockPath, objectPath, store), LibC.LockEx);
+            return Held.OrThrow(slot, _calls, errno, lockPath, objectPath, store);
         }
         catch
         {
@@ -87,6 +90,29 @@ internal sealed class DirectoryLocks : IDisposable
         _slots.Clear();
     }
 
+    private (Slot Slot, string LockPath) SlotFor(string directory, string objectName)
+    {
+        var lockPath = $"{directory}/{FilePrefix}{StableHash(objectName) % Stripes:x}";
+        return (_slots.GetOrAdd(lockPath, static _ => new Slot()), lockPath);
+    }
+
+    /// <summary>The slot's fd, opening the lock file the first time; the caller holds the slot's gate.</summary>
+    private static int OpenIfNeeded(Slot slot, string lockPath, string objectPath, string store)
+    {
+        if (slot.Fd < 0)
+        {
+            var fd = OpenLockFile(lockPath);
+            if (fd < 0)
+            {
+                throw LocalErrors.FromErrno(-fd, $"cannot open the lock file {lockPath}", objectPath, store, LocalAccess.Write);
+            }
+
+            slot.Fd = fd;
+        }
+
+        return slot.Fd;
+    }
+
     /// <summary>FNV-1a over the UTF-16 code units: the same in every process, unlike string.GetHashCode.</summary>
     private static uint StableHash(string value)
     {
@@ -114,6 +140,9 @@ internal sealed class DirectoryLocks : IDisposable
     private sealed class Held(Slot slot, IFileSystemCalls calls) : IDisposable
     {
         private int _released;
+
+        public static Held OrThrow(Slot slot, IFileSystemCalls calls, int errno, string lockPath, string objectPath, string store) =>
+            errno == 0 ? new Held(slot, calls) : throw LocalErrors.FromErrno(errno, $"cannot lock {lockPath}", objectPath, store, LocalAccess.Write);
 
         public void Dispose()
         {

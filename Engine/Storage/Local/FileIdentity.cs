@@ -24,29 +24,43 @@ internal static unsafe class FileIdentity
         var fd = (int)handle.DangerousGetHandle();
         if (LibC.Statx(fd, string.Empty, LibC.AtEmptyPath, LibC.StatxBasicStats, &buffer) != 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            throw Errors.Unavailable($"cannot stat: {LibC.Describe(errno)} (path={pathForErrors})");
+            throw LocalErrors.FromErrno(Marshal.GetLastPInvokeError(), "cannot stat", pathForErrors, null, LocalAccess.Read);
         }
 
         return ToStat(buffer);
     }
 
-    /// <summary>Stats <paramref name="path"/>; null when nothing is there.</summary>
+    /// <summary>Stats <paramref name="path"/>; null when nothing is there (also when a parent is a file).</summary>
     public static FileStat? Stat(string path)
+    {
+        var errno = TryStat(path, out var stat);
+        return errno switch
+        {
+            0 => stat,
+            LibC.ENoEnt or LibC.ENotDir => null,
+            _ => throw LocalErrors.FromErrno(errno, "cannot stat", path, null, LocalAccess.Read),
+        };
+    }
+
+    /// <summary>Stats <paramref name="path"/>; returns 0 or the errno.</summary>
+    public static int TryStat(string path, out FileStat stat)
     {
         LibC.StatxBuffer buffer;
         if (LibC.Statx(LibC.AtFdCwd, path, 0, LibC.StatxBasicStats, &buffer) != 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno is LibC.ENoEnt or LibC.ENotDir)
-            {
-                return null;
-            }
-
-            throw Errors.Unavailable($"cannot stat: {LibC.Describe(errno)} (path={path})");
+            stat = default;
+            return Marshal.GetLastPInvokeError();
         }
 
-        return ToStat(buffer);
+        stat = ToStat(buffer);
+        return 0;
+    }
+
+    /// <summary>The magic number of the filesystem <paramref name="path"/> lies on (statfs f_type), or null.</summary>
+    public static long? FilesystemType(string path)
+    {
+        LibC.StatfsBuffer buffer;
+        return LibC.Statfs(path, &buffer) == 0 ? buffer.Type : null;
     }
 
     /// <summary>A UTC time, strictly later than every earlier result in this process, at 100 ns resolution.</summary>

@@ -14,6 +14,9 @@ internal interface IFileSystemCalls
 
     /// <summary>flock(fd, operation).</summary>
     int Flock(int fd, int operation);
+
+    /// <summary>The statfs magic number of the filesystem holding <paramref name="path"/>, or null.</summary>
+    long? FilesystemType(string path);
 }
 
 /// <summary>The real calls, through libc.</summary>
@@ -31,6 +34,8 @@ internal sealed class PosixFileSystemCalls : IFileSystemCalls
 
     public int Rename(string sourcePath, string destinationPath) =>
         LibC.Rename(sourcePath, destinationPath) == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+
+    public long? FilesystemType(string path) => FileIdentity.FilesystemType(path);
 
     public int Flock(int fd, int operation)
     {

@@ -11,8 +11,10 @@ internal static unsafe partial class LibC
     public const int LockNb = 4;
     public const int LockUn = 8;
     public const int ORdOnly = 0;
+    public const int OWrOnly = 1;
     public const int ORdWr = 2;
     public const int OCreat = 0x40;
+    public const int OExcl = 0x80;
     public const int OCloExec = 0x80000;
     public const int ODirectory = 0x10000;
     public const int AtEmptyPath = 0x1000;
@@ -21,13 +23,25 @@ internal static unsafe partial class LibC
     public const int EPerm = 1;
     public const int ENoEnt = 2;
     public const int EIntr = 4;
+    public const int EIo = 5;
     public const int EAgain = 11;
+    public const int EAcces = 13;
+    public const int EBusy = 16;
     public const int EExist = 17;
-    public const int ENotDir = 20;
     public const int EXDev = 18;
+    public const int ENotDir = 20;
+    public const int EIsDir = 21;
     public const int EInval = 22;
+    public const int EFBig = 27;
+    public const int ENoSpc = 28;
+    public const int ERoFs = 30;
+    public const int EMLink = 31;
+    public const int ENameTooLong = 36;
     public const int ENoSys = 38;
+    public const int ENotEmpty = 39;
+    public const int ELoop = 40;
     public const int EOpNotSupp = 95;
+    public const int EDQuot = 122;
 
     private const string Library = "libc";
 
@@ -45,6 +59,16 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mkdir(string path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Unlink(string path);
+
+    /// <summary>statfs(2) into a buffer whose first field is the filesystem's magic number (f_type, a long).</summary>
+    [LibraryImport(Library, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Statfs(string path, StatfsBuffer* buffer);
 
     [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
     public static partial int Fsync(int fd);
@@ -65,16 +89,37 @@ internal static unsafe partial class LibC
         {
             EPerm => "EPERM",
             ENoEnt => "ENOENT",
+            EIntr => "EINTR",
+            EIo => "EIO",
             EAgain => "EAGAIN",
+            EAcces => "EACCES",
+            EBusy => "EBUSY",
             EExist => "EEXIST",
             EXDev => "EXDEV",
+            ENotDir => "ENOTDIR",
+            EIsDir => "EISDIR",
             EInval => "EINVAL",
+            EFBig => "EFBIG",
+            ENoSpc => "ENOSPC",
+            ERoFs => "EROFS",
+            EMLink => "EMLINK",
+            ENameTooLong => "ENAMETOOLONG",
             ENoSys => "ENOSYS",
+            ENotEmpty => "ENOTEMPTY",
+            ELoop => "ELOOP",
             EOpNotSupp => "ENOTSUP",
+            EDQuot => "EDQUOT",
             _ => "errno " + errno,
         };
         var text = Marshal.PtrToStringUTF8(StrError(errno));
         return $"{name} ({text})";
+    }
+
+    /// <summary>struct statfs of glibc on 64-bit Linux (120 bytes); only f_type is read.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    public struct StatfsBuffer
+    {
+        [FieldOffset(0)] public long Type;
     }
 
     /// <summary>struct statx from linux/stat.h: a fixed layout on every architecture.</summary>

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace SlateSharp.Storage.Local;
 
@@ -28,23 +30,21 @@ public sealed partial class LocalFileSystemObjectStore
             return;
         }
 
-        using (await LockIfSupportedAsync(directory, path, cancellationToken).ConfigureAwait(false))
+        using (await LockIfSupportedAsync(directory, path, full, cancellationToken).ConfigureAwait(false))
         {
-            try
+            if (LibC.Unlink(full) != 0)
             {
-                File.Delete(full);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                return;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw Errors.Unavailable($"cannot delete object: {e.Message} (path={full})", e);
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno is LibC.ENoEnt or LibC.ENotDir or LibC.EIsDir)
+                {
+                    return; // nothing there, or a directory of objects: no object to delete
+                }
+
+                throw LocalErrors.FromErrno(errno, "cannot delete object", full, Location, LocalAccess.Write);
             }
         }
 
-        SyncDirectory(directory);
+        LocalDirectories.Sync(directory, full, Location, "deleted");
     }
 
     private async ValueTask<PutResult> PutCoreAsync(
@@ -54,26 +54,28 @@ public sealed partial class LocalFileSystemObjectStore
         if (mode.Kind == PutModeKind.IfVersionMatches && !SupportsVersionMatch)
         {
             throw Errors.Invalid(
-                $"if-version-matches needs exclusive file locks, which this filesystem does not enforce (path={RootDirectory} probe=\"{_probe}\")");
+                $"if-version-matches needs exclusive file locks that a killed writer cannot release before its rename settled, which this filesystem does not offer (path={RootDirectory} probe=\"{_probe}\"). " +
+                "keep such objects on a local disk or FUSE mount, or use s3:// or gs://");
         }
 
         var full = FullPath(path);
         var directory = Path.GetDirectoryName(full)!;
-        CreateDirectory(directory, full);
+        CreateObjectDirectory(directory, full);
+        await _markers!.EnsureAsync(directory, full, cancellationToken).ConfigureAwait(false);
         var temp = Path.Combine(directory, TempPrefix + RandomNumberGenerator.GetHexString(16, lowercase: true));
         try
         {
-            var version = await WriteTempAsync(temp, write, cancellationToken).ConfigureAwait(false);
+            var written = await WriteTempAsync(temp, full, write, cancellationToken).ConfigureAwait(false);
             await StepAsync(CommitStep.TempWritten, path).ConfigureAwait(false);
-            var (outcome, publishedVersion) = await PublishAsync(temp, full, directory, mode, path, cancellationToken).ConfigureAwait(false);
+            var (outcome, publishedVersion) = await PublishAsync(temp, written, full, directory, mode, path, cancellationToken).ConfigureAwait(false);
             await StepAsync(CommitStep.Published, path).ConfigureAwait(false);
             if (outcome != PutOutcome.Stored)
             {
                 return new PutResult(outcome, null);
             }
 
-            SyncDirectory(directory);
-            return PutResult.StoredAs(publishedVersion ?? version);
+            LocalDirectories.Sync(directory, full, Location, "published");
+            return PutResult.StoredAs(publishedVersion ?? written.Version);
         }
         finally
         {
@@ -81,33 +83,46 @@ public sealed partial class LocalFileSystemObjectStore
         }
     }
 
-    private async ValueTask<ObjectVersion> WriteTempAsync(
-        string temp, Func<FileStream, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    /// <summary>Creates, fsyncs and stamps the temporary file; returns its size, version and the unique time it was given.</summary>
+    private async ValueTask<FileStat> WriteTempAsync(
+        string temp, string full, Func<FileStream, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
     {
+        var fd = LibC.Open(temp, LibC.OWrOnly | LibC.OCreat | LibC.OExcl | LibC.OCloExec, 0b110_100_100);
+        if (fd < 0)
+        {
+            throw LocalErrors.FromErrno(Marshal.GetLastPInvokeError(), "cannot create a temporary file for the object", full, Location, LocalAccess.Write);
+        }
+
         try
         {
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+            var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0);
             await using (stream.ConfigureAwait(false))
             {
                 await write(stream, cancellationToken).ConfigureAwait(false);
-                File.SetLastWriteTimeUtc(stream.SafeFileHandle, FileIdentity.NextUniqueTimestamp(_options.TimeProvider));
+                var stamp = FileIdentity.NextUniqueTimestamp(_options.TimeProvider);
+                File.SetLastWriteTimeUtc(stream.SafeFileHandle, stamp);
                 stream.Flush(flushToDisk: true);
-                return FileIdentity.Stat(stream.SafeFileHandle, temp).Version;
+
+                // The time set, not the one fstat reports: s3fs answers fstat on an open file in whole seconds.
+                return FileIdentity.Stat(stream.SafeFileHandle, temp) with { Modified = new DateTimeOffset(stamp, TimeSpan.Zero) };
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (LocalErrors.IsIoOrFileTooLarge(e))
         {
-            throw Errors.Unavailable($"cannot write temporary file: {e.Message} (path={temp})", e);
+            throw LocalErrors.FromException(e, $"cannot write the temporary file {temp} for the object", full, Location, LocalAccess.Write);
         }
     }
 
     /// <summary>
-    /// Publishes the temporary file. Link and renameat2 keep the inode, so the temporary file's version stands; a
-    /// locked rename re-reads the version under the lock, since some filesystems (s3fs) give the renamed file a new
-    /// inode.
+    /// Publishes the temporary file. Link and renameat2 keep the inode, so the temporary file's version stands. A
+    /// rename under the lock reads the published file back before the lock is released: it must have the size and the
+    /// unique modification time the temporary file was given (s3fs gives it a new inode, so the version is re-read
+    /// too). Anything else means the name is being written by someone the lock does not reach, and the outcome is
+    /// unknown. After a failed rename the temporary file is removed while the lock is still held, so that nothing can
+    /// start copying it under the name once the next writer has checked that the name is absent.
     /// </summary>
     private async ValueTask<(PutOutcome Outcome, ObjectVersion? Version)> PublishAsync(
-        string temp, string full, string directory, PutMode mode, ObjectPath path, CancellationToken cancellationToken)
+        string temp, FileStat written, string full, string directory, PutMode mode, ObjectPath path, CancellationToken cancellationToken)
     {
         if (mode.Kind == PutModeKind.CreateIfAbsent && CommitStrategy != Local.CommitStrategy.LockedRename)
         {
@@ -118,11 +133,11 @@ public sealed partial class LocalFileSystemObjectStore
             {
                 0 => (PutOutcome.Stored, null),
                 LibC.EExist => (PutOutcome.AlreadyExists, null),
-                _ => throw Errors.Unavailable($"cannot publish object with {CommitStrategy}: {LibC.Describe(errno)} (path={full})"),
+                _ => throw LocalErrors.FromErrno(errno, $"cannot publish object with {CommitStrategy}", full, Location, LocalAccess.Write),
             };
         }
 
-        using (await LockIfSupportedAsync(directory, path, cancellationToken).ConfigureAwait(false))
+        using (await LockIfSupportedAsync(directory, path, full, cancellationToken).ConfigureAwait(false))
         {
             await StepAsync(CommitStep.LockAcquired, path).ConfigureAwait(false);
             var current = FileIdentity.Stat(full);
@@ -133,24 +148,36 @@ public sealed partial class LocalFileSystemObjectStore
                 _ => PutOutcome.Stored,
             };
             await StepAsync(CommitStep.ConditionChecked, path).ConfigureAwait(false);
-            if (outcome == PutOutcome.Stored)
+            if (outcome != PutOutcome.Stored)
             {
-                var errno = _options.Calls.Rename(temp, full);
-                if (errno != 0)
-                {
-                    throw Errors.Unavailable($"cannot publish object: rename failed: {LibC.Describe(errno)} (path={full})");
-                }
-
-                return (outcome, FileIdentity.Stat(full)?.Version);
+                return (outcome, null);
             }
 
-            return (outcome, null);
+            var errno = _options.Calls.Rename(temp, full);
+            if (errno != 0)
+            {
+                TryDelete(temp);
+                throw LocalErrors.FromErrno(
+                    errno, $"cannot publish object with {CommitStrategy}: rename failed, so the object may or may not be stored", full, Location, LocalAccess.Write);
+            }
+
+            var published = FileIdentity.Stat(full);
+            if (LocksEnforced && (published is not { IsDirectory: false } p || p.Size != written.Size || p.Modified != written.Modified))
+            {
+                throw Errors.Unavailable(
+                    $"published object by rename, but the file now under its name is not the one written (found size={published?.Size} " +
+                    $"modified={published?.Modified:O}, wrote size={written.Size} modified={written.Modified:O}): a writer this store's lock " +
+                    $"does not reach (another machine or another mount) may be writing here, so the outcome is unknown (path={full} store={Location}). " +
+                    "run every writer of this directory through one mount, or use s3:// or gs:// directly");
+            }
+
+            return (outcome, published?.Version);
         }
     }
 
-    private async ValueTask<IDisposable?> LockIfSupportedAsync(string directory, ObjectPath path, CancellationToken cancellationToken) =>
-        SupportsVersionMatch
-            ? await _locks.AcquireAsync(directory, path.Name, cancellationToken).ConfigureAwait(false)
+    private async ValueTask<IDisposable?> LockIfSupportedAsync(string directory, ObjectPath path, string full, CancellationToken cancellationToken) =>
+        LocksEnforced
+            ? await _locks.AcquireAsync(directory, path.Name, full, Location, cancellationToken).ConfigureAwait(false)
             : null;
 
     private ValueTask StepAsync(CommitStep step, ObjectPath path) =>
@@ -164,63 +191,43 @@ public sealed partial class LocalFileSystemObjectStore
         }
     }
 
-    private static void CreateDirectory(string directory, string full)
+    private void CreateObjectDirectory(string directory, string full)
     {
-        try
+        var errno = LocalDirectories.CreateAll(directory, out var failed);
+        if (errno == LibC.ENotDir && failed.StartsWith(RootDirectory + "/", StringComparison.Ordinal))
         {
-            Directory.CreateDirectory(directory);
-        }
-        catch (IOException e)
-        {
-            throw Errors.Invalid($"the object path runs through an existing object; a local directory cannot hold both (path={full})", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw Errors.Unavailable($"cannot create directory: {e.Message} (path={directory})", e);
-        }
-    }
-
-    private static void SyncDirectory(string directory)
-    {
-        var fd = LibC.Open(directory, LibC.ORdOnly | LibC.ODirectory | LibC.OCloExec, 0);
-        if (fd < 0)
-        {
-            return;
+            throw Errors.Invalid($"the object path runs through an existing object; a local directory cannot hold both (path={full} store={Location})");
         }
 
-        try
+        if (errno != 0)
         {
-            _ = LibC.Fsync(fd);
-        }
-        finally
-        {
-            _ = LibC.Close(fd);
+            throw LocalErrors.FromErrno(errno, $"cannot create directory {failed}", full, Location, LocalAccess.Write);
         }
     }
 
     private static void TryDelete(string path)
     {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left for the stale temporary file cleanup.
-        }
+        _ = LibC.Unlink(path); // left for the stale temporary file cleanup if it fails
     }
 
+    /// <summary>Best effort: a directory it cannot walk or a file it cannot remove is logged and left.</summary>
     private void RemoveStaleTempFiles()
     {
         var cutoff = _options.TimeProvider.GetUtcNow() - _options.StaleTempFileAge;
         var removed = 0;
-        foreach (var temp in LocalDirectoryWalker.TempFiles(RootDirectory))
+        try
         {
-            if (File.GetLastWriteTimeUtc(temp) < cutoff.UtcDateTime)
+            foreach (var temp in LocalDirectoryWalker.TempFiles(RootDirectory))
             {
-                TryDelete(temp);
-                removed++;
+                if (FileIdentity.TryStat(temp, out var stat) == 0 && stat.Modified < cutoff && LibC.Unlink(temp) == 0)
+                {
+                    removed++;
+                }
             }
+        }
+        catch (Exception e) when (LocalErrors.IsIo(e))
+        {
+            _logger.LogWarning(e, "local store {Root}: could not look for stale temporary files", RootDirectory);
         }
 
         if (removed > 0)

@@ -15,6 +15,7 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     private readonly ProbeReport? _probe;
     private readonly ILogger _logger;
     private readonly DirectoryLocks _locks;
+    private readonly StrategyMarkers? _markers;
 
     private LocalFileSystemObjectStore(string root, LocalStoreOptions options, ProbeReport? probe, CommitStrategy? strategy, ILogger logger)
     {
@@ -24,6 +25,7 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         CommitStrategy = strategy;
         _logger = logger;
         _locks = new DirectoryLocks(options.Calls);
+        _markers = strategy is { } s ? new StrategyMarkers(s, LocksEnforced ? _locks : null, Location) : null;
     }
 
     /// <summary>Closes the lock files the store keeps open; call it when no put or delete is running.</summary>
@@ -41,15 +43,24 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     /// <summary>True when opened with <see cref="LocalStoreOptions.ReadOnly"/>.</summary>
     public bool ReadOnly => _options.ReadOnly;
 
-    /// <summary>True when this filesystem enforces exclusive locks, which if-version-matches puts need.</summary>
-    public bool SupportsVersionMatch => _probe?.Locking.Works ?? false;
+    /// <summary>
+    /// True when a check-then-rename under an exclusive lock is safe here, which if-version-matches puts need: locks
+    /// are enforced and a writer killed inside a rename cannot release its lock first (local disks, FUSE mounts).
+    /// </summary>
+    public bool SupportsVersionMatch => _probe?.LockedRenameIsSafe ?? false;
+
+    /// <summary>True when exclusive file locks are enforced here (the store then serialises every mutation of a name).</summary>
+    private bool LocksEnforced => _probe?.Locking.Works ?? false;
 
     internal ProbeReport? Probe => _probe;
 
     /// <summary>
     /// Opens the store rooted at <paramref name="rootDirectory"/> (an absolute path). For writing, creates the
-    /// directory if needed, probes which commit strategy is safe there, and removes stale temporary files. Fails with
-    /// <see cref="ErrorKind.Invalid"/>, naming the directory and every primitive tried, when none is safe.
+    /// directory if needed, probes which commit strategy is safe there, checks and records it in the directory (a
+    /// store of an incompatible strategy there is refused), and removes stale temporary files. Fails with
+    /// <see cref="ErrorKind.Invalid"/>, naming the directory and what to do, when the directory cannot hold a store
+    /// (a file, a pseudo-filesystem, no permission, read-only) or no strategy is safe (naming every primitive tried);
+    /// a reader needs an existing, readable directory.
     /// </summary>
     public static LocalFileSystemObjectStore Open(string rootDirectory, LocalStoreOptions? options = null)
     {
@@ -64,38 +75,40 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             throw Errors.Invalid($"the local store needs an absolute directory (path={rootDirectory})");
         }
 
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDirectory));
-        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalFileSystemObjectStore>();
-        if (File.Exists(root))
+        if (rootDirectory.Any(char.IsControl))
         {
-            throw Errors.Invalid($"the local store root is a file, not a directory (path={root})");
+            throw Errors.Invalid($"the local store directory contains a control character (path={rootDirectory.ReplaceLineEndings(" ")})");
         }
 
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDirectory));
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalFileSystemObjectStore>();
+        var exists = CheckRoot(root, options.ReadOnly);
         if (options.ReadOnly)
         {
             return new LocalFileSystemObjectStore(root, options, null, null, logger);
         }
 
-        var created = !Directory.Exists(root);
-        try
+        var errno = LocalDirectories.CreateAll(root, out var failed);
+        if (errno != 0)
         {
-            Directory.CreateDirectory(root);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Errors.Invalid($"cannot create the store directory: {e.Message} (path={root})", e);
+            throw LocalErrors.FromErrno(errno, $"cannot create the store directory {failed}", root, null, LocalAccess.Open);
         }
 
-        var probe = CommitProbe.Run(root, options.Calls);
-        var strategy = ChooseStrategy(root, options, probe);
-        if (strategy is null)
+        ProbeReport probe;
+        CommitStrategy strategy;
+        try
         {
-            if (created)
+            probe = CommitProbe.Run(root, options.Calls);
+            strategy = ChooseStrategy(root, options, probe) ?? throw NoSafeStrategy(root, options, probe);
+        }
+        catch (SlateSharpException)
+        {
+            if (!exists)
             {
                 TryDeleteEmptyDirectory(root);
             }
 
-            throw NoSafeStrategy(root, options, probe);
+            throw;
         }
 
         logger.LogInformation(
@@ -108,6 +121,16 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         }
 
         var store = new LocalFileSystemObjectStore(root, options, probe, strategy, logger);
+        try
+        {
+            store._markers!.Ensure(root, root);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
         store.RemoveStaleTempFiles();
         return store;
     }
@@ -138,9 +161,9 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         {
             return null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
-            throw Errors.Unavailable($"cannot open object: {e.Message} (path={full})", e);
+            throw LocalErrors.FromException(e, "cannot open object", full, Location, LocalAccess.Read);
         }
 
         using (handle)
@@ -156,7 +179,16 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             var done = 0;
             while (done < data.Length)
             {
-                var n = await RandomAccess.ReadAsync(handle, data.AsMemory(done), start + done, cancellationToken).ConfigureAwait(false);
+                int n;
+                try
+                {
+                    n = await RandomAccess.ReadAsync(handle, data.AsMemory(done), start + done, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (LocalErrors.IsIo(e))
+                {
+                    throw LocalErrors.FromException(e, "cannot read object", full, Location, LocalAccess.Read);
+                }
+
                 if (n == 0)
                 {
                     throw Errors.Data(full, start + done, $"object ended early while reading {range}");
@@ -179,6 +211,42 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         }
 
         await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses roots no store can live in (a file, a path through a file, a kernel pseudo-filesystem) and, for a
+    /// reader, a missing or unreadable directory. Returns whether the root exists.
+    /// </summary>
+    private static bool CheckRoot(string root, bool readOnly)
+    {
+        if (LocalErrors.PseudoFilesystem(root) is { } pseudo)
+        {
+            throw Errors.Invalid($"cannot open the store: {pseudo.Text} (path={root}). {pseudo.Advice}");
+        }
+
+        var errno = FileIdentity.TryStat(root, out var stat);
+        if (errno == 0 && !stat.IsDirectory)
+        {
+            throw Errors.Invalid($"the local store root is a file, not a directory (path={root}). point the store at a directory");
+        }
+
+        if (errno == LibC.ENoEnt && readOnly)
+        {
+            throw Errors.Invalid(
+                $"cannot open the store read-only: the directory does not exist (path={root}). check the path, or open it for writing to create it");
+        }
+
+        if (errno is not 0 and not LibC.ENoEnt)
+        {
+            throw LocalErrors.FromErrno(errno, "cannot open the store", root, null, LocalAccess.Open);
+        }
+
+        if (readOnly && LocalDirectories.CheckReadable(root) is var unreadable and not 0)
+        {
+            throw LocalErrors.FromErrno(unreadable, "cannot open the store read-only: cannot read the directory", root, null, LocalAccess.Read);
+        }
+
+        return errno == 0;
     }
 
     private static CommitStrategy? ChooseStrategy(string root, LocalStoreOptions options, ProbeReport probe)
@@ -204,13 +272,13 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             return Local.CommitStrategy.RenameNoReplace;
         }
 
-        return probe.Locking.Works && options.AllowLockedRenameFallback ? Local.CommitStrategy.LockedRename : null;
+        return probe.LockedRenameIsSafe && options.AllowLockedRenameFallback ? Local.CommitStrategy.LockedRename : null;
     }
 
     private static SlateSharpException NoSafeStrategy(string root, LocalStoreOptions options, ProbeReport probe)
     {
         var fallback = options.AllowLockedRenameFallback
-            ? $"{probe.Locking.Name}: {probe.Locking.Detail}"
+            ? $"{probe.Locking.Name}: {probe.Locking.Detail}; {probe.KilledRename.Name}: {probe.KilledRename.Detail}"
             : $"{probe.Locking.Name}: disabled by options (AllowLockedRenameFallback=false)";
         return Errors.Invalid(
             $"cannot open for writing: this filesystem offers no safe way to create an object only if it is absent " +
@@ -228,8 +296,9 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
                 Directory.Delete(directory);
             }
         }
-        catch (IOException)
+        catch (Exception e) when (LocalErrors.IsIo(e))
         {
+            // Best effort: the open fails anyway, with the error that matters.
         }
     }
 

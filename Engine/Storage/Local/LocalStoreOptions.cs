@@ -9,13 +9,15 @@ public sealed class LocalStoreOptions
     public bool ReadOnly { get; init; }
 
     /// <summary>
-    /// Use this strategy instead of the best one the probe finds; opening fails when the probe finds it unavailable.
+    /// Use this strategy instead of the best one the probe finds; opening fails when the probe finds it unavailable, or
+    /// when the directory is already written by stores of an incompatible strategy (see <see cref="CommitStrategy"/>).
     /// </summary>
     public CommitStrategy? ForceCommitStrategy { get; init; }
 
     /// <summary>
-    /// Whether <see cref="CommitStrategy.LockedRename"/> may be chosen when neither atomic primitive works. It is safe
-    /// only while every writer uses the same mount; turn it off to refuse such directories instead.
+    /// Whether <see cref="CommitStrategy.LockedRename"/> may be chosen when neither atomic primitive works (it is only
+    /// ever offered on local disks and FUSE mounts). It is safe only while every writer uses the same mount; turn it
+    /// off to refuse such directories instead.
     /// </summary>
     public bool AllowLockedRenameFallback { get; init; } = true;
 
