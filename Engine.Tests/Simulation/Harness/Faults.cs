@@ -18,8 +18,11 @@ internal enum FaultKind
     FalseExists,
 }
 
-/// <summary>Which faults a run injects, how often (percent of eligible requests) and how many at most.</summary>
-internal sealed record FaultProfile(IReadOnlySet<FaultKind> Kinds, int Percent, int MaxFaults)
+/// <summary>
+/// Which faults a run injects, how often (percent of eligible requests), how many at most, and on which objects
+/// (path prefixes; empty: all).
+/// </summary>
+internal sealed record FaultProfile(IReadOnlySet<FaultKind> Kinds, int Percent, int MaxFaults, IReadOnlyList<string>? Prefixes = null)
 {
     public static FaultProfile None { get; } = new(new HashSet<FaultKind>(), 0, 0);
 }
@@ -37,10 +40,11 @@ internal sealed class FaultPlan(FaultProfile profile, Generator choices)
 
     public int Injected => _injected;
 
-    /// <summary>A fault for a request that can suffer any of <paramref name="eligible"/>, or null.</summary>
-    public FaultKind? Next(params FaultKind[] eligible)
+    /// <summary>A fault for a request on <paramref name="path"/> that can suffer any of <paramref name="eligible"/>, or null.</summary>
+    public FaultKind? Next(string path, params FaultKind[] eligible)
     {
-        if (!Enabled || _injected >= profile.MaxFaults || profile.Percent == 0)
+        if (!Enabled || _injected >= profile.MaxFaults || profile.Percent == 0 ||
+            (profile.Prefixes is { Count: > 0 } prefixes && !prefixes.Any(p => path.StartsWith(p, StringComparison.Ordinal))))
         {
             return null;
         }

@@ -35,7 +35,8 @@ internal sealed record ScenarioProfile(
     Presence SecondWriter,
     IReadOnlyList<Ending> Endings,
     int MaxUsers = 3,
-    int MaxOps = 6);
+    int MaxOps = 6,
+    int DurablePercent = 50);
 
 internal static class Scenarios
 {
@@ -43,23 +44,25 @@ internal static class Scenarios
 
     private static FaultProfile Faults(int percent, int max, params FaultKind[] kinds) => new(kinds.ToHashSet(), percent, max);
 
+    private static FaultProfile ManifestFaults(int percent, int max, params FaultKind[] kinds) => new(kinds.ToHashSet(), percent, max, ["manifest/"]);
+
     public static IReadOnlyList<ScenarioProfile> All { get; } =
     [
         new("NoFaults",
             "users, the WAL task, the flusher, closes and a second writer interleave on an honest store",
             FaultProfile.None, Presence.Sometimes, AnyEnding),
         new("LostAnswers",
-            "puts and deletes that the store applies but whose answer is lost (timeout after the request was sent)",
-            Faults(12, 2, FaultKind.AnswerLost), Presence.Sometimes, [Ending.Close, Ending.Dispose, Ending.Crash]),
+            "manifest puts that the store applies but whose answer is lost (timeout after the request was sent)",
+            ManifestFaults(40, 2, FaultKind.AnswerLost), Presence.Sometimes, [Ending.Close, Ending.Dispose, Ending.Crash]),
         new("OwnCreateExists",
-            "create-if-absent puts that land but answer \"already exists\" (a retried create finding itself)",
-            Faults(12, 2, FaultKind.OwnCreateExists), Presence.Sometimes, [Ending.Close, Ending.Dispose, Ending.Crash]),
+            "manifest creates that land but answer \"already exists\" (a retried create finding itself)",
+            ManifestFaults(40, 2, FaultKind.OwnCreateExists), Presence.Sometimes, [Ending.Close, Ending.Dispose, Ending.Crash]),
         new("FalseExists",
             "create-if-absent puts that answer \"already exists\" without storing (S3 409 ConditionalRequestConflict), with a second writer",
             Faults(25, 2, FaultKind.FalseExists), Presence.Always, [Ending.Close, Ending.Dispose]),
         new("ConcurrentClose",
             "CloseAsync racing a second CloseAsync or DisposeAsync while users write to the memtable",
-            FaultProfile.None, Presence.Never, [Ending.CloseTwice, Ending.CloseAndDispose]),
+            FaultProfile.None, Presence.Never, [Ending.CloseTwice, Ending.CloseAndDispose], DurablePercent: 10),
         new("Mixed",
             "every fault kind, every ending, sometimes a second writer",
             Faults(6, 3, FaultKind.FailBeforeSend, FaultKind.AnswerLost, FaultKind.OwnCreateExists, FaultKind.FalseExists),

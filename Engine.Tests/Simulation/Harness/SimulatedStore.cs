@@ -40,8 +40,8 @@ internal sealed class SimulatedStore(SimulatedClock clock, FaultPlan faults, Sim
 
         Invariants.BeforePut(party, path, options);
         var fault = options.Mode.Kind == PutModeKind.CreateIfAbsent
-            ? faults.Next(FaultKind.FailBeforeSend, FaultKind.AnswerLost, FaultKind.OwnCreateExists, FaultKind.FalseExists)
-            : faults.Next(FaultKind.FailBeforeSend, FaultKind.AnswerLost);
+            ? faults.Next(path.Value, FaultKind.FailBeforeSend, FaultKind.AnswerLost, FaultKind.OwnCreateExists, FaultKind.FalseExists)
+            : faults.Next(path.Value, FaultKind.FailBeforeSend, FaultKind.AnswerLost);
         SchedulingPoint.Interleave();
         cancellationToken.ThrowIfCancellationRequested();
         if (fault == FaultKind.FailBeforeSend)
@@ -83,7 +83,7 @@ internal sealed class SimulatedStore(SimulatedClock clock, FaultPlan faults, Sim
 
     private async ValueTask DeleteAsync(string party, ObjectPath path, CancellationToken cancellationToken)
     {
-        var fault = faults.Next(FaultKind.FailBeforeSend, FaultKind.AnswerLost);
+        var fault = faults.Next(path.Value, FaultKind.FailBeforeSend, FaultKind.AnswerLost);
         SchedulingPoint.Interleave();
         cancellationToken.ThrowIfCancellationRequested();
         if (fault == FaultKind.FailBeforeSend)
@@ -104,7 +104,7 @@ internal sealed class SimulatedStore(SimulatedClock clock, FaultPlan faults, Sim
 
     private async ValueTask<T> ReadAsync<T>(string party, string what, ObjectPath? path, Func<ValueTask<T>> read, CancellationToken cancellationToken)
     {
-        var fault = faults.Next(FaultKind.FailBeforeSend);
+        var fault = faults.Next(path?.Value ?? what, FaultKind.FailBeforeSend);
         SchedulingPoint.Interleave();
         cancellationToken.ThrowIfCancellationRequested();
         if (fault == FaultKind.FailBeforeSend)
