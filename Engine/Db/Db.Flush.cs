@@ -10,28 +10,58 @@ public sealed partial class Db
     public async ValueTask FlushAsync(FlushOptions? options = null, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        if ((options?.Kind ?? FlushKind.Wal) == FlushKind.Memtable)
+        try
         {
-            await FlushMemtablesAsync(cancellationToken).ConfigureAwait(false);
+            if ((options?.Kind ?? FlushKind.Wal) == FlushKind.Memtable)
+            {
+                await FlushMemtablesAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _wal.FlushAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
-        else
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            await _wal.FlushAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            throw StoppedError(e);
         }
 
         ThrowIfClosed();
     }
 
+    /// <summary>
+    /// Freezes the memtable and waits until every frozen memtable is in L0. Once background work is stopping nothing
+    /// would flush a new frozen memtable, so the call fails with the reason instead of waiting for ever.
+    /// </summary>
     private async Task FlushMemtablesAsync(CancellationToken cancellationToken)
     {
         Task[] pending;
         lock (_writeLock)
         {
+            if (_stopping)
+            {
+                throw Rethrowable(_closed ?? Errors.ClosedFailed($"the database is stopping (store={Location})"));
+            }
+
             FreezeLocked();
             pending = [.. _view.Immutables.Select(m => m.Flushed.Task)];
         }
 
         _flusher.Signal();
-        await Task.WhenAll(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The flusher was stopped under this wait (fenced, failed, or another close).
+            throw StoppedError(e);
+        }
     }
+
+    /// <summary>What a call reports when background work it waited on was cancelled because the database stopped.</summary>
+    private SlateSharpException StoppedError(Exception cause) =>
+        Volatile.Read(ref _closed) is { } closed
+            ? new SlateSharpException(closed.CloseReason ?? CloseReason.Failed, closed.Message, closed.InnerException ?? cause)
+            : Errors.ClosedFailed($"the database stopped before this call completed (store={Location})", cause);
 }

@@ -80,7 +80,14 @@ public sealed partial class Db
 
         if ((options ?? WriteOptions.Default).AwaitDurable)
         {
-            await segment.Durable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await segment.Durable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw StoppedError(e);
+            }
         }
     }
 

@@ -44,6 +44,10 @@ public sealed partial class Db : IAsyncDisposable
     private Task? _close;
     private Task? _stopped;
     private int _replayRangeObjects;
+
+    /// <summary>Set (under the write lock) once background work is stopping: no memtable may freeze after it, since
+    /// nobody would flush it.</summary>
+    private bool _stopping;
     private long _writerStalls;
 
     private Db(IObjectStore store, IDisposable? ownedStore, DbOptions options, FenceableManifest manifest, WalFence fence)
@@ -66,6 +70,7 @@ public sealed partial class Db : IAsyncDisposable
             options.WalObjectMaxBytes,
             options.TimeProvider,
             options.WriteRetryTimeout,
+            () => manifest.IsFenced,
             _logger,
             OnWalStored);
         var sstOptions = new SstBuilderOptions
@@ -313,6 +318,8 @@ public sealed partial class Db : IAsyncDisposable
             {
                 _closed = reason;
             }
+
+            _stopping = true;
         }
 
         if (reason.IsFenced)
@@ -346,6 +353,11 @@ public sealed partial class Db : IAsyncDisposable
     private async Task StopBackgroundOnceAsync()
     {
         await Task.Yield();
+        lock (_writeLock)
+        {
+            _stopping = true;
+        }
+
         await _background.CancelAsync().ConfigureAwait(false);
         _memoryReleased.PulseAll();
         await Task.WhenAll(_walTask, _flushTask).ConfigureAwait(false);

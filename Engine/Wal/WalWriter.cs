@@ -17,6 +17,7 @@ internal sealed class WalWriter : IDisposable
 {
     private readonly IObjectStore _store;
     private readonly SettleBudget _budget;
+    private readonly Func<bool> _isFenced;
     private readonly ulong _writerEpoch;
     private readonly TimeSpan _interval;
     private readonly long _maxSegmentBytes;
@@ -41,10 +42,12 @@ internal sealed class WalWriter : IDisposable
         long maxSegmentBytes,
         TimeProvider time,
         TimeSpan retryTimeout,
+        Func<bool> isFenced,
         ILogger logger,
         Action<WalSegment> onDurable)
     {
         _store = store;
+        _isFenced = isFenced;
         _writerEpoch = writerEpoch;
         _budget = new SettleBudget(retryTimeout, time);
         _nextId = firstId;
@@ -188,6 +191,12 @@ internal sealed class WalWriter : IDisposable
         var content = segment.Finish();
         while (true)
         {
+            if (_isFenced())
+            {
+                // The manifest holder has learned that a newer writer exists: a fenced writer writes nothing more.
+                throw Errors.Fenced($"fenced: a newer writer claimed the database; wal id {id} is not written (path={path} store={_store.Location})");
+            }
+
             CrashPoints.Reached(CrashPoints.WalPutBefore);
             var result = await SettledCreate.CreateAsync(_store, path, content, _budget, cancellationToken).ConfigureAwait(false);
             CrashPoints.Reached(CrashPoints.WalPutAfter);
