@@ -322,6 +322,7 @@ public sealed partial class Db : IAsyncDisposable
             _stopping = true;
         }
 
+        _manifest.MarkFenced(reason);
         if (reason.IsFenced)
         {
             _logger.LogWarning("{Source}: {Message}; this instance stops writing", source, reason.Message);

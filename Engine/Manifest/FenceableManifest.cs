@@ -47,7 +47,7 @@ internal sealed class FenceableManifest : IDisposable
     /// <summary>The manifest this instance holds.</summary>
     public DbManifest Manifest => Volatile.Read(ref _current).Manifest;
 
-    public bool IsFenced => _fenced is not null;
+    public bool IsFenced => Volatile.Read(ref _fenced) is not null;
 
     /// <summary>Create-if-absent manifest writes that found their id taken (through this instance's store).</summary>
     public long Conflicts => _store.Conflicts;
@@ -124,6 +124,7 @@ internal sealed class FenceableManifest : IDisposable
                 }
 
                 CheckTransition(current, next, newSsts);
+                ThrowIfFenced();
                 var id = current.Id + 1;
                 attempt?.Sent(id);
                 bool stored;
@@ -179,6 +180,18 @@ internal sealed class FenceableManifest : IDisposable
         }
 
         return unknown ? ManifestChangeState.Unknown : ManifestChangeState.NotApplied;
+    }
+
+    /// <summary>
+    /// Records that another part of the same instance (the WAL writer, finding a newer writer's fence) learned that it
+    /// is fenced: from now on this holder writes nothing either.
+    /// </summary>
+    public void MarkFenced(SlateSharpException reason)
+    {
+        if (reason.IsFenced)
+        {
+            Interlocked.CompareExchange(ref _fenced, reason, null);
+        }
     }
 
     /// <summary>Moves to the newest stored version; throws Closed/Fenced when a newer claimant exists.</summary>
@@ -270,7 +283,7 @@ internal sealed class FenceableManifest : IDisposable
 
     private void ThrowIfFenced()
     {
-        if (_fenced is { } fenced)
+        if (Volatile.Read(ref _fenced) is { } fenced)
         {
             throw Errors.Fenced(fenced.Message);
         }
