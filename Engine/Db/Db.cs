@@ -71,6 +71,7 @@ public sealed partial class Db : IAsyncDisposable
             options.TimeProvider,
             options.WriteRetryTimeout,
             () => manifest.IsFenced,
+            manifest.MarkFenced,
             _logger,
             OnWalStored);
         var sstOptions = new SstBuilderOptions

@@ -124,13 +124,15 @@ internal sealed class FenceableManifest : IDisposable
                 }
 
                 CheckTransition(current, next, newSsts);
-                ThrowIfFenced();
                 var id = current.Id + 1;
-                attempt?.Sent(id);
                 bool stored;
                 try
                 {
-                    stored = await _store.TryWriteAsync(id, next, cancellationToken).ConfigureAwait(false);
+                    stored = await _store.TryWriteAsync(id, next, cancellationToken, () =>
+                    {
+                        ThrowIfFenced();
+                        attempt?.Sent(id);
+                    }).ConfigureAwait(false);
                 }
                 catch (SlateSharpException e) when (e.Kind == ErrorKind.Unavailable)
                 {

@@ -89,11 +89,15 @@ internal sealed class ManifestStore
         return result is null ? null : new VersionedManifest(id, ManifestCodec.Decode(result.Data.Span, $"{path.Value} store={Store.Location}"));
     }
 
-    /// <summary>Writes <paramref name="manifest"/> at <paramref name="id"/> if that id is free; false when it is taken.</summary>
-    public async ValueTask<bool> TryWriteAsync(ulong id, DbManifest manifest, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="manifest"/> at <paramref name="id"/> if that id is free; false when it is taken.
+    /// <paramref name="beforePut"/> runs right before the put is sent and may throw to send nothing.
+    /// </summary>
+    public async ValueTask<bool> TryWriteAsync(ulong id, DbManifest manifest, CancellationToken cancellationToken, Action? beforePut = null)
     {
         var content = ManifestCodec.Encode(manifest);
         CrashPoints.Reached(CrashPoints.ManifestPutBefore);
+        beforePut?.Invoke();
         var result = await Store.PutAsync(PathOf(id), content, PutMode.CreateIfAbsent, cancellationToken).ConfigureAwait(false);
         CrashPoints.Reached(CrashPoints.ManifestPutAfter);
         switch (result.Outcome)

@@ -41,8 +41,13 @@ internal sealed record SettleBudget(TimeSpan Timeout, TimeProvider Time)
 /// </summary>
 internal static class SettledCreate
 {
+    /// <summary>
+    /// Creates <paramref name="content"/> at <paramref name="path"/> unless another object is there, settling every
+    /// ambiguous answer; <paramref name="beforeEachPut"/> runs right before each put is sent and may throw to send
+    /// nothing more (a writer that has learned it is fenced).
+    /// </summary>
     public static async ValueTask<SettledCreateResult> CreateAsync(
-        IObjectStore store, ObjectPath path, ReadOnlyMemory<byte> content, SettleBudget budget, CancellationToken cancellationToken)
+        IObjectStore store, ObjectPath path, ReadOnlyMemory<byte> content, SettleBudget budget, CancellationToken cancellationToken, Action? beforeEachPut = null)
     {
         var started = budget.Time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
@@ -50,6 +55,7 @@ internal static class SettledCreate
             SlateSharpException doubt;
             try
             {
+                beforeEachPut?.Invoke();
                 var result = await store.PutAsync(path, content, PutMode.CreateIfAbsent, cancellationToken).ConfigureAwait(false);
                 if (result.Stored)
                 {

@@ -18,6 +18,7 @@ internal sealed class WalWriter : IDisposable
     private readonly IObjectStore _store;
     private readonly SettleBudget _budget;
     private readonly Func<bool> _isFenced;
+    private readonly Action<SlateSharpException> _markFenced;
     private readonly ulong _writerEpoch;
     private readonly TimeSpan _interval;
     private readonly long _maxSegmentBytes;
@@ -43,11 +44,13 @@ internal sealed class WalWriter : IDisposable
         TimeProvider time,
         TimeSpan retryTimeout,
         Func<bool> isFenced,
+        Action<SlateSharpException> markFenced,
         ILogger logger,
         Action<WalSegment> onDurable)
     {
         _store = store;
         _isFenced = isFenced;
+        _markFenced = markFenced;
         _writerEpoch = writerEpoch;
         _budget = new SettleBudget(retryTimeout, time);
         _nextId = firstId;
@@ -143,6 +146,12 @@ internal sealed class WalWriter : IDisposable
         }
         catch (Exception e)
         {
+            if (e is SlateSharpException { IsFenced: true } fenced)
+            {
+                // The manifest holder learns first, so no flush writes a manifest after any caller has been told.
+                _markFenced(fenced);
+            }
+
             Fail(e is OperationCanceledException ? Errors.ClosedFailed("the database stopped before this write was stored", e) : e);
             throw;
         }
@@ -191,14 +200,8 @@ internal sealed class WalWriter : IDisposable
         var content = segment.Finish();
         while (true)
         {
-            if (_isFenced())
-            {
-                // The manifest holder has learned that a newer writer exists: a fenced writer writes nothing more.
-                throw Errors.Fenced($"fenced: a newer writer claimed the database; wal id {id} is not written (path={path} store={_store.Location})");
-            }
-
             CrashPoints.Reached(CrashPoints.WalPutBefore);
-            var result = await SettledCreate.CreateAsync(_store, path, content, _budget, cancellationToken).ConfigureAwait(false);
+            var result = await SettledCreate.CreateAsync(_store, path, content, _budget, cancellationToken, () => ThrowIfFenced(id, path)).ConfigureAwait(false);
             CrashPoints.Reached(CrashPoints.WalPutAfter);
             if (result.Created)
             {
@@ -227,6 +230,15 @@ internal sealed class WalWriter : IDisposable
         _onDurable(segment);
         segment.Durable.TrySetResult(id);
         segment.Dispose();
+    }
+
+    /// <summary>Checked right before every put: once the manifest holder knows a newer writer exists, nothing more is sent.</summary>
+    private void ThrowIfFenced(ulong id, ObjectPath path)
+    {
+        if (_isFenced())
+        {
+            throw Errors.Fenced($"fenced: a newer writer claimed the database; wal id {id} is not written (path={path} store={_store.Location})");
+        }
     }
 
     /// <summary>Only this task allocates ids above the fence, so another object at one means a newer writer fenced us.</summary>
