@@ -13,7 +13,7 @@ namespace SlateSharp.Tests.Crash;
 /// <remarks>
 /// Lines: <c>O</c> (the database is open); <c>S writer op kind mode key:padding...</c> with kind put, del, batch, wal
 /// (WAL flush), mem (memtable flush) or close, mode d (awaits durability), m (memtable acknowledgement) or -, and
-/// padding -1 for a delete; <c>A writer op</c>; <c>E writer op message</c>; <c>K point n</c> (the child kills itself at
+/// padding -1 for a delete; <c>A writer op</c>; <c>E writer op kind: message</c> (kind: the error kind and close reason, e.g. Closed/Fenced); <c>K point n</c> (the child kills itself at
 /// the n-th time the engine reaches the point).
 /// </remarks>
 internal sealed class AckLog : IDisposable
@@ -40,8 +40,11 @@ internal sealed class AckLog : IDisposable
 
     public void Acknowledged(int writer, int op) => Write(string.Create(CultureInfo.InvariantCulture, $"A {writer} {op}"));
 
-    public void Failed(int writer, int op, Exception error) =>
-        Write(string.Create(CultureInfo.InvariantCulture, $"E {writer} {op} {error.GetType().Name}: {error.Message.ReplaceLineEndings(" ")}"));
+    public void Failed(int writer, int op, Exception error)
+    {
+        var kind = error is SlateSharpException e ? $"{e.Kind}{(e.CloseReason is { } reason ? "/" + reason : string.Empty)}" : error.GetType().Name;
+        Write(string.Create(CultureInfo.InvariantCulture, $"E {writer} {op} {kind}: {error.Message.ReplaceLineEndings(" ")}"));
+    }
 
     public void Crashing(string point, int count) => Write(string.Create(CultureInfo.InvariantCulture, $"K {point} {count}"));
 

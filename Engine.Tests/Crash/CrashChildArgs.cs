@@ -44,6 +44,9 @@ internal sealed record CrashChildArgs
     /// <summary>Close the database (racing the writers) after this many operations in all; 0: never close.</summary>
     public int CloseAfterOps { get; init; }
 
+    /// <summary>Close with two concurrent <c>CloseAsync</c> calls: each must report the outcome of the one close.</summary>
+    public bool ConcurrentClose { get; init; }
+
     /// <summary>A child nobody killed gives up after this long (exit code <see cref="CrashChild.NotKilled"/>).</summary>
     public int MaxRunSeconds { get; init; } = 120;
 
@@ -73,7 +76,8 @@ internal sealed record CrashChildArgs
         var arguments = new List<string>
         {
             CrashChild.Verb, $"--url={Url}", $"--log={LogPath}", I($"--seed={Seed}"), I($"--cycle={Cycle}"), $"--workload={Workload}",
-            I($"--writers={Writers}"), I($"--keys={KeysPerWriter}"), I($"--close-after={CloseAfterOps}"), I($"--max-run={MaxRunSeconds}"),
+            I($"--writers={Writers}"), I($"--keys={KeysPerWriter}"), I($"--close-after={CloseAfterOps}"), $"--concurrent-close={ConcurrentClose}",
+            I($"--max-run={MaxRunSeconds}"),
             I($"--flush-interval-ms={FlushIntervalMs}"), I($"--memtable={MemtableBytes}"), I($"--wal-object={WalObjectBytes}"),
             I($"--max-unflushed={MaxUnflushedBytes}"),
         };
@@ -113,6 +117,7 @@ internal sealed record CrashChildArgs
             Writers = (int)Number("writers"),
             KeysPerWriter = (int)Number("keys"),
             CloseAfterOps = (int)Number("close-after"),
+            ConcurrentClose = bool.Parse(Text("concurrent-close")),
             MaxRunSeconds = (int)Number("max-run"),
             FlushIntervalMs = (int)Number("flush-interval-ms"),
             MemtableBytes = Number("memtable"),

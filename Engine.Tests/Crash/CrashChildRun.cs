@@ -2,9 +2,10 @@ namespace SlateSharp.Tests.Crash;
 
 /// <summary>
 /// The crash child's writing: several writer tasks, each owning its keys and making one call at a time, logged
-/// before each call and after each answer; optionally a close racing them. Writers stop only on a failure: one
-/// caused by the planned close is expected (the call's outcome is then unknown, as it is for a kill), anything else
-/// fails the child.
+/// before each call and after each answer; optionally a close racing them (by one or two concurrent closers, logged
+/// as writers -1 and -2). Writers stop only on a failure: a Closed error once the planned close began, or a Fenced
+/// one (the parent opened the database: a takeover cycle), is expected, and the call's outcome is then unknown, as
+/// it is for a kill; anything else fails the child.
 /// </summary>
 internal sealed class CrashChildRun(SlateSharp.Db db, AckLog log, CrashChildArgs args)
 {
@@ -28,12 +29,27 @@ internal sealed class CrashChildRun(SlateSharp.Db db, AckLog log, CrashChildArgs
         {
             await _closeDue.Task;
             _closing = true;
-            log.Start(-1, 0, OpKind.Close, awaitDurable: true, []);
-            await db.CloseAsync();
-            log.Acknowledged(-1, 0);
+            await Task.WhenAll(args.ConcurrentClose ? [CloseAsync(-1), CloseAsync(-2)] : [CloseAsync(-1)]);
         }
 
         await Task.WhenAll(writers);
+    }
+
+    private async Task CloseAsync(int closer)
+    {
+        await Task.Yield();
+        log.Start(closer, 0, OpKind.Close, awaitDurable: true, []);
+        try
+        {
+            await db.CloseAsync();
+        }
+        catch (Exception e)
+        {
+            log.Failed(closer, 0, e);
+            throw new InvalidOperationException($"close {closer} failed: {e.Message}", e);
+        }
+
+        log.Acknowledged(closer, 0);
     }
 
     private async Task WriterAsync(int writer, Func<Random, int, int, (OpKind, bool, KeyWrite[])> next)
@@ -54,7 +70,7 @@ internal sealed class CrashChildRun(SlateSharp.Db db, AckLog log, CrashChildArgs
                 await CallAsync(writer, op, kind, durable, writes);
                 log.Acknowledged(writer, op);
             }
-            catch (SlateSharpException e) when (e.Kind == ErrorKind.Closed && _closing)
+            catch (SlateSharpException e) when (e.Kind == ErrorKind.Closed && (_closing || e.IsFenced))
             {
                 log.Failed(writer, op, e);
                 return;

@@ -20,79 +20,99 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
     private static readonly TimeSpan ReopenTimeout = TimeSpan.FromMinutes(3);
     private readonly Dictionary<string, byte[]> _baseline = new(StringComparer.Ordinal);
     private string? _database;
+    private int _databaseFirstCycle;
+    private bool _startOver;
 
     public KillRunStats Stats { get; } = new();
 
     public async Task CycleAsync(KillPlan plan)
     {
         var started = Stopwatch.GetTimestamp();
-        if (plan.Cycle % CyclesPerDatabase == 0)
+        if (_database is null || _startOver || plan.Cycle - _databaseFirstCycle >= CyclesPerDatabase)
         {
-            if (_database is not null)
-            {
-                await store.DeleteAsync(_database);
-            }
-
-            _database = $"db-{plan.Cycle / CyclesPerDatabase:D5}";
-            _baseline.Clear();
+            await StartNewDatabaseAsync(plan.Cycle);
         }
 
         var args = ChildArgs(plan);
-        var history = await RunChildAsync(plan, args);
-        var childDone = Stopwatch.GetTimestamp();
-
-        var parentSeed = plan.ChildSeed ^ 0x5EED;
-        Dictionary<string, byte[]> recovered;
-        int l0;
-        try
+        var problems = new List<string>();
+        CrashHistory history;
+        ReadBack state;
+        long checkStarted;
+        using (var child = CrashChildProcess.Start(args, plan.CrashPointSpec))
         {
-            using var timeout = new CancellationTokenSource(ReopenTimeout);
-            var db = await SlateSharp.Db.OpenAsync(args.Url, args.DbOptions(parentSeed), timeout.Token);
-            recovered = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            await foreach (var row in db.ScanAsync(default, default, cancellationToken: timeout.Token))
+            await EndChildAsync(plan, args, child, problems);
+            checkStarted = Stopwatch.GetTimestamp();
+            var reopen = ReopenAsync(plan, args);
+            if (plan.Kind == KillKind.Takeover)
             {
-                recovered[Encoding.ASCII.GetString(row.Key.Span)] = row.Value.ToArray();
+                // The new writer fences the child, which may still be writing; the kill lands during or after that open.
+                if (plan.KillDuringTakeover is { } kill)
+                {
+                    await Task.WhenAny(reopen, Task.Delay(kill));
+                }
+                else
+                {
+                    await reopen;
+                }
+
+                await child.KillAsync();
             }
 
-            l0 = db.Manifest.Manifest.L0.Count;
-
-            // Close (flushing what was replayed to L0) or drop it as a crash would: both leave a state the next cycle builds on.
-            if (new Random(parentSeed).Next(3) == 0)
-            {
-                await db.SimulateCrashAsync();
-            }
-            else
-            {
-                await db.CloseAsync();
-            }
-        }
-        catch (Exception e) when (e is not AssertionException)
-        {
-            Fail(plan, history, $"reopening the database after the kill failed: {e}");
-            throw;
+            state = await reopen;
+            history = CrashHistory.Read(args.LogPath);
+            CheckHowChildEnded(plan, child, history, problems);
         }
 
-        var result = KillChecker.Check(plan.Cycle, history, _baseline, recovered);
-        if (!result.Passed)
+        KillCheckResult? result = null;
+        if (state.Error is { } error)
         {
-            Fail(plan, history, $"{result.Violations.Count} violation(s):" + Environment.NewLine + string.Join(Environment.NewLine, result.Violations.Take(12)));
+            problems.Add($"reopening the database after the kill failed: {error}");
+        }
+        else
+        {
+            result = KillChecker.Check(plan.Cycle, history, _baseline, state.Rows);
+            if (!result.Passed)
+            {
+                problems.Add($"{result.Violations.Count} violation(s):" + Environment.NewLine + string.Join(Environment.NewLine, result.Violations.Take(12)));
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new KillCycleException(Describe(plan, history, problems));
         }
 
         _baseline.Clear();
-        foreach (var (key, value) in recovered)
+        foreach (var (key, value) in state.Rows)
         {
             _baseline[key] = value;
         }
 
-        Stats.Add(history, result, recovered.Count, l0, Stopwatch.GetElapsedTime(started), Stopwatch.GetElapsedTime(childDone));
+        Stats.Add(plan, history, result!, state.Rows.Count, state.L0, Stopwatch.GetElapsedTime(started), Stopwatch.GetElapsedTime(checkStarted));
     }
+
+    /// <summary>After a failed cycle: the next cycle starts on a new, empty database (the old one is kept for inspection).</summary>
+    public void StartOver() => _startOver = true;
 
     public async ValueTask DisposeAsync()
     {
-        if (_database is not null)
+        if (_database is not null && !_startOver)
         {
             await store.DeleteAsync(_database);
         }
+    }
+
+    private async Task StartNewDatabaseAsync(int cycle)
+    {
+        if (_database is not null && !_startOver)
+        {
+            await store.DeleteAsync(_database);
+        }
+
+        _startOver = false;
+        _database = string.Create(CultureInfo.InvariantCulture, $"db-{cycle:D6}");
+        _databaseFirstCycle = cycle;
+        _baseline.Clear();
     }
 
     private CrashChildArgs ChildArgs(KillPlan plan)
@@ -107,6 +127,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
             Cycle = plan.Cycle,
             Workload = workload,
             CloseAfterOps = plan.CloseAfterOps,
+            ConcurrentClose = plan.ConcurrentClose,
             FlushIntervalMs = store.FlushIntervalMs,
             MemtableBytes = prefill ? 256 << 10 : 32 << 10,
             WalObjectBytes = prefill ? 256 << 10 : 64 << 10,
@@ -114,10 +135,13 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
         };
     }
 
-    private async Task<CrashHistory> RunChildAsync(KillPlan plan, CrashChildArgs args)
+    /// <summary>
+    /// Kills the child as the plan says, or waits for it to kill itself or exit; a takeover only waits for the moment
+    /// to open. What went wrong goes to <paramref name="problems"/>: the new writer reopens and checks all the same.
+    /// </summary>
+    private static async Task EndChildAsync(KillPlan plan, CrashChildArgs args, CrashChildProcess child, List<string> problems)
     {
-        using var child = CrashChildProcess.Start(args, plan.CrashPointSpec);
-        if (plan.Delay is { } delay)
+        if (plan.Kind is KillKind.Delay or KillKind.Takeover)
         {
             if (!plan.DelayFromStart)
             {
@@ -125,64 +149,115 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
                 if (await Task.WhenAny(child.Opened, exited) != child.Opened)
                 {
                     await child.KillAsync();
-                    Fail(plan, CrashHistory.Read(args.LogPath), $"the child did not open the database within {OpenTimeout.TotalSeconds} s (exit code {child.ExitCode}):{Environment.NewLine}{child.Output}");
+                    problems.Add($"the child did not open the database within {OpenTimeout.TotalSeconds} s (exit code {child.ExitCode}):{Environment.NewLine}{child.Output}");
+                    return;
                 }
             }
 
-            await Task.Delay(delay);
-            await child.KillAsync();
+            await Task.Delay(plan.Delay);
+            if (plan.Kind == KillKind.Delay)
+            {
+                await child.KillAsync();
+            }
         }
         else if (!await child.WaitForExitAsync(TimeSpan.FromSeconds(args.MaxRunSeconds + 30)))
         {
             await child.KillAsync();
-            Fail(plan, CrashHistory.Read(args.LogPath), $"the child neither reached its crash point nor closed and exited:{Environment.NewLine}{child.Output}");
+            problems.Add($"the child neither reached its crash point nor closed and exited:{Environment.NewLine}{child.Output}");
         }
-
-        var history = CrashHistory.Read(args.LogPath);
-        if (!child.Killed && child.ExitCode != 0)
-        {
-            Fail(plan, history, $"the child failed with exit code {child.ExitCode}:{Environment.NewLine}{child.Output}");
-        }
-
-        if (plan.Point is not null && history.CrashPoint != $"{plan.Point} {plan.PointCount}")
-        {
-            Fail(plan, history, $"the child was to kill itself at crash point {plan.CrashPointSpec}, but it ended with exit code {child.ExitCode}:{Environment.NewLine}{child.Output}");
-        }
-
-        if (plan.Delay is null && plan.Point is null && (child.ExitCode != 0 || !history.Ops.Any(o => o.Kind == OpKind.Close && o.Ack is not null)))
-        {
-            Fail(plan, history, $"the child was to close the database and exit, but it ended with exit code {child.ExitCode}:{Environment.NewLine}{child.Output}");
-        }
-
-        return history;
     }
 
-    private void Fail(KillPlan plan, CrashHistory history, string what)
+    private static void CheckHowChildEnded(KillPlan plan, CrashChildProcess child, CrashHistory history, List<string> problems)
+    {
+        if (!child.Killed && child.ExitCode != 0)
+        {
+            problems.Add($"the child failed with exit code {child.ExitCode}:{Environment.NewLine}{child.Output}");
+        }
+
+        if (plan.Kind == KillKind.CrashPoint && history.CrashPoint != $"{plan.Point} {plan.PointCount}")
+        {
+            problems.Add($"the child was to kill itself at crash point {plan.CrashPointSpec}, but it ended with exit code {child.ExitCode}:{Environment.NewLine}{child.Output}");
+        }
+
+        if (plan.Kind == KillKind.Close && (child.ExitCode != 0 || !history.Ops.Any(o => o.Kind == OpKind.Close && o.Ack is not null)))
+        {
+            problems.Add($"the child was to close the database and exit, but it ended with exit code {child.ExitCode}:{Environment.NewLine}{child.Output}");
+        }
+
+        if (plan.Kind != KillKind.Takeover && history.Ops.FirstOrDefault(o => o.Error?.Contains("Closed/Fenced", StringComparison.Ordinal) == true) is { } fenced)
+        {
+            problems.Add($"the child was fenced, but no other writer opened the database: {fenced}");
+        }
+    }
+
+    /// <summary>Opens the database as a new writer and reads every row; closes it or drops it as a crash would.</summary>
+    private static async Task<ReadBack> ReopenAsync(KillPlan plan, CrashChildArgs args)
+    {
+        await Task.Yield();
+        var parentSeed = plan.ChildSeed ^ 0x5EED;
+        try
+        {
+            using var timeout = new CancellationTokenSource(ReopenTimeout);
+            var db = await SlateSharp.Db.OpenAsync(args.Url, args.DbOptions(parentSeed), timeout.Token);
+            var rows = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            await foreach (var row in db.ScanAsync(default, default, cancellationToken: timeout.Token))
+            {
+                rows[Encoding.ASCII.GetString(row.Key.Span)] = row.Value.ToArray();
+            }
+
+            var l0 = db.Manifest.Manifest.L0.Count;
+
+            // Close (flushing what was replayed to L0) or drop it as a crash would: both leave a state the next cycle builds on.
+            if (new Random(parentSeed).Next(3) == 0)
+            {
+                await db.SimulateCrashAsync();
+            }
+            else
+            {
+                await db.CloseAsync();
+            }
+
+            return new ReadBack(rows, l0, null);
+        }
+        catch (Exception e)
+        {
+            return new ReadBack([], 0, e);
+        }
+    }
+
+    private string Describe(KillPlan plan, CrashHistory history, List<string> problems)
     {
         var message = new StringBuilder();
         message.AppendLine(CultureInfo.InvariantCulture, $"process kill test: store={store.Name} workload={workload} seed={seed} cycle={plan.Cycle} database={_database}");
         message.AppendLine(CultureInfo.InvariantCulture, $"  plan: {plan}");
-        message.AppendLine(CultureInfo.InvariantCulture, $"  replay: SLATESHARP_TEST_SEED={seed} (cycles {plan.Cycle - (plan.Cycle % CyclesPerDatabase)}..{plan.Cycle} built this database; kill timing is real time, so a replay is close, not exact)");
+        message.AppendLine(CultureInfo.InvariantCulture, $"  replay: SLATESHARP_TEST_SEED={seed} (cycles {_databaseFirstCycle}..{plan.Cycle} built this database; kill timing is real time, so a replay is close, not exact)");
         message.AppendLine(CultureInfo.InvariantCulture, $"  child: {history.Lines.Count} log lines, {history.Acknowledged} acknowledged, {(history.CrashPoint is { } point ? "killed itself at " + point : "no crash point")}; logs kept in {logs.Path}");
-        message.AppendLine(what);
+        foreach (var problem in problems)
+        {
+            message.AppendLine(problem);
+        }
+
         message.AppendLine("last lines of the ack log:");
         foreach (var (line, i) in history.Lines.Select((l, i) => (l, i)).TakeLast(25))
         {
             message.AppendLine(CultureInfo.InvariantCulture, $"  {i,6}: {line}");
         }
 
-        Stats.Failed = true;
-        Assert.Fail(message.ToString());
+        return message.ToString();
     }
 }
+
+/// <summary>A kill cycle found a problem: a loss, a failed child or a failed reopen. The message says everything known.</summary>
+internal sealed class KillCycleException(string message) : Exception(message);
+
+/// <summary>What the new writer read back: every row, its L0 size, or why it could not.</summary>
+internal sealed record ReadBack(Dictionary<string, byte[]> Rows, int L0, Exception? Error);
 
 /// <summary>Figures of a kill run, for the test output and docs/reliability.md.</summary>
 internal sealed class KillRunStats
 {
     private readonly List<double> _cycleSeconds = [];
     private readonly List<double> _checkSeconds = [];
-
-    public bool Failed { get; set; }
 
     public int Cycles => _cycleSeconds.Count;
 
@@ -201,8 +276,11 @@ internal sealed class KillRunStats
 
     public int MaxKeys { get; private set; }
 
-    public void Add(CrashHistory history, KillCheckResult result, int keys, int l0, TimeSpan cycle, TimeSpan check)
+    public Dictionary<KillKind, int> CyclesByKind { get; } = [];
+
+    public void Add(KillPlan plan, CrashHistory history, KillCheckResult result, int keys, int l0, TimeSpan cycle, TimeSpan check)
     {
+        CyclesByKind[plan.Kind] = CyclesByKind.GetValueOrDefault(plan.Kind) + 1;
         _cycleSeconds.Add(cycle.TotalSeconds);
         _checkSeconds.Add(check.TotalSeconds);
         if (history.CrashPoint is { } point)
@@ -230,7 +308,7 @@ internal sealed class KillRunStats
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Cycles} cycles, {_cycleSeconds.Sum():F1} s ({Average(_cycleSeconds):F2} s per cycle, max {Max(_cycleSeconds):F2} s; reopen and check {Average(_checkSeconds):F2} s); ") +
         string.Create(CultureInfo.InvariantCulture, $"{Acknowledged} acknowledged writes, {Required} required after their kill, {CyclesWithUnrequiredAcks} cycles lost unflushed memtable acknowledgements (allowed); ") +
-        string.Create(CultureInfo.InvariantCulture, $"{CleanCloses} clean closes; up to {MaxL0} L0 SSTs and {MaxKeys} keys; crash points reached: {string.Join(", ", PointsReached.Order())}");
+        string.Create(CultureInfo.InvariantCulture, $"{CleanCloses} clean closes; cycles by kind: {string.Join(", ", CyclesByKind.Select(k => $"{k.Key} {k.Value}"))}; up to {MaxL0} L0 SSTs and {MaxKeys} keys; crash points reached: {string.Join(", ", PointsReached.Order())}");
 
     private static double Average(List<double> values) => values.Count == 0 ? 0 : values.Average();
 

@@ -26,15 +26,15 @@ public sealed class ProcessKillTests(CrashStore store)
     [OneTimeTearDown]
     public async Task CleanUp()
     {
-        await store.DisposeAsync();
         if (_keepLogs)
         {
-            TestContext.Out.WriteLine($"ack logs kept in {_logs!.Path}");
+            // A failure's databases and ack logs stay for inspection.
+            TestContext.Out.WriteLine($"ack logs kept in {_logs!.Path}; the databases stay in the store");
+            return;
         }
-        else
-        {
-            _logs?.Dispose();
-        }
+
+        await store.DisposeAsync();
+        _logs?.Dispose();
     }
 
     [Test]
@@ -68,25 +68,40 @@ public sealed class ProcessKillTests(CrashStore store)
         Assert.That(stats.CyclesWithUnrequiredAcks, Is.GreaterThan(0), "no prefill was killed with memtable acknowledgements after its last flush");
     }
 
+    /// <summary>
+    /// Runs the cycles; the first failing one fails the test, unless SLATESHARP_CRASH_KEEP_GOING=1 (for soaks), where
+    /// each failure is reported, the next cycle starts on a new database, and the test fails at the end.
+    /// </summary>
     private async Task<KillRunStats> RunAsync(int seed, CrashWorkload workload, int cycles, Func<int, int, KillPlan> plan)
     {
         // Fail (or ignore) at once when the store is not there, not in the middle of a cycle.
         _ = store.Url("probe");
+        var keepGoing = TestEnvironment.Get("SLATESHARP_CRASH_KEEP_GOING") == "1";
+        var failures = new List<string>();
         var run = new KillRun(store, seed, workload, _logs!);
         await using (run)
         {
-            try
+            for (var cycle = 0; cycle < cycles && (keepGoing || failures.Count == 0); cycle++)
             {
-                for (var cycle = 0; cycle < cycles; cycle++)
+                try
                 {
                     await run.CycleAsync(plan(seed, cycle));
                 }
+                catch (KillCycleException e)
+                {
+                    failures.Add(e.Message);
+                    TestContext.Out.WriteLine(e.Message);
+                    run.StartOver();
+                }
             }
-            finally
-            {
-                _keepLogs |= run.Stats.Failed;
-                TestContext.Out.WriteLine($"{store.Name} {workload}: {run.Stats}");
-            }
+
+            TestContext.Out.WriteLine($"{store.Name} {workload}: {run.Stats}; {failures.Count} failed cycles");
+        }
+
+        if (failures.Count > 0)
+        {
+            _keepLogs = true;
+            Assert.Fail((failures.Count > 1 ? $"{failures.Count} cycles failed; the first:{Environment.NewLine}" : string.Empty) + failures[0]);
         }
 
         return run.Stats;
