@@ -8,7 +8,8 @@ namespace SlateSharp.Tests.Crash;
 /// The process the kill test kills: <c>dotnet SlateSharp.Tests.dll crash-child --url=... </c> opens the database
 /// through the public API, prints "opened", and writes (<see cref="CrashWorkload"/>) until it is killed, logging every
 /// call in an <see cref="AckLog"/>. With <c>SLATESHARP_CRASH_POINT=name:n</c> it kills itself with SIGKILL the n-th
-/// time the engine reaches that crash point (<see cref="CrashPoints"/>). It never returns on its own except after a
+/// time the engine reaches that crash point (<see cref="CrashPoints"/>). The engine logs to stderr
+/// (<see cref="ChildLoggerFactory"/>). It never returns on its own except after a
 /// planned close (exit 0), on an unexpected error (<see cref="Failed"/>, the error on stderr) or when nobody killed
 /// it in time (<see cref="NotKilled"/>).
 /// </summary>
@@ -83,7 +84,7 @@ internal static class CrashChild
             };
         }
 
-        var db = await SlateSharp.Db.OpenAsync(args.Url, args.DbOptions(args.Seed));
+        var db = await SlateSharp.Db.OpenAsync(args.Url, args.DbOptions(args.Seed, new ChildLoggerFactory()));
         log.Opened();
         Console.Out.WriteLine("opened");
         Console.Out.Flush();

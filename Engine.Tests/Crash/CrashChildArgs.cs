@@ -1,5 +1,6 @@
 using System.Globalization;
 using Amazon.Runtime;
+using Microsoft.Extensions.Logging;
 using SlateSharp.Storage;
 using SlateSharp.Storage.S3;
 
@@ -58,8 +59,9 @@ internal sealed record CrashChildArgs
 
     public long MaxUnflushedBytes { get; init; } = 1 << 20;
 
-    public DbOptions DbOptions(int randomSeed) => new()
+    public DbOptions DbOptions(int randomSeed, ILoggerFactory? loggers = null) => new()
     {
+        LoggerFactory = loggers,
         FlushInterval = TimeSpan.FromMilliseconds(FlushIntervalMs),
         MemtableSizeBytes = MemtableBytes,
         WalObjectMaxBytes = WalObjectBytes,
@@ -68,6 +70,7 @@ internal sealed record CrashChildArgs
         ObjectStore = S3Endpoint is null ? null : new ObjectStoreOptions
         {
             S3 = new S3StoreOptions { Endpoint = S3Endpoint, Credentials = new BasicAWSCredentials("test", "testsecret") },
+            LoggerFactory = loggers,
         },
     };
 

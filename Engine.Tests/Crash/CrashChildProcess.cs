@@ -20,8 +20,10 @@ internal sealed class CrashChildProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    /// <summary>What the child printed (stdout and stderr), for failure messages.</summary>
+    /// <summary>The last <see cref="OutputLines"/> lines the child printed (stdout and stderr, its engine log), for failure messages.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
+
+    private const int OutputLines = 80;
 
     public static CrashChildProcess Start(CrashChildArgs args, string? crashPoint)
     {
@@ -48,7 +50,7 @@ internal sealed class CrashChildProcess : IDisposable
                 return;
             }
 
-            child._output.Enqueue(e.Data);
+            child.Keep(e.Data);
             if (e.Data == "opened")
             {
                 child._opened.TrySetResult();
@@ -58,13 +60,21 @@ internal sealed class CrashChildProcess : IDisposable
         {
             if (e.Data is not null)
             {
-                child._output.Enqueue(e.Data);
+                child.Keep(e.Data);
             }
         };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
+    }
+
+    private void Keep(string line)
+    {
+        _output.Enqueue(line);
+        while (_output.Count > OutputLines && _output.TryDequeue(out _))
+        {
+        }
     }
 
     /// <summary>Waits for the child to exit on its own (or be killed); false when it did not within <paramref name="timeout"/>.</summary>

@@ -13,6 +13,9 @@ public abstract class CrashStore(string name)
     /// <summary>The WAL flush interval the child and parent use: longer where every request costs tens of milliseconds.</summary>
     public virtual int FlushIntervalMs => 10;
 
+    /// <summary>True where every request costs tens of milliseconds (the s3fs mounts): cycles aim at earlier crash points.</summary>
+    public virtual bool IsSlow => false;
+
     /// <summary>The endpoint for <c>s3://</c> URLs.</summary>
     public virtual string? S3Endpoint => null;
 
@@ -47,6 +50,8 @@ internal sealed class DirectoryCrashStore(string name, string? mountVariable, st
     private TestDirectory? _directory;
 
     public override int FlushIntervalMs => mountVariable is null ? 10 : 50;
+
+    public override bool IsSlow => mountVariable is not null;
 
     public override string Url(string database)
     {

@@ -33,9 +33,10 @@ internal sealed record KillPlan(
     /// <summary>
     /// Cycle <paramref name="cycle"/> of the mixed-writers test under <paramref name="seed"/>: even cycles take the
     /// named points in turn (so 20 cycles reach every point); of the odd ones, two in four kill at a random moment,
-    /// one takes the database over from the running child, one closes it without a kill.
+    /// one takes the database over from the running child, one closes it without a kill. On a slow store the n of a
+    /// crash point is smaller, so that a cycle stays short.
     /// </summary>
-    public static KillPlan ForWriters(int seed, int cycle)
+    public static KillPlan ForWriters(int seed, int cycle, bool slowStore)
     {
         var random = new Random(unchecked((seed * 1_000_003) + cycle));
         var childSeed = random.Next();
@@ -45,16 +46,16 @@ internal sealed record KillPlan(
             var point = CrashPoints.All[cycle / 2 % CrashPoints.All.Count];
             var (count, closeAfter) = point switch
             {
-                CrashPoints.WalPutBefore or CrashPoints.WalPutAfter => (random.Next(1, 21), 0),
+                CrashPoints.WalPutBefore or CrashPoints.WalPutAfter => (random.Next(1, slowStore ? 9 : 21), 0),
                 CrashPoints.FencePutBefore or CrashPoints.FencePutAfter => (1, 0),
-                CrashPoints.SstUploadBefore or CrashPoints.SstUploadAfter => (random.Next(1, 5), 0),
-                CrashPoints.ManifestPutBefore or CrashPoints.ManifestPutAfter => (random.Next(1, 5), 0),
+                CrashPoints.SstUploadBefore or CrashPoints.SstUploadAfter => (random.Next(1, slowStore ? 3 : 5), 0),
+                CrashPoints.ManifestPutBefore or CrashPoints.ManifestPutAfter => (random.Next(1, slowStore ? 3 : 5), 0),
                 _ => (1, random.Next(20, 300)),
             };
             return new KillPlan(cycle, childSeed, KillKind.CrashPoint, point, count, CloseAfterOps: closeAfter, ConcurrentClose: closeAfter > 0 && concurrentClose);
         }
 
-        var delay = TimeSpan.FromMilliseconds(random.Next(0, 1_000));
+        var delay = TimeSpan.FromMilliseconds(random.Next(0, 800));
         return (cycle % 8) switch
         {
             3 => new KillPlan(cycle, childSeed, KillKind.Takeover, Delay: delay,
@@ -65,11 +66,11 @@ internal sealed record KillPlan(
         };
     }
 
-    /// <summary>Cycle <paramref name="cycle"/> of the prefill test: killed at a random moment, 0.3 to 1.5 s after it opened.</summary>
-    public static KillPlan ForPrefill(int seed, int cycle)
+    /// <summary>Cycle <paramref name="cycle"/> of the prefill test: killed at a random moment, 0.3 to 1.2 s after it opened.</summary>
+    public static KillPlan ForPrefill(int seed, int cycle, bool slowStore)
     {
         var random = new Random(unchecked((seed * 1_000_033) + cycle));
-        return new KillPlan(cycle, random.Next(), KillKind.Delay, Delay: TimeSpan.FromMilliseconds(random.Next(300, 1_500)));
+        return new KillPlan(cycle, random.Next(), KillKind.Delay, Delay: TimeSpan.FromMilliseconds(random.Next(300, 1_200)));
     }
 
     /// <summary>The value of SLATESHARP_CRASH_POINT for the child, or null.</summary>

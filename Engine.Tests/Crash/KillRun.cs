@@ -8,14 +8,12 @@ namespace SlateSharp.Tests.Crash;
 /// <summary>
 /// Runs kill cycles on one store: start the child, kill it (or let it kill itself at a crash point), reopen the
 /// database as a new writer, check what it shows against the ack log (<see cref="KillChecker"/>), and carry the state
-/// read back into the next cycle as its baseline. A database serves <see cref="CyclesPerDatabase"/> cycles, then the
-/// next one starts empty, so that the cost of a cycle stays flat in long runs (there is no compaction yet: every
+/// read back into the next cycle as its baseline. A database serves <paramref name="cyclesPerDatabase"/> cycles, then
+/// the next one starts empty, so that the cost of a cycle stays flat in long runs (there is no compaction yet: every
 /// memtable flush adds an L0 SST that each reopen reads).
 /// </summary>
-internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload, TestDirectory logs) : IAsyncDisposable
+internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload, int cyclesPerDatabase, TestDirectory logs) : IAsyncDisposable
 {
-    public const int CyclesPerDatabase = 15;
-
     private static readonly TimeSpan OpenTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan ReopenTimeout = TimeSpan.FromMinutes(3);
     private readonly Dictionary<string, byte[]> _baseline = new(StringComparer.Ordinal);
@@ -28,7 +26,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
     public async Task CycleAsync(KillPlan plan)
     {
         var started = Stopwatch.GetTimestamp();
-        if (_database is null || _startOver || plan.Cycle - _databaseFirstCycle >= CyclesPerDatabase)
+        if (_database is null || _startOver || plan.Cycle - _databaseFirstCycle >= cyclesPerDatabase)
         {
             await StartNewDatabaseAsync(plan.Cycle);
         }
@@ -37,6 +35,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
         var problems = new List<string>();
         CrashHistory history;
         ReadBack state;
+        string output;
         long checkStarted;
         using (var child = CrashChildProcess.Start(args, plan.CrashPointSpec))
         {
@@ -61,6 +60,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
             state = await reopen;
             history = CrashHistory.Read(args.LogPath);
             CheckHowChildEnded(plan, child, history, problems);
+            output = child.Output;
         }
 
         KillCheckResult? result = null;
@@ -79,7 +79,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
 
         if (problems.Count > 0)
         {
-            throw new KillCycleException(Describe(plan, history, problems));
+            throw new KillCycleException(Describe(plan, history, problems, output));
         }
 
         _baseline.Clear();
@@ -149,7 +149,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
                 if (await Task.WhenAny(child.Opened, exited) != child.Opened)
                 {
                     await child.KillAsync();
-                    problems.Add($"the child did not open the database within {OpenTimeout.TotalSeconds} s (exit code {child.ExitCode}):{Environment.NewLine}{child.Output}");
+                    problems.Add($"the child did not open the database within {OpenTimeout.TotalSeconds} s (exit code {child.ExitCode})");
                     return;
                 }
             }
@@ -163,7 +163,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
         else if (!await child.WaitForExitAsync(TimeSpan.FromSeconds(args.MaxRunSeconds + 30)))
         {
             await child.KillAsync();
-            problems.Add($"the child neither reached its crash point nor closed and exited:{Environment.NewLine}{child.Output}");
+            problems.Add($"the child neither reached its crash point nor closed and exited");
         }
     }
 
@@ -171,17 +171,17 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
     {
         if (!child.Killed && child.ExitCode != 0)
         {
-            problems.Add($"the child failed with exit code {child.ExitCode}:{Environment.NewLine}{child.Output}");
+            problems.Add($"the child failed with exit code {child.ExitCode}");
         }
 
         if (plan.Kind == KillKind.CrashPoint && history.CrashPoint != $"{plan.Point} {plan.PointCount}")
         {
-            problems.Add($"the child was to kill itself at crash point {plan.CrashPointSpec}, but it ended with exit code {child.ExitCode}:{Environment.NewLine}{child.Output}");
+            problems.Add($"the child was to kill itself at crash point {plan.CrashPointSpec}, but it ended with exit code {child.ExitCode}");
         }
 
         if (plan.Kind == KillKind.Close && (child.ExitCode != 0 || !history.Ops.Any(o => o.Kind == OpKind.Close && o.Ack is not null)))
         {
-            problems.Add($"the child was to close the database and exit, but it ended with exit code {child.ExitCode}:{Environment.NewLine}{child.Output}");
+            problems.Add($"the child was to close the database and exit, but it ended with exit code {child.ExitCode}");
         }
 
         if (plan.Kind != KillKind.Takeover && history.Ops.FirstOrDefault(o => o.Error?.Contains("Closed/Fenced", StringComparison.Ordinal) == true) is { } fenced)
@@ -225,7 +225,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
         }
     }
 
-    private string Describe(KillPlan plan, CrashHistory history, List<string> problems)
+    private string Describe(KillPlan plan, CrashHistory history, List<string> problems, string output)
     {
         var message = new StringBuilder();
         message.AppendLine(CultureInfo.InvariantCulture, $"process kill test: store={store.Name} workload={workload} seed={seed} cycle={plan.Cycle} database={_database}");
@@ -242,6 +242,9 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
         {
             message.AppendLine(CultureInfo.InvariantCulture, $"  {i,6}: {line}");
         }
+
+        message.AppendLine("last lines the child printed (its engine log at debug level):");
+        message.AppendLine(output);
 
         return message.ToString();
     }

@@ -41,7 +41,7 @@ public sealed class ProcessKillTests(CrashStore store)
     public async Task Acknowledged_writes_survive_sigkill_at_random_moments_and_at_every_crash_point()
     {
         var seed = TestSeeds.Get(9_009);
-        var stats = await RunAsync(seed, CrashWorkload.Writers, Cycles, KillPlan.ForWriters);
+        var stats = await RunAsync(seed, CrashWorkload.Writers, Cycles, cyclesPerDatabase: 10, KillPlan.ForWriters);
 
         Assert.That(stats.Cycles, Is.EqualTo(Cycles));
         Assert.That(stats.Acknowledged, Is.GreaterThan(0), "the children acknowledged no writes at all");
@@ -62,7 +62,7 @@ public sealed class ProcessKillTests(CrashStore store)
     {
         var seed = TestSeeds.Get(9_019);
         var cycles = Math.Max(3, Cycles / 10);
-        var stats = await RunAsync(seed, CrashWorkload.Prefill, cycles, KillPlan.ForPrefill);
+        var stats = await RunAsync(seed, CrashWorkload.Prefill, cycles, cyclesPerDatabase: 1, KillPlan.ForPrefill);
 
         Assert.That(stats.Required, Is.GreaterThan(0), "no prefill ever got a flush acknowledged before its kill");
         Assert.That(stats.CyclesWithUnrequiredAcks, Is.GreaterThan(0), "no prefill was killed with memtable acknowledgements after its last flush");
@@ -72,20 +72,20 @@ public sealed class ProcessKillTests(CrashStore store)
     /// Runs the cycles; the first failing one fails the test, unless SLATESHARP_CRASH_KEEP_GOING=1 (for soaks), where
     /// each failure is reported, the next cycle starts on a new database, and the test fails at the end.
     /// </summary>
-    private async Task<KillRunStats> RunAsync(int seed, CrashWorkload workload, int cycles, Func<int, int, KillPlan> plan)
+    private async Task<KillRunStats> RunAsync(int seed, CrashWorkload workload, int cycles, int cyclesPerDatabase, Func<int, int, bool, KillPlan> plan)
     {
         // Fail (or ignore) at once when the store is not there, not in the middle of a cycle.
         _ = store.Url("probe");
         var keepGoing = TestEnvironment.Get("SLATESHARP_CRASH_KEEP_GOING") == "1";
         var failures = new List<string>();
-        var run = new KillRun(store, seed, workload, _logs!);
+        var run = new KillRun(store, seed, workload, cyclesPerDatabase, _logs!);
         await using (run)
         {
             for (var cycle = 0; cycle < cycles && (keepGoing || failures.Count == 0); cycle++)
             {
                 try
                 {
-                    await run.CycleAsync(plan(seed, cycle));
+                    await run.CycleAsync(plan(seed, cycle, store.IsSlow));
                 }
                 catch (KillCycleException e)
                 {
