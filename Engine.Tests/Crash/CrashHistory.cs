@@ -43,14 +43,18 @@ internal sealed class LoggedOp
 /// <summary>Everything one crash child logged, parsed; a torn last line (the kill came mid-write) is ignored.</summary>
 internal sealed class CrashHistory
 {
-    private CrashHistory(IReadOnlyList<string> lines, IReadOnlyList<LoggedOp> ops, bool opened, string? crashPoint)
+    private CrashHistory(string path, IReadOnlyList<string> lines, IReadOnlyList<LoggedOp> ops, bool opened, string? crashPoint)
     {
+        Path = path;
         Lines = lines;
         Ops = ops;
         Opened = opened;
         CrashPoint = crashPoint;
         ByWriter = ops.Where(o => o.Writer >= 0).GroupBy(o => o.Writer).ToDictionary(g => g.Key, g => (IReadOnlyList<LoggedOp>)[.. g.OrderBy(o => o.Op)]);
     }
+
+    /// <summary>The ack log file.</summary>
+    public string Path { get; }
 
     public IReadOnlyList<string> Lines { get; }
 
@@ -129,7 +133,7 @@ internal sealed class CrashHistory
             }
         }
 
-        return new CrashHistory(lines, ops, opened, crash);
+        return new CrashHistory(path, lines, ops, opened, crash);
 
         LoggedOp Find(string[] parts, int line) =>
             open.TryGetValue((Int(parts[1]), Int(parts[2])), out var op) ? op : throw new InvalidDataException($"ack log line {line}: answer without a start: {lines[line]}");

@@ -88,6 +88,9 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
             _baseline[key] = value;
         }
 
+        // Only a failing cycle's log is worth keeping: a soak of thousands of cycles would otherwise fill the disk.
+        File.Delete(args.LogPath);
+
         Stats.Add(plan, history, result!, state.Rows.Count, state.L0, Stopwatch.GetElapsedTime(started), Stopwatch.GetElapsedTime(checkStarted));
     }
 
@@ -231,7 +234,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
         message.AppendLine(CultureInfo.InvariantCulture, $"process kill test: store={store.Name} workload={workload} seed={seed} cycle={plan.Cycle} database={_database}");
         message.AppendLine(CultureInfo.InvariantCulture, $"  plan: {plan}");
         message.AppendLine(CultureInfo.InvariantCulture, $"  replay: SLATESHARP_TEST_SEED={seed} (cycles {_databaseFirstCycle}..{plan.Cycle} built this database; kill timing is real time, so a replay is close, not exact)");
-        message.AppendLine(CultureInfo.InvariantCulture, $"  child: {history.Lines.Count} log lines, {history.Acknowledged} acknowledged, {(history.CrashPoint is { } point ? "killed itself at " + point : "no crash point")}; logs kept in {logs.Path}");
+        message.AppendLine(CultureInfo.InvariantCulture, $"  child: {history.Lines.Count} log lines, {history.Acknowledged} acknowledged, {(history.CrashPoint is { } point ? "killed itself at " + point : "no crash point")}; ack log kept: {history.Path}");
         foreach (var problem in problems)
         {
             message.AppendLine(problem);
