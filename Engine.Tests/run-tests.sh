@@ -3,7 +3,8 @@
 # Ceph RGW (S3) gateway, two s3fs FUSE mounts of its buckets (filesystems without hard links: one with the options
 # below, one with s3fs defaults) and the firebase-tools Cloud Storage emulator (installed from npm into a cache outside the repo), runs `dotnet test`, stops
 # what it started by pid, and prints "N passed, N failed[, N skipped]" as its last line.
-# Exits non-zero when any test failed. Extra arguments go to `dotnet test` (e.g. --filter Name~Conformance).
+# Exits non-zero when any test failed. Extra arguments go to `dotnet test` (e.g. --filter Name~Conformance), except
+# `--cycles N`: N process-kill cycles per store instead of 30 (SLATESHARP_CRASH_CYCLES; docs/reliability.md).
 #
 # Ports and places, each with a default, so that two runs on one machine do not collide:
 #   SLATESHARP_TEST_WORK  work directory (/tmp/slatesharp-test-run)     SLATESHARP_RGW_PORT  S3 gateway (7480)
@@ -148,6 +149,12 @@ summarize() {
   skipped=$(( total - passed - failed ))
   if ((skipped > 0)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 }
+
+args=()
+while (($#)); do
+  if [ "$1" = --cycles ] && [ $# -ge 2 ]; then export SLATESHARP_CRASH_CYCLES=$2; shift 2; else args+=("$1"); shift; fi
+done
+set -- ${args[@]+"${args[@]}"}
 
 mkdir -p "$work"
 install_missing

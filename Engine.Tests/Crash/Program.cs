@@ -1,0 +1,11 @@
+namespace SlateSharp.Tests.Crash;
+
+/// <summary>
+/// The test assembly's entry point, in place of the one Microsoft.NET.Test.Sdk generates (which does nothing: test
+/// hosts load the assembly and never call it). Given the <see cref="CrashChild.Verb"/> verb it runs as the kill
+/// test's child process; otherwise it does nothing, like the generated one.
+/// </summary>
+internal static class Program
+{
+    public static int Main(string[] args) => args is [CrashChild.Verb, .. var rest] ? CrashChild.Run(rest) : 0;
+}
