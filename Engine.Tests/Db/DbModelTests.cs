@@ -33,16 +33,7 @@ public sealed class DbModelTests
         var run = new DbModelRun
         {
             Store = store,
-            Options = new DbOptions
-            {
-                FlushInterval = TimeSpan.FromMilliseconds(2),
-                MemtableSizeBytes = 16 << 10,
-                MaxUnflushedBytes = 256 << 10,
-                WalObjectMaxBytes = 8 << 10,
-                BlockSizeBytes = 512,
-                L0MaxSsts = 100_000,
-                RandomSeed = seed,
-            },
+            Options = DbModelRun.SmallOptions(seed),
             Seed = seed,
             Operations = operations,
         };

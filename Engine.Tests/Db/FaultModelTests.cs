@@ -191,18 +191,7 @@ public sealed class FaultModelTests
         return [.. Enumerable.Range(1, count)];
     }
 
-    private static DbOptions Options(int seed) => new()
-    {
-        FlushInterval = TimeSpan.FromMilliseconds(2),
-        MemtableSizeBytes = 16 << 10,
-        MaxUnflushedBytes = 256 << 10,
-        WalObjectMaxBytes = 8 << 10,
-        BlockSizeBytes = 512,
-        L0MaxSsts = 100_000,
-        ManifestUpdateTimeout = TimeSpan.FromSeconds(2),
-        WriteRetryTimeout = TimeSpan.FromSeconds(2),
-        RandomSeed = seed,
-    };
+    private static DbOptions Options(int seed) => DbModelRun.SmallOptions(seed, retryTimeouts: TimeSpan.FromSeconds(2));
 
     /// <summary>The retrying decorator as the cloud stores use it, with waits short enough for a test.</summary>
     private static RetryingObjectStore Retrying(IObjectStore inner, int seed)

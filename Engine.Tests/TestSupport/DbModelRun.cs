@@ -45,6 +45,23 @@ public sealed class DbModelRun
 
     public required DbOptions Options { get; init; }
 
+    /// <summary>
+    /// Options that make a short run exercise everything: tiny memtables, WAL objects and blocks, a 2 ms WAL interval;
+    /// <paramref name="retryTimeouts"/>, when given, bounds manifest updates and write retries.
+    /// </summary>
+    public static DbOptions SmallOptions(int seed, TimeSpan? retryTimeouts = null) => new()
+    {
+        FlushInterval = TimeSpan.FromMilliseconds(2),
+        MemtableSizeBytes = 16 << 10,
+        MaxUnflushedBytes = 256 << 10,
+        WalObjectMaxBytes = 8 << 10,
+        BlockSizeBytes = 512,
+        L0MaxSsts = 100_000,
+        ManifestUpdateTimeout = retryTimeouts ?? TimeSpan.FromMinutes(1),
+        WriteRetryTimeout = retryTimeouts ?? TimeSpan.FromMinutes(1),
+        RandomSeed = seed,
+    };
+
     public required int Seed { get; init; }
 
     public int Operations { get; init; } = 1000;
