@@ -147,6 +147,11 @@ summarize() {
   total=$(attr total); passed=$(attr passed)
   failed=$(( $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted) ))
   skipped=$(( total - passed - failed ))
+  if ((failed > 0)); then
+    # Named again right above the summary, where a log cut to its tail still shows them.
+    grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"' "$trx" \
+      | sed -n 's/.* testName="\([^"]*\)".*outcome="\([A-Za-z]*\)".*/\2: \1/p' | head -n 50 | sed 's/^/  /' >&2 || true
+  fi
   if ((skipped > 0)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 }
 
