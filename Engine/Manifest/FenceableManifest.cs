@@ -283,7 +283,8 @@ internal sealed class FenceableManifest : IDisposable
         }
     }
 
-    private void ThrowIfFenced()
+    /// <summary>Throws Closed/Fenced once any part of this instance has learned that a newer writer exists.</summary>
+    public void ThrowIfFenced()
     {
         if (Volatile.Read(ref _fenced) is { } fenced)
         {

@@ -266,6 +266,8 @@ internal sealed class MemtableFlusher(
         var input = reader.AsStream();
         await using (input.ConfigureAwait(false))
         {
+            // Right before the request starts: a writer that has learned it is fenced uploads nothing more.
+            manifest.ThrowIfFenced();
             return await store.PutAsync(path, input, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
         }
     }

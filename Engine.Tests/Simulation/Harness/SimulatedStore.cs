@@ -131,7 +131,15 @@ internal sealed class SimulatedStore(SimulatedClock clock, FaultPlan faults, Sim
         public ValueTask<PutResult> PutAsync(ObjectPath path, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken = default) =>
             store.PutAsync(party, knowsFenced, path, content.ToArray(), options, cancellationToken);
 
-        public async ValueTask<PutResult> PutAsync(ObjectPath path, Stream content, PutOptions options, CancellationToken cancellationToken = default)
+        public ValueTask<PutResult> PutAsync(ObjectPath path, Stream content, PutOptions options, CancellationToken cancellationToken = default)
+        {
+            // The request starts now, though its body streams in afterwards: what the writer knew is what it knew
+            // here (taken before the async method starts, which Coyote may interleave).
+            var fencedAtStart = knowsFenced();
+            return PutStreamAsync(path, content, fencedAtStart, options, cancellationToken);
+        }
+
+        private async ValueTask<PutResult> PutStreamAsync(ObjectPath path, Stream content, bool fencedAtStart, PutOptions options, CancellationToken cancellationToken)
         {
             // Read here rather than with CopyToAsync: its awaits are in the framework, which Coyote does not rewrite.
             using var buffer = new MemoryStream();
@@ -142,7 +150,7 @@ internal sealed class SimulatedStore(SimulatedClock clock, FaultPlan faults, Sim
                 buffer.Write(chunk, 0, read);
             }
 
-            return await store.PutAsync(party, knowsFenced, path, buffer.ToArray(), options, cancellationToken);
+            return await store.PutAsync(party, () => fencedAtStart, path, buffer.ToArray(), options, cancellationToken);
         }
 
         public async IAsyncEnumerable<ObjectMetadata> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
