@@ -82,6 +82,8 @@ internal static class LockedRenameVictim
                 _ = Console.In.ReadLine();
                 break;
             case CommitStep.ConditionChecked:
+                // Said before the killer starts: with a zero delay it could otherwise kill before the line is out.
+                Say("renaming");
                 var killer = new Thread(() =>
                 {
                     var clock = Stopwatch.StartNew();
@@ -93,7 +95,6 @@ internal static class LockedRenameVictim
                     Process.GetCurrentProcess().Kill();
                 }) { IsBackground = true, Priority = ThreadPriority.Highest };
                 killer.Start();
-                Say("renaming");
                 break;
             case CommitStep.Published:
                 Say("published");
