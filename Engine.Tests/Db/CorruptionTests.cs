@@ -472,7 +472,7 @@ public sealed class CorruptionTests(StoreTarget target) : StoreTargetFixture(tar
 
     private async Task<SstFacts> FactsAsync(SstHandle handle)
     {
-        var relative = SstReaderCache.PathOf(handle.Id);
+        var relative = SstPaths.PathOf(handle.Id);
         var path = $"{Db}/{relative}";
         var original = await ReadAsync(path);
         var reader = await SstReader.OpenAsync(Store, ObjectPath.Parse(path), null);

@@ -1,4 +1,5 @@
 using System.Text;
+using SlateSharp.Sst;
 using SlateSharp.Storage;
 using SlateSharp.Tests.TestSupport;
 
@@ -222,7 +223,7 @@ public sealed class LossPathTests(StoreTarget target) : StoreTargetFixture(targe
         Assert.That(sstFails.Fired && manifestFails.Fired && readFails.Fired, Is.True, "every fault struck");
         Assert.That(db.Manifest.Manifest.L0, Has.Count.EqualTo(1));
         Assert.That(store.Deleted.Count(p => Under(p, "compacted/")), Is.EqualTo(1), "the failed upload's orphan is deleted: no manifest named it");
-        Assert.That(store.Deleted.Select(p => p.Name), Does.Not.Contain(SstReaderCache.PathOf(db.Manifest.Manifest.L0[0].Id).Name));
+        Assert.That(store.Deleted.Select(p => p.Name), Does.Not.Contain(SstPaths.PathOf(db.Manifest.Manifest.L0[0].Id).Name));
         await db.CloseAsync();
         await AssertIntactAsync(written);
     }
@@ -257,7 +258,7 @@ public sealed class LossPathTests(StoreTarget target) : StoreTargetFixture(targe
 
         foreach (var sst in reopened.Manifest.Manifest.L0)
         {
-            Assert.That(await Store.HeadAsync(ObjectPath.Parse($"{Db}/{SstReaderCache.PathOf(sst.Id)}")), Is.Not.Null, $"manifest references missing sst {sst.Id}");
+            Assert.That(await Store.HeadAsync(ObjectPath.Parse($"{Db}/{SstPaths.PathOf(sst.Id)}")), Is.Not.Null, $"manifest references missing sst {sst.Id}");
         }
     }
 

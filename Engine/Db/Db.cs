@@ -81,7 +81,16 @@ public sealed partial class Db : IAsyncDisposable
             BloomBitsPerKey = options.BloomBitsPerKey,
         };
         _flusher = new MemtableFlusher(
-            store, manifest, sstOptions, new FlushTarget(this), options.L0MaxSsts, TimeSpan.FromSeconds(1), options.WriteRetryTimeout, options.TimeProvider, _logger);
+            store,
+            manifest,
+            sstOptions,
+            new SstIdGenerator(SstIdRole.Writer, manifest.Epoch, options.TimeProvider, new Random(_random.Next())),
+            new FlushTarget(this),
+            options.L0MaxSsts,
+            TimeSpan.FromSeconds(1),
+            options.WriteRetryTimeout,
+            options.TimeProvider,
+            _logger);
     }
 
     /// <summary>Where the database lives, e.g. <c>file:///data/db</c>.</summary>
@@ -402,20 +411,6 @@ public sealed partial class Db : IAsyncDisposable
         {
             var immutables = Volatile.Read(ref db._view).Immutables;
             return immutables.IsEmpty ? null : immutables[^1];
-        }
-
-        public SstId NewSstId()
-        {
-            Span<byte> random = stackalloc byte[10];
-            lock (db._random)
-            {
-                db._random.NextBytes(random[2..]);
-            }
-
-            // Two writers with the same seed must never produce the same id: the epoch takes the first two bytes.
-            random[0] = (byte)(db.WriterEpoch >> 8);
-            random[1] = (byte)db.WriterEpoch;
-            return SstId.Create(db._options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(), random);
         }
 
         public void OnFlushed(ImmutableMemtable flushed, DbManifest stored)

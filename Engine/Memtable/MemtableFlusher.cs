@@ -17,9 +17,6 @@ internal interface IFlushTarget
     /// <summary>The next WAL id the WAL writer will use (the manifest's <c>next_wal_id</c> may move there).</summary>
     ulong NextWalId { get; }
 
-    /// <summary>A new, unique SST id.</summary>
-    SstId NewSstId();
-
     /// <summary>Swaps the flushed memtable for its SST in the read view and releases its memory.</summary>
     void OnFlushed(ImmutableMemtable flushed, DbManifest stored);
 }
@@ -36,6 +33,7 @@ internal sealed class MemtableFlusher(
     IObjectStore store,
     FenceableManifest manifest,
     SstBuilderOptions sstOptions,
+    SstIdGenerator ids,
     IFlushTarget target,
     int l0MaxSsts,
     TimeSpan l0PollInterval,
@@ -108,8 +106,8 @@ internal sealed class MemtableFlusher(
         var started = time.GetTimestamp();
         for (var failures = 1; ; failures++)
         {
-            id = target.NewSstId();
-            path = SstReaderCache.PathOf(id);
+            id = ids.Next();
+            path = SstPaths.PathOf(id);
             try
             {
                 CrashPoints.Reached(CrashPoints.SstUploadBefore);

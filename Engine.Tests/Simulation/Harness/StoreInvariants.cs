@@ -1,6 +1,7 @@
 using Microsoft.Coyote.Specifications;
 using SlateSharp.Format;
 using SlateSharp.Manifest;
+using SlateSharp.Sst;
 using SlateSharp.Storage;
 
 namespace SlateSharp.Simulation;
@@ -104,7 +105,7 @@ internal sealed class StoreInvariants(SimulationLog log)
 
         foreach (var handle in manifest.L0.Concat(manifest.SortedRuns.SelectMany(r => r.Ssts)))
         {
-            var sst = SstReaderCache.PathOf(handle.Id).Value;
+            var sst = SstPaths.PathOf(handle.Id).Value;
             if (!_present.Contains(sst))
             {
                 Fail($"{party} stored manifest {id} referencing {sst}, which is not stored");

@@ -1,8 +1,7 @@
 using SlateSharp.Manifest;
-using SlateSharp.Sst;
 using SlateSharp.Storage;
 
-namespace SlateSharp;
+namespace SlateSharp.Sst;
 
 /// <summary>
 /// Open SST readers (footer, index and bloom filter in memory), opened on first use, shared, and bounded: when the
@@ -16,8 +15,6 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
     private readonly Dictionary<SstId, Entry> _entries = [];
     private readonly LinkedList<Entry> _recency = new();
     private long _chargedBytes;
-
-    public static ObjectPath PathOf(SstId id) => ObjectPath.Parse($"compacted/{id}.sst");
 
     /// <summary>Index and filter bytes of the readers held.</summary>
     public long ChargedBytes
@@ -56,7 +53,7 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
             }
             else
             {
-                entry = new Entry(id, SstReader.OpenAsync(store, PathOf(id), blocks, CancellationToken.None).AsTask());
+                entry = new Entry(id, SstReader.OpenAsync(store, SstPaths.PathOf(id), blocks, CancellationToken.None).AsTask());
                 _entries.Add(id, entry);
                 _recency.AddFirst(entry.Node);
                 _ = ChargeWhenOpenAsync(entry);

@@ -1,7 +1,7 @@
 using System.Text;
 using SlateSharp.Storage.InMemory;
 
-namespace SlateSharp.Tests.Db;
+namespace SlateSharp.Tests.Sst;
 
 /// <summary>The open-SST cache holds index and filter memory within its budget however many SSTs there are.</summary>
 public sealed class SstReaderCacheTests
