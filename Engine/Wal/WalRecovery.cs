@@ -17,8 +17,8 @@ internal sealed record WalReplayItem(ulong Id, ObjectPath Path, long Size, WalOb
 
 /// <summary>
 /// Writer start-up on the WAL: place a fence (a record naming this writer's epoch, docs/format/wal.md) at the first
-/// free WAL id, so that a previous writer still running finds its next id taken and stops; then read every WAL object between the manifest's <c>replay_after_wal_id</c> and the
-/// fence for replay. The WAL is listed once, for both.
+/// free WAL id, so that a previous writer still running finds its next id taken and stops; then read every WAL
+/// object between the manifest's <c>replay_after_wal_id</c> and the fence for replay. The WAL is listed once, for both.
 /// </summary>
 internal static class WalRecovery
 {
@@ -78,11 +78,15 @@ internal static class WalRecovery
     }
 
     /// <summary>The writer epoch a WAL object records, or null when it records none (v1) or cannot be read.</summary>
-    internal static ulong? EpochOf(ReadOnlyMemory<byte> data, ObjectPath path, bool zeroByteIsFence)
+    internal static ulong? EpochOf(ReadOnlyMemory<byte> data, ObjectPath path, bool zeroByteIsFence) =>
+        TryDecode(data, path, zeroByteIsFence)?.WriterEpoch;
+
+    /// <summary>The decoded WAL object, or null when it cannot be read.</summary>
+    internal static WalObject? TryDecode(ReadOnlyMemory<byte> data, ObjectPath path, bool zeroByteIsFence)
     {
         try
         {
-            return WalObjectCodec.Decode(data, path.Value, zeroByteIsFence).WriterEpoch;
+            return WalObjectCodec.Decode(data, path.Value, zeroByteIsFence);
         }
         catch (SlateSharpException e) when (e.Kind == ErrorKind.Data)
         {

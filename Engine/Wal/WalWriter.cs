@@ -210,8 +210,7 @@ internal sealed class WalWriter : IDisposable
 
             // A fence left by an older writer that opened after us and then learned it was fenced holds no writes:
             // step over it. Anything else at an id this writer allocated means a newer writer has fenced it.
-            if (WalRecovery.EpochOf(result.Existing, path, zeroByteIsFence: false) is { } epoch && epoch < _writerEpoch
-                && WalObjectCodec.Decode(result.Existing, path.Value, zeroByteIsFence: false).IsFence)
+            if (WalRecovery.TryDecode(result.Existing, path, zeroByteIsFence: false) is { IsFence: true, WriterEpoch: { } epoch } && epoch < _writerEpoch)
             {
                 _logger.LogInformation("wal id {Id} holds a fence of older writer epoch {Epoch}; stepping over it", id, epoch);
                 id++;
