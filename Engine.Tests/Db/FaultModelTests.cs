@@ -78,7 +78,11 @@ public sealed class FaultModelTests
         Assert.That(run.Writes, Is.GreaterThan(OperationsPerSeed / 4), "the workload ran to its end");
     }
 
-    /// <summary>The apparatus can fail: a store that quietly forgets some WAL objects it acknowledged is caught.</summary>
+    /// <summary>
+    /// The apparatus can fail: a store that answers every WAL put as stored and keeps none of them is caught. (Forgetting
+    /// only some WAL objects is caught only when a crash happens before the memtable holding their rows is flushed, which
+    /// depends on timing; forgetting all of them loses every durable write acknowledged since the last memtable flush.)
+    /// </summary>
     [Test]
     public async Task The_model_catches_a_store_that_forgets_acknowledged_writes()
     {
@@ -88,7 +92,7 @@ public sealed class FaultModelTests
 
         await run.RunAsync();
 
-        TestContext.Out.WriteLine(run.Report("forgetful store"));
+        TestContext.Out.WriteLine($"{run.Summary()}\n{run.Report("forgetful store")}");
         Assert.That(run.Findings.Select(f => f.Category), Does.Contain("acknowledged write lost or state impossible after reopen"));
     }
 
@@ -207,11 +211,9 @@ public sealed class FaultModelTests
         return new RetryingObjectStore(inner, retrier, new RandomSource((ulong)seed + 1));
     }
 
-    /// <summary>Answers every WAL put as stored, and deletes every fifth one right after storing it.</summary>
+    /// <summary>Answers every WAL put as stored, and deletes each one right after storing it.</summary>
     private sealed class ForgetfulStore(IObjectStore inner) : IObjectStore
     {
-        private int _walPuts;
-
         public string Location => inner.Location;
 
         public ValueTask<ObjectMetadata?> HeadAsync(ObjectPath path, CancellationToken cancellationToken = default) => inner.HeadAsync(path, cancellationToken);
@@ -221,7 +223,7 @@ public sealed class FaultModelTests
         public async ValueTask<PutResult> PutAsync(ObjectPath path, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken = default)
         {
             var result = await inner.PutAsync(path, content, options, cancellationToken);
-            if (result.Stored && content.Length > 0 && ChaosObjectStore.AreaOf(path.Value) == StoreArea.Wal && Interlocked.Increment(ref _walPuts) % 5 == 0)
+            if (result.Stored && content.Length > 0 && ChaosObjectStore.AreaOf(path.Value) == StoreArea.Wal)
             {
                 await inner.DeleteAsync(path, cancellationToken);
             }
