@@ -10,6 +10,9 @@ internal readonly record struct SstId(UInt128 Value) : IComparable<SstId>
 
     public int CompareTo(SstId other) => Value.CompareTo(other.Value);
 
+    /// <summary>When the id was minted: its 48-bit Unix millisecond timestamp (what GC ages an unreferenced SST by).</summary>
+    public long UnixMilliseconds => (long)(ulong)(Value >> 80);
+
     /// <summary>Builds an id from a Unix millisecond timestamp and 80 random bits.</summary>
     public static SstId Create(long unixMilliseconds, ReadOnlySpan<byte> random80)
     {
