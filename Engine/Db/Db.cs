@@ -26,6 +26,7 @@ public sealed partial class Db : IAsyncDisposable
     private readonly WalWriter _wal;
     private readonly MemtableFlusher _flusher;
     private readonly SstReaderCache _readers;
+    private readonly SstPins _pins = new();
     private readonly Random _random;
     private readonly Lock _writeLock = new();
     private readonly AsyncGate _memoryReleased = new();
@@ -111,6 +112,9 @@ public sealed partial class Db : IAsyncDisposable
     internal MemtableFlusher Flusher => _flusher;
 
     internal SstReaderCache Readers => _readers;
+
+    /// <summary>SSTs this process still needs (in-flight reads, unpublished outputs): in-process GC never deletes them.</summary>
+    internal SstPins Pins => _pins;
 
     internal long UnflushedBytes => Interlocked.Read(ref _unflushedBytes);
 
