@@ -38,7 +38,10 @@ public sealed class GoldenFileTests
     /// <summary>The epoch of the writer that placed the version 2 golden fence record.</summary>
     internal const ulong FenceWriterEpoch = 13;
 
-    /// <summary>The version 2 golden manifest: the version 1 content, wal_v1_fences_below and a tag this build does not know.</summary>
+    /// <summary>
+    /// The version 2 and 3 golden manifest: the version 1 content, wal_v1_fences_below and a tag this build does not
+    /// know. (The version 1 and 2 files store the run ids ascending, 3 then 7; read, the newest run has id 7.)
+    /// </summary>
     internal static DbManifest ManifestV2() => Manifest() with
     {
         WalV1FencesBelow = 101,
@@ -57,7 +60,7 @@ public sealed class GoldenFileTests
             NextWalId: 103,
             LastL0Sequence: 987_654,
             L0: [Handle(9, "k", "z"), Handle(8, "a", "q")],
-            SortedRuns: [new SortedRun(3, [Handle(1, "a", "f"), Handle(2, "g", "p")]), new SortedRun(7, [Handle(3, "a", "z")])],
+            SortedRuns: [new SortedRun(7, [Handle(1, "a", "f"), Handle(2, "g", "p")]), new SortedRun(3, [Handle(3, "a", "z")])],
             Checkpoints: [new Checkpoint(new Guid("3f2504e0-4f89-11d3-9a0c-0305e82c3301"), 98, 1_763_769_600_000, 1_763_856_000_000, "golden")]);
     }
 
@@ -128,14 +131,25 @@ public sealed class GoldenFileTests
     }
 
     [Test]
-    public void Manifest_v2_with_an_unknown_tag()
+    public void Manifest_v2_is_still_read()
+    {
+        var golden = ReadOnlyGolden("manifest-v2.manifest");
+        var decoded = ManifestCodec.Decode(golden, "manifest/golden.manifest");
+        Assert.That(decoded, Is.EqualTo(ManifestV2()));
+        Assert.That(decoded.SortedRuns.Select(r => r.Id), Is.EqualTo(new uint[] { 7, 3 }), "newest first, and newest highest once read");
+        Assert.That(ManifestTestFormat.EncodeV2(ManifestV2()), Is.EqualTo(golden), "the test-side v2 encoder matches the stored v2 layout");
+    }
+
+    [Test]
+    public void Manifest_v3_with_an_unknown_tag()
     {
         var encoded = ManifestCodec.Encode(ManifestV2());
-        var golden = Golden("manifest-v2.manifest", encoded);
+        var golden = Golden("manifest-v3.manifest", encoded);
         var decoded = ManifestCodec.Decode(golden, "manifest/golden.manifest");
         Assert.That(decoded, Is.EqualTo(ManifestV2()));
         Assert.That(decoded.UnknownExtensions.Single().Tag, Is.EqualTo(0x0042));
         Assert.That(encoded, Is.EqualTo(golden));
+        Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 3, 0 }), "format version 3");
     }
 
     /// <summary>Reads a golden file from the test output, or writes it into the source tree when regenerating.</summary>

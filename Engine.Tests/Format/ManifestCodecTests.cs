@@ -25,8 +25,8 @@ public sealed class ManifestCodecTests
         L0: [Handle(random, 5, 9), Handle(random, 1, 200)],
         SortedRuns:
         [
-            new SortedRun(2, [Handle(random, 0, 10), Handle(random, 11, 20)]),
-            new SortedRun(5, [Handle(random, 3, 250)]),
+            new SortedRun(5, [Handle(random, 0, 10), Handle(random, 11, 20)]),
+            new SortedRun(2, [Handle(random, 3, 250)]),
         ],
         Checkpoints:
         [
@@ -49,10 +49,10 @@ public sealed class ManifestCodecTests
     }
 
     [Test]
-    public void Version_2_appends_an_extension_area_that_is_empty_for_a_new_database()
+    public void The_current_version_appends_an_extension_area_that_is_empty_for_a_new_database()
     {
         var bytes = ManifestCodec.Encode(DbManifest.Empty);
-        Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)), Is.EqualTo(2));
+        Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)), Is.EqualTo(3));
         Assert.That(bytes, Is.EqualTo(ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty)), "wal_v1_fences_below = 0 is not stored");
         Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 8)), Is.EqualTo(0u), "extension count");
         Assert.That(DbManifest.Empty.WalV1FencesBelow, Is.EqualTo(0UL));
@@ -167,10 +167,27 @@ public sealed class ManifestCodecTests
     public void A_newer_version_is_rejected_naming_both_versions()
     {
         var bytes = ManifestCodec.Encode(DbManifest.Empty);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 4);
         var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(bytes, Path))!;
         Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
-        Assert.That(error.Message, Does.Contain("unsupported manifest format version 3").And.Contain("versions 1 to 2").And.Contain(Path));
+        Assert.That(error.Message, Does.Contain("unsupported manifest format version 4").And.Contain("versions 1 to 3").And.Contain(Path));
+    }
+
+    [Test]
+    public void A_version_2_manifest_with_run_ids_ascending_reads_newest_highest_and_one_descending_is_corrupt()
+    {
+        var manifest = Sample(new Random(13));
+        Assert.That(manifest.SortedRuns.Select(r => r.Id), Is.EqualTo(new uint[] { 5, 2 }));
+        var decoded = ManifestCodec.Decode(ManifestTestFormat.EncodeV2(manifest), Path);
+        Assert.That(decoded.SortedRuns.Select(r => r.Id), Is.EqualTo(new uint[] { 5, 2 }));
+        Assert.That(decoded.SortedRuns.Select(r => r.Ssts), Is.EqualTo(manifest.SortedRuns.Select(r => r.Ssts)), "the list order is kept");
+
+        // A version 2 file whose ids descend was never written by a version 2 writer.
+        var v3Order = ManifestCodec.Encode(manifest);
+        BinaryPrimitives.WriteUInt16LittleEndian(v3Order.AsSpan(4), 2);
+        var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(ManifestTestFormat.Repair(v3Order), Path))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.Contain("must ascend").And.Contain(Path));
     }
 
     [Test]

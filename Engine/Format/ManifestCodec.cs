@@ -7,14 +7,16 @@ namespace SlateSharp.Format;
 
 /// <summary>
 /// Encodes and decodes <see cref="DbManifest"/> (docs/format/manifest.md): magic, format version, the positional
-/// fields of version 1, from version 2 a tagged extension area, CRC32C. Writes version 2, reads 1 and 2. Both
+/// fields of version 1, from version 2 a tagged extension area, CRC32C. Writes version 3, reads 1 to 3 (version 3
+/// differs from 2 only in that sorted-run ids descend, newest highest; older versions stored them ascending, newest
+/// lowest, and are read by handing the same ids out in reverse, so the list order and the id set stay as stored). Both
 /// directions check the manifest's invariants: encoding an invalid manifest is an <see cref="ErrorKind.Internal"/>
 /// error (a bug in whoever built it), decoding one is an <see cref="ErrorKind.Data"/> error naming the object.
 /// </summary>
 internal static class ManifestCodec
 {
     /// <summary>The manifest format version this build writes.</summary>
-    public const ushort CurrentVersion = 2;
+    public const ushort CurrentVersion = 3;
 
     /// <summary>The oldest version this build reads.</summary>
     public const ushort OldestReadableVersion = 1;
@@ -116,6 +118,11 @@ internal static class ManifestCodec
             runs[i] = new SortedRun(id, ReadHandles(ref reader));
         }
 
+        if (version < 3)
+        {
+            runs = NewestHighest(runs, path);
+        }
+
         var checkpointCount = reader.ReadCount(MinCheckpointLength);
         var checkpoints = new Checkpoint[checkpointCount];
         for (var i = 0; i < checkpointCount; i++)
@@ -143,6 +150,29 @@ internal static class ManifestCodec
         }
 
         return manifest;
+    }
+
+    /// <summary>
+    /// Versions 1 and 2 stored run ids ascending (newest lowest, first in the list); the same ids handed out in reverse
+    /// keep the list (newest first) and make the newest the highest.
+    /// </summary>
+    private static SortedRun[] NewestHighest(SortedRun[] runs, string path)
+    {
+        for (var i = 1; i < runs.Length; i++)
+        {
+            if (runs[i].Id <= runs[i - 1].Id)
+            {
+                throw Errors.Data(path, 0, $"manifest breaks an invariant: sorted run ids of a version 1 or 2 manifest must ascend (id={runs[i].Id} previous={runs[i - 1].Id})");
+            }
+        }
+
+        var remapped = new SortedRun[runs.Length];
+        for (var i = 0; i < runs.Length; i++)
+        {
+            remapped[i] = runs[i] with { Id = runs[runs.Length - 1 - i].Id };
+        }
+
+        return remapped;
     }
 
     /// <summary>True for the tags this build interprets; every other tag is unknown to it.</summary>

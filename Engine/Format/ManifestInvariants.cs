@@ -35,9 +35,9 @@ internal static class ManifestInvariants
         uint? previousRun = null;
         foreach (var run in manifest.SortedRuns)
         {
-            if (previousRun is { } previous && run.Id <= previous)
+            if (previousRun is { } previous && run.Id >= previous)
             {
-                return $"sorted run ids must ascend, newest (lowest) first (id={run.Id} previous={previous})";
+                return $"sorted run ids must descend, newest (highest) first (id={run.Id} previous={previous})";
             }
 
             previousRun = run.Id;

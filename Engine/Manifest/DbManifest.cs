@@ -10,7 +10,7 @@ namespace SlateSharp.Manifest;
 /// <param name="NextWalId">The lowest WAL id not known to be used (the next id a new writer tries first).</param>
 /// <param name="LastL0Sequence">The highest sequence number flushed into L0.</param>
 /// <param name="L0">L0 SSTs, newest first.</param>
-/// <param name="SortedRuns">Sorted runs, newest (lowest id) first.</param>
+/// <param name="SortedRuns">Sorted runs, newest (highest id) first.</param>
 /// <param name="Checkpoints">Active checkpoints.</param>
 internal sealed record DbManifest(
     ulong WriterEpoch,
