@@ -9,22 +9,25 @@ namespace SlateSharp.Tests.Db;
 /// Random, seeded sequences of puts, deletes, batches, gets, scans, flushes and close/reopen cycles (see
 /// <see cref="DbModelRun"/>), checked after every read against a model and after every reopen against the whole
 /// state, with no faults: every error is a failure and every reopen shows every write. Small memtables and WAL
-/// objects make the run cross many memtable freezes, L0 flushes and WAL replays. 100,000 operations in all.
+/// objects make the run cross many memtable freezes, L0 flushes, compactions and WAL replays; the same seeds run with
+/// the embedded compactor on and off, and both must match the model (so each other). 120,000 operations in all.
 /// <see cref="FaultModelTests"/> runs the same workload under injected faults.
 /// </summary>
 public sealed class DbModelTests
 {
-    [TestCase("memory", 1, 10_000)]
-    [TestCase("memory", 2, 10_000)]
-    [TestCase("memory", 3, 10_000)]
-    [TestCase("memory", 4, 10_000)]
-    [TestCase("memory", 5, 10_000)]
-    [TestCase("memory", 6, 10_000)]
-    [TestCase("local", 7, 10_000)]
-    [TestCase("local", 8, 10_000)]
-    [TestCase("local", 9, 10_000)]
-    [TestCase("local", 10, 10_000)]
-    public async Task Random_operations_match_a_sorted_dictionary(string storeKind, int defaultSeed, int operations)
+    [TestCase("memory", 1, 10_000, true)]
+    [TestCase("memory", 1, 10_000, false)]
+    [TestCase("memory", 2, 10_000, true)]
+    [TestCase("memory", 2, 10_000, false)]
+    [TestCase("memory", 3, 10_000, true)]
+    [TestCase("memory", 4, 10_000, false)]
+    [TestCase("memory", 5, 10_000, true)]
+    [TestCase("memory", 6, 10_000, false)]
+    [TestCase("local", 7, 10_000, true)]
+    [TestCase("local", 7, 10_000, false)]
+    [TestCase("local", 8, 10_000, true)]
+    [TestCase("local", 9, 10_000, false)]
+    public async Task Random_operations_match_a_sorted_dictionary(string storeKind, int defaultSeed, int operations, bool compaction)
     {
         var seed = TestSeeds.Get(defaultSeed);
         using var directory = new TestDirectory();
@@ -33,7 +36,7 @@ public sealed class DbModelTests
         var run = new DbModelRun
         {
             Store = store,
-            Options = DbModelRun.SmallOptions(seed),
+            Options = DbModelRun.SmallOptions(seed, compaction: compaction),
             Seed = seed,
             Operations = operations,
         };
@@ -43,5 +46,6 @@ public sealed class DbModelTests
         TestContext.Out.WriteLine(run.Summary());
         Assert.That(run.Findings.Select(f => f.Category), Is.Empty, run.Report($"{storeKind} without faults"));
         Assert.That(run.Reopens, Is.GreaterThan(operations / 200), "the run reopened the database many times");
+        Assert.That(run.CompactionJobs, compaction ? Is.GreaterThan(0) : Is.Zero, "compaction ran exactly when enabled");
     }
 }

@@ -49,14 +49,16 @@ public sealed class DbModelRun
     /// Options that make a short run exercise everything: tiny memtables, WAL objects and blocks, a 2 ms WAL interval;
     /// <paramref name="retryTimeouts"/>, when given, bounds manifest updates and write retries.
     /// </summary>
-    public static DbOptions SmallOptions(int seed, TimeSpan? retryTimeouts = null) => new()
+    public static DbOptions SmallOptions(int seed, TimeSpan? retryTimeouts = null, bool compaction = true) => new()
     {
         FlushInterval = TimeSpan.FromMilliseconds(2),
         MemtableSizeBytes = 16 << 10,
         MaxUnflushedBytes = 256 << 10,
         WalObjectMaxBytes = 8 << 10,
         BlockSizeBytes = 512,
-        L0MaxSsts = 100_000,
+        L0MaxSsts = compaction ? 8 : 100_000,
+        Compaction = new CompactionOptions { Enabled = compaction, TargetSstBytes = 8 << 10, MaxSubcompactions = 3, PollInterval = TimeSpan.FromMilliseconds(20), ReadaheadBytes = 4096 },
+        ManifestPollInterval = TimeSpan.FromMilliseconds(50),
         ManifestUpdateTimeout = retryTimeouts ?? TimeSpan.FromMinutes(1),
         WriteRetryTimeout = retryTimeouts ?? TimeSpan.FromMinutes(1),
         RandomSeed = seed,
@@ -83,6 +85,9 @@ public sealed class DbModelRun
     public int DurableAcknowledgements { get; private set; }
 
     public int Writes { get; private set; }
+
+    /// <summary>Compaction jobs the embedded compactors published, over every open of the run.</summary>
+    public long CompactionJobs { get; private set; }
 
     private bool Strict => Chaos is null;
 
@@ -158,7 +163,7 @@ public sealed class DbModelRun
     }
 
     public string Summary() =>
-        $"ops={_op} writes={Writes} durable_acks={DurableAcknowledgements} reopens={Reopens} crashes={Crashes} tolerated_failures={ToleratedFailures} " +
+        $"ops={_op} writes={Writes} durable_acks={DurableAcknowledgements} reopens={Reopens} crashes={Crashes} tolerated_failures={ToleratedFailures} compactions={CompactionJobs} " +
         $"faults: {_faultsAtStop ?? Chaos?.Log.Summary() ?? "none"}";
 
     private async Task<Database?> PutAsync(Database db)
@@ -316,6 +321,7 @@ public sealed class DbModelRun
         if (db is not null)
         {
             Reopens++;
+            CompactionJobs += db.CompactionStats?.Jobs ?? 0;
             var dispose = clean && !Strict && _random.Next(4) == 0;
             Note(dispose ? "dispose" : clean ? "close" : "crash");
             if (dispose)
@@ -405,6 +411,7 @@ public sealed class DbModelRun
 
     private async Task CloseQuietlyAsync(Database db)
     {
+        CompactionJobs += db.CompactionStats?.Jobs ?? 0;
         try
         {
             await BoundAsync(db.DisposeAsync);

@@ -18,12 +18,14 @@ internal static class CrashPoints
     public const string ManifestPutAfter = "manifest.put.after";
     public const string CloseBegin = "close.begin";
     public const string CloseFlushed = "close.flushed";
+    public const string CompactionOutputsWritten = "compaction.outputs.written";
+    public const string CompactionPublished = "compaction.published";
 
     /// <summary>Every point, for tests that pick one.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         WalPutBefore, WalPutAfter, FencePutBefore, FencePutAfter, SstUploadBefore, SstUploadAfter,
-        ManifestPutBefore, ManifestPutAfter, CloseBegin, CloseFlushed,
+        ManifestPutBefore, ManifestPutAfter, CloseBegin, CloseFlushed, CompactionOutputsWritten, CompactionPublished,
     ];
 
     /// <summary>Called with the point's name each time the engine reaches it; null (the default) does nothing.</summary>

@@ -134,10 +134,7 @@ public sealed partial class Db
                         : next;
                 },
                 cancellationToken).ConfigureAwait(false);
-            lock (_writeLock)
-            {
-                _view = _view with { Manifest = _manifest.Manifest };
-            }
+            AdvanceView(_manifest.Current);
         }
 
         if (!empty && Recovery.SkippedWalObjects.Count > 0)

@@ -42,6 +42,10 @@ public sealed partial class Db : IAsyncDisposable
     private SlateSharpException? _closed;
     private Task _walTask = Task.CompletedTask;
     private Task _flushTask = Task.CompletedTask;
+    private Task _refreshTask = Task.CompletedTask;
+    private Task _compactorTask = Task.CompletedTask;
+    private Compaction.Compactor? _compactor;
+    private SstPins.Pin _viewPin;
     private Task? _close;
     private Task? _stopped;
     private int _replayRangeObjects;
@@ -61,7 +65,8 @@ public sealed partial class Db : IAsyncDisposable
         _fence = fence;
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
         _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null, options.SstReaderCacheBytes);
-        _view = new DbView(NewMemtable(), [], manifest.Manifest);
+        _view = new DbView(NewMemtable(), [], manifest.Manifest, manifest.Id);
+        _viewPin = _pins.Acquire(manifest.Manifest);
         _activeFixedWalId = fence.Id;
         _wal = new WalWriter(
             store,
@@ -75,12 +80,7 @@ public sealed partial class Db : IAsyncDisposable
             manifest.MarkFenced,
             _logger,
             OnWalStored);
-        var sstOptions = new SstBuilderOptions
-        {
-            BlockSize = options.BlockSizeBytes,
-            Codec = options.Compression,
-            BloomBitsPerKey = options.BloomBitsPerKey,
-        };
+        var sstOptions = SstOptions(options);
         _flusher = new MemtableFlusher(
             store,
             manifest,
@@ -279,6 +279,7 @@ public sealed partial class Db : IAsyncDisposable
             {
                 db.Recovery = await db.ReplayAsync(cancellationToken).ConfigureAwait(false);
                 await db.SettleReplayedWalAsync(cancellationToken).ConfigureAwait(false);
+                await db.StartCompactorAsync(cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -301,6 +302,7 @@ public sealed partial class Db : IAsyncDisposable
     {
         _walTask = SuperviseAsync(_wal.RunAsync, "wal writer");
         _flushTask = SuperviseAsync(_flusher.RunAsync, "memtable flusher");
+        _refreshTask = SuperviseAsync(RefreshManifestAsync, "manifest refresh");
     }
 
     private async Task SuperviseAsync(Func<CancellationToken, Task> run, string name)
@@ -375,7 +377,7 @@ public sealed partial class Db : IAsyncDisposable
 
         await _background.CancelAsync().ConfigureAwait(false);
         _memoryReleased.PulseAll();
-        await Task.WhenAll(_walTask, _flushTask).ConfigureAwait(false);
+        await Task.WhenAll(_walTask, _flushTask, _refreshTask, _compactorTask).ConfigureAwait(false);
         _wal.Fail(_closed ?? Errors.ClosedClean("the database is closed"));
         foreach (var immutable in _view.Immutables)
         {
@@ -384,6 +386,11 @@ public sealed partial class Db : IAsyncDisposable
 
         _wal.Dispose();
         _manifest.Dispose();
+        _compactor?.Manifest.Dispose();
+        lock (_writeLock)
+        {
+            _viewPin.Dispose();
+        }
         _ownedStore?.Dispose();
     }
 
@@ -419,15 +426,19 @@ public sealed partial class Db : IAsyncDisposable
 
         public void OnFlushed(ImmutableMemtable flushed, DbManifest stored)
         {
+            // The writer's manifest now holds the flush (stored, or a later version that includes it).
+            var current = db._manifest.Current;
             lock (db._writeLock)
             {
                 var view = db._view;
-                db._view = view with { Immutables = view.Immutables.Remove(flushed), Manifest = stored };
+                db._view = view with { Immutables = view.Immutables.Remove(flushed) };
+                db.AdvanceViewLocked(current);
             }
 
             Interlocked.Add(ref db._unflushedBytes, -flushed.Table.SizeBytes);
             flushed.Flushed.TrySetResult();
             db._memoryReleased.PulseAll();
+            db._compactor?.Signal();
         }
     }
 }

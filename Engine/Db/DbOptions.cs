@@ -22,11 +22,21 @@ public sealed class DbOptions
     public long MaxUnflushedBytes { get; init; } = 1L << 30;
 
     /// <summary>
-    /// The flusher stops adding L0 SSTs at this count until compaction takes some away; writers then wait on
-    /// <see cref="MaxUnflushedBytes"/>. Default 512 (32 GiB of L0 at the default memtable size): there is no
-    /// compactor yet, so a lower limit would stall a large load for good.
+    /// The flusher stops adding L0 SSTs at this count until compaction takes some away; writers then wait (never fail)
+    /// on <see cref="MaxUnflushedBytes"/> and resume when compaction catches up. Every read of an old key probes each
+    /// L0 SST's bloom filter, so a small limit keeps reads cheap. Default 8 (as SlateDB). Without any compactor
+    /// (<see cref="CompactionOptions.Enabled"/> false and none in another process) writes stall here for good.
     /// </summary>
-    public int L0MaxSsts { get; init; } = 512;
+    public int L0MaxSsts { get; init; } = 8;
+
+    /// <summary>How L0 and sorted runs are compacted, and whether this process does it. Default: embedded, size-tiered.</summary>
+    public CompactionOptions Compaction { get; init; } = new();
+
+    /// <summary>
+    /// How often the writer reads the manifest for changes made by others (a compactor in another process) and learns
+    /// that a newer writer fenced it. One GET per interval when nothing changed. Default 1 s.
+    /// </summary>
+    public TimeSpan ManifestPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>SST data block size. Default 4 KiB.</summary>
     public int BlockSizeBytes { get; init; } = 4096;
@@ -93,6 +103,8 @@ public sealed class DbOptions
         Require(WriteRetryTimeout > TimeSpan.Zero, $"WriteRetryTimeout must be positive (write_retry_timeout={WriteRetryTimeout})");
         Require(ManifestUpdateTimeout > TimeSpan.Zero, $"ManifestUpdateTimeout must be positive (manifest_update_timeout={ManifestUpdateTimeout})");
         Require(TimeProvider is not null, "TimeProvider must not be null");
+        Require(ManifestPollInterval > TimeSpan.Zero, $"ManifestPollInterval must be positive (manifest_poll_interval={ManifestPollInterval})");
+        (Compaction ?? throw Errors.Invalid("invalid options: Compaction must not be null")).Validate();
     }
 
     private static void Require(bool condition, string message)

@@ -6,10 +6,11 @@ namespace SlateSharp;
 
 /// <summary>
 /// What a read sees, swapped atomically as a whole: the active memtable, the frozen ones (newest first) and the
-/// SSTs of the manifest the writer holds. A flush replaces a frozen memtable with its L0 SST in one swap, so a
-/// reader finds every row in one place or the other, never in neither.
+/// SSTs of a stored manifest (<paramref name="ManifestId"/>). A flush replaces a frozen memtable with its L0 SST in
+/// one swap, so a reader finds every row in one place or the other, never in neither. The manifest only moves to a
+/// higher id: every later version holds every earlier flush (or the compacted run that replaced it).
 /// </summary>
-internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest)
+internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest, ulong ManifestId)
 {
     public IEnumerable<MemoryTable> Memtables => Immutables.Select(m => m.Table).Prepend(Active);
 }

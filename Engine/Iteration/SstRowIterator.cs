@@ -3,10 +3,13 @@ using SlateSharp.Sst;
 
 namespace SlateSharp.Iteration;
 
-/// <summary>An <see cref="IRowIterator"/> over one SST, fetching one block per ranged read through the block cache.</summary>
-internal sealed class SstRowIterator(SstReader reader) : IRowIterator
+/// <summary>
+/// An <see cref="IRowIterator"/> over one SST: by default fetching one block per ranged read through the block cache;
+/// with <paramref name="readaheadBytes"/> reading that many bytes of blocks at a time around the cache (compaction).
+/// </summary>
+internal sealed class SstRowIterator(SstReader reader, int readaheadBytes = 0) : IRowIterator
 {
-    private readonly SstIterator _inner = reader.CreateIterator();
+    private readonly SstIterator _inner = readaheadBytes > 0 ? reader.CreateScanIterator(readaheadBytes) : reader.CreateIterator();
 
     public RowEntry Current => _inner.Current;
 

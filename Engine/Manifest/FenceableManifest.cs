@@ -47,6 +47,9 @@ internal sealed class FenceableManifest : IDisposable
     /// <summary>The manifest this instance holds.</summary>
     public DbManifest Manifest => Volatile.Read(ref _current).Manifest;
 
+    /// <summary>The manifest this instance holds with its id, read together.</summary>
+    public VersionedManifest Current => Volatile.Read(ref _current);
+
     public bool IsFenced => Volatile.Read(ref _fenced) is not null;
 
     /// <summary>Create-if-absent manifest writes that found their id taken (through this instance's store).</summary>

@@ -1,7 +1,7 @@
-using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using SlateSharp.Common;
 using SlateSharp.Concurrency;
+using SlateSharp.Iteration;
 using SlateSharp.Manifest;
 using SlateSharp.Sst;
 using SlateSharp.Storage;
@@ -41,7 +41,6 @@ internal sealed class MemtableFlusher(
     TimeProvider time,
     ILogger logger)
 {
-    private const int PipePauseBytes = 4 << 20;
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(10);
     private readonly AsyncSignal _wake = new();
 
@@ -111,7 +110,7 @@ internal sealed class MemtableFlusher(
             try
             {
                 CrashPoints.Reached(CrashPoints.SstUploadBefore);
-                handle = await WriteSstAsync(id, path, memtable.Table, cancellationToken).ConfigureAwait(false);
+                handle = await WriteSstAsync(id, memtable.Table, cancellationToken).ConfigureAwait(false);
                 CrashPoints.Reached(CrashPoints.SstUploadAfter);
                 break;
             }
@@ -208,65 +207,21 @@ internal sealed class MemtableFlusher(
         return manifest.SortedRuns.Any(run => run.Ssts.Any(h => h.Id == id));
     }
 
-    private async ValueTask<SstHandle> WriteSstAsync(SstId id, ObjectPath path, MemoryTable table, CancellationToken cancellationToken)
+    private ValueTask<SstHandle> WriteSstAsync(SstId id, MemoryTable table, CancellationToken cancellationToken) =>
+        SstUpload.WriteAsync(store, id, sstOptions, (builder, token) => AddNewestVersionsAsync(builder, table, token), manifest.ThrowIfFenced, cancellationToken);
+
+    private static async ValueTask AddNewestVersionsAsync(SstBuilder builder, MemoryTable table, CancellationToken cancellationToken)
     {
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipePauseBytes, resumeWriterThreshold: PipePauseBytes / 2, useSynchronizationContext: false));
-        var upload = UploadAsync(pipe.Reader, path, cancellationToken);
-        SstInfo info;
-        try
+        // Newest version per key only (tombstones kept: older versions may lie below in L0 and sorted runs). Expiry is
+        // left to compaction, so a flush never changes what a read of the memtable returned.
+        var retention = RowRetention.NewestOnly(long.MinValue);
+        var rows = table.CreateIterator();
+        while (await rows.MoveNextAsync(cancellationToken).ConfigureAwait(false))
         {
-            var output = pipe.Writer.AsStream();
-            await using (output.ConfigureAwait(false))
+            if (retention.Apply(rows.Current) is { } row && builder.Add(row.Key.Span, row.Value.Span, row.Sequence, row.Kind, row.ExpireAt))
             {
-                using var builder = new SstBuilder(sstOptions, output);
-                var rows = table.CreateIterator();
-                ReadOnlyMemory<byte>? previousKey = null;
-                while (await rows.MoveNextAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var row = rows.Current;
-
-                    // Newest version per key only: older ones are shadowed for every reader of the new view.
-                    if (previousKey is { } previous && row.Key.Span.SequenceEqual(previous.Span))
-                    {
-                        continue;
-                    }
-
-                    // Memtable keys are immutable arrays: holding a reference is enough.
-                    previousKey = row.Key;
-                    if (builder.Add(row.Key.Span, row.Value.Span, row.Sequence, row.Kind, row.ExpireAt))
-                    {
-                        await builder.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                info = await builder.FinishAsync(cancellationToken).ConfigureAwait(false);
+                await builder.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-        }
-        catch (Exception e)
-        {
-            await pipe.Writer.CompleteAsync(e).ConfigureAwait(false);
-            await ObserveAsync(upload).ConfigureAwait(false);
-            throw;
-        }
-
-        var put = await upload.ConfigureAwait(false);
-        if (!put.Stored)
-        {
-            throw Errors.Internal($"an sst upload with overwrite answered {put.Outcome} (path={path})");
-        }
-
-        return new SstHandle(id, info.SizeBytes, info.FirstKey, info.LastKey, info.EntryCount);
-    }
-
-    private async Task<PutResult> UploadAsync(PipeReader reader, ObjectPath path, CancellationToken cancellationToken)
-    {
-        await Task.Yield();
-        var input = reader.AsStream();
-        await using (input.ConfigureAwait(false))
-        {
-            // Right before the request starts: a writer that has learned it is fenced uploads nothing more.
-            manifest.ThrowIfFenced();
-            return await store.PutAsync(path, input, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -280,18 +235,6 @@ internal sealed class MemtableFlusher(
         catch (SlateSharpException e)
         {
             logger.LogWarning(e, "could not delete orphan sst {Path}; the garbage collector will", path);
-        }
-    }
-
-    private static async ValueTask ObserveAsync(Task task)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The builder's error is the one reported.
         }
     }
 }

@@ -16,7 +16,10 @@ namespace SlateSharp.Sst;
 internal sealed class SstIterator
 {
     private readonly SstReader _reader;
+    private readonly int _readaheadBytes;
     private readonly BlockIterator _rows = new();
+    private Block[]? _ahead;
+    private int _aheadFirst;
     private Block? _block;
     private int _blockIndex = -1;
     private bool _positioned;
@@ -25,6 +28,13 @@ internal sealed class SstIterator
     private long _counted;
 
     public SstIterator(SstReader reader) => _reader = reader;
+
+    /// <summary>An iterator that reads <paramref name="readaheadBytes"/> of blocks at a time, bypassing the block cache.</summary>
+    public SstIterator(SstReader reader, int readaheadBytes)
+    {
+        _reader = reader;
+        _readaheadBytes = readaheadBytes;
+    }
 
     /// <summary>True when positioned on a row.</summary>
     public bool IsValid => _valid;
@@ -183,11 +193,22 @@ internal sealed class SstIterator
         _valid = false;
         if (_block is null || _blockIndex != index)
         {
-            _block = await _reader.ReadBlockAsync(index, cancellationToken).ConfigureAwait(false);
+            _block = _readaheadBytes > 0 ? await ReadAheadAsync(index, cancellationToken).ConfigureAwait(false) : await _reader.ReadBlockAsync(index, cancellationToken).ConfigureAwait(false);
             _blockIndex = index;
         }
 
         _rows.Reset(_block);
+    }
+
+    private async ValueTask<Block> ReadAheadAsync(int index, CancellationToken cancellationToken)
+    {
+        if (_ahead is null || index < _aheadFirst || index >= _aheadFirst + _ahead.Length)
+        {
+            _ahead = await _reader.ReadBlocksAsync(index, _readaheadBytes, cancellationToken).ConfigureAwait(false);
+            _aheadFirst = index;
+        }
+
+        return _ahead[index - _aheadFirst];
     }
 
     private BlockIterator Valid() =>

@@ -1,0 +1,81 @@
+using SlateSharp.Manifest;
+using SlateSharp.Sst;
+
+namespace SlateSharp.Compaction;
+
+/// <summary>
+/// The manifest change that publishes a finished job: its inputs leave L0 and the sorted runs, its output run takes
+/// their place. Idempotent: applied to a manifest that already holds the outputs (our write landed but its answer was
+/// lost) it returns its input. The writer's concurrent flushes only add L0 SSTs at the front, never touching the
+/// inputs (the oldest L0 SSTs) or the runs, so the change re-applies cleanly on whatever the writer stored meanwhile.
+/// </summary>
+internal static class CompactionChange
+{
+    public static DbManifest Apply(DbManifest manifest, CompactionJob job, IReadOnlyList<SstHandle> outputs, TimeProvider time)
+    {
+        if (IsApplied(manifest, job, outputs))
+        {
+            return manifest;
+        }
+
+        foreach (var sst in outputs)
+        {
+            SstPublishing.ThrowIfTooOld(sst.Id, time);
+        }
+
+        var l0Inputs = job.Sources.Where(s => s.L0 is not null).Select(s => s.L0!.Id).ToHashSet();
+        var runInputs = job.Sources.Where(s => s.Run is not null).Select(s => s.Run!).ToList();
+        if (l0Inputs.Any(id => !manifest.L0.Any(h => h.Id == id)) || runInputs.Any(run => !manifest.SortedRuns.Contains(run)))
+        {
+            throw Errors.Internal($"the inputs of compaction job {job} are no longer all in the manifest; only the compactor removes them");
+        }
+
+        var l0 = manifest.L0.Where(h => !l0Inputs.Contains(h.Id)).ToList();
+        var runs = new List<SortedRun>(manifest.SortedRuns.Count + 1);
+        SortedRun? output = outputs.Count > 0 ? new SortedRun(job.OutputRunId, outputs) : null;
+        if (runInputs.Count == 0)
+        {
+            // An L0 job: the output is newer than every run.
+            if (output is not null)
+            {
+                runs.Add(output);
+            }
+
+            runs.AddRange(manifest.SortedRuns);
+        }
+        else
+        {
+            var placed = false;
+            foreach (var run in manifest.SortedRuns)
+            {
+                if (!runInputs.Contains(run))
+                {
+                    runs.Add(run);
+                }
+                else if (!placed)
+                {
+                    placed = true;
+                    if (output is not null)
+                    {
+                        runs.Add(output);
+                    }
+                }
+            }
+        }
+
+        return manifest with { L0 = l0, SortedRuns = runs };
+    }
+
+    /// <summary>Whether <paramref name="manifest"/> already holds the job's result.</summary>
+    public static bool IsApplied(DbManifest manifest, CompactionJob job, IReadOnlyList<SstHandle> outputs)
+    {
+        if (outputs.Count > 0)
+        {
+            var first = outputs[0].Id;
+            return manifest.SortedRuns.Any(r => r.Ssts.Any(h => h.Id == first));
+        }
+
+        // Nothing written (every row dropped): applied once no input is left.
+        return !job.InputIds.Any(id => manifest.L0.Any(h => h.Id == id) || manifest.SortedRuns.Any(r => r.Ssts.Any(h => h.Id == id)));
+    }
+}

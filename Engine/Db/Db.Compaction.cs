@@ -1,0 +1,128 @@
+using Microsoft.Extensions.Logging;
+using SlateSharp.Compaction;
+using SlateSharp.Manifest;
+using SlateSharp.Sst;
+
+namespace SlateSharp;
+
+/// <summary>
+/// How the writer follows the manifest others change: the embedded compactor (when <see cref="CompactionOptions.Enabled"/>)
+/// and a periodic refresh, which also picks up a compactor in another process and learns of fencing without a write.
+/// The read view moves to a newer manifest in one swap; the SSTs of the current view stay pinned for in-process GC.
+/// </summary>
+public sealed partial class Db
+{
+    /// <summary>What the compactor embedded in this process has done, or null when compaction runs elsewhere.</summary>
+    public CompactionStats? CompactionStats => _compactor?.Stats;
+
+    /// <summary>Total time flushes waited because L0 was full (writers wait behind them on <see cref="DbOptions.MaxUnflushedBytes"/>).</summary>
+    public TimeSpan L0StallTime => _flusher.L0StallTime;
+
+    internal Compactor? Compactor => _compactor;
+
+    /// <summary>Moves the read view to <paramref name="manifest"/> if it is newer than the view's.</summary>
+    private void AdvanceView(VersionedManifest manifest)
+    {
+        lock (_writeLock)
+        {
+            AdvanceViewLocked(manifest);
+        }
+    }
+
+    private void AdvanceViewLocked(VersionedManifest manifest)
+    {
+        var view = _view;
+        if (manifest.Id <= view.ManifestId || _stopped is not null)
+        {
+            return;
+        }
+
+        var pin = _pins.Acquire(manifest.Manifest);
+        _view = view with { Manifest = manifest.Manifest, ManifestId = manifest.Id };
+        _viewPin.Dispose();
+        _viewPin = pin;
+    }
+
+    private void OnCompactionPublished(VersionedManifest manifest)
+    {
+        AdvanceView(manifest);
+
+        // L0 may have room again.
+        _flusher.Signal();
+    }
+
+    private async ValueTask StartCompactorAsync(CancellationToken cancellationToken)
+    {
+        var options = _options.Compaction;
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        var manifest = await FenceableManifest.InitCompactorAsync(
+            new ManifestStore(_store), new ManifestOptions(_options.ManifestUpdateTimeout, _options.TimeProvider), cancellationToken).ConfigureAwait(false);
+        var ids = new SstIdGenerator(SstIdRole.Compactor, manifest.Epoch, _options.TimeProvider, new Random(_random.Next()));
+        var executor = new CompactionExecutor(
+            _store, _readers, SstOptions(_options), ids, _pins, options, _options.TimeProvider, static () => [], manifest.ThrowIfFenced, _logger);
+        _compactor = new Compactor(manifest, new SizeTieredScheduler(options), executor, options, _options.TimeProvider, _logger, OnCompactionPublished);
+        lock (_writeLock)
+        {
+            if (_stopping)
+            {
+                manifest.Dispose();
+                _compactor = null;
+                return;
+            }
+
+            _compactorTask = SuperviseCompactorAsync(_compactor);
+        }
+    }
+
+    private async Task SuperviseCompactorAsync(Compactor compactor)
+    {
+        await Task.Yield();
+        try
+        {
+            await compactor.RunAsync(_background.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_background.IsCancellationRequested)
+        {
+        }
+        catch (SlateSharpException e) when (e.IsFenced)
+        {
+            _logger.LogWarning("the embedded compactor stops: {Message}", e.Message);
+        }
+        catch (Exception e)
+        {
+            // Compaction stopping does not stop the database: flushes stall at L0MaxSsts until a compactor runs.
+            _logger.LogError(e, "the embedded compactor failed and stops; writes stall once l0 is full (store={Location})", Location);
+        }
+    }
+
+    /// <summary>Every <see cref="DbOptions.ManifestPollInterval"/>: read what others stored, fence if a newer writer did.</summary>
+    private async Task RefreshManifestAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await Task.Delay(_options.ManifestPollInterval, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SlateSharpException e) when (e.Kind == ErrorKind.Unavailable)
+            {
+                _logger.LogDebug("manifest refresh failed, trying again at the next interval: {Message}", e.Message);
+                continue;
+            }
+
+            AdvanceView(_manifest.Current);
+        }
+    }
+
+    internal static SstBuilderOptions SstOptions(DbOptions options) => new()
+    {
+        BlockSize = options.BlockSizeBytes,
+        Codec = options.Compression,
+        BloomBitsPerKey = options.BloomBitsPerKey,
+    };
+}
