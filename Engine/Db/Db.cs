@@ -301,6 +301,7 @@ public sealed partial class Db : IAsyncDisposable
     {
         _walTask = SuperviseAsync(_wal.RunAsync, "wal writer");
         _flushTask = SuperviseAsync(_flusher.RunAsync, "memtable flusher");
+        _gcTask = StartGarbageCollection();
     }
 
     private async Task SuperviseAsync(Func<CancellationToken, Task> run, string name)
@@ -375,7 +376,7 @@ public sealed partial class Db : IAsyncDisposable
 
         await _background.CancelAsync().ConfigureAwait(false);
         _memoryReleased.PulseAll();
-        await Task.WhenAll(_walTask, _flushTask).ConfigureAwait(false);
+        await Task.WhenAll(_walTask, _flushTask, _gcTask).ConfigureAwait(false);
         _wal.Fail(_closed ?? Errors.ClosedClean("the database is closed"));
         foreach (var immutable in _view.Immutables)
         {

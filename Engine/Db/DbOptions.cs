@@ -66,6 +66,13 @@ public sealed class DbOptions
     /// </summary>
     public bool SkipCorruptWalTail { get; init; }
 
+    /// <summary>
+    /// Garbage collection in this process: <see cref="GcOptions.Interval"/> set runs it in the background, and
+    /// <see cref="Db.RunGarbageCollectionAsync"/> uses these options when given none. Default null (no background
+    /// collection; on demand with the <see cref="GcOptions"/> defaults).
+    /// </summary>
+    public GcOptions? GarbageCollection { get; init; }
+
     /// <summary>Options for opening the store from a URL.</summary>
     public ObjectStoreOptions? ObjectStore { get; init; }
 
@@ -93,6 +100,7 @@ public sealed class DbOptions
         Require(WriteRetryTimeout > TimeSpan.Zero, $"WriteRetryTimeout must be positive (write_retry_timeout={WriteRetryTimeout})");
         Require(ManifestUpdateTimeout > TimeSpan.Zero, $"ManifestUpdateTimeout must be positive (manifest_update_timeout={ManifestUpdateTimeout})");
         Require(TimeProvider is not null, "TimeProvider must not be null");
+        GarbageCollection?.Validate();
     }
 
     private static void Require(bool condition, string message)
