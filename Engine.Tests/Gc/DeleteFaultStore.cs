@@ -3,7 +3,7 @@ using SlateSharp.Storage;
 namespace SlateSharp.Tests.Gc;
 
 /// <summary>What a <see cref="DeleteFaultStore"/> does to one delete.</summary>
-internal enum DeleteFault
+public enum DeleteFault
 {
     None,
 
