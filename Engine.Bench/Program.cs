@@ -21,6 +21,12 @@ internal static class Program
             return await Stores.ObjectStoreBenchmark.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "gc")
+        {
+            // Garbage collection of a database as its own process (Admin/GcCommand.cs).
+            return await Admin.GcCommand.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "micro")
         {
             // BenchmarkDotNet micro-benchmarks (Micro/); the rest of the arguments go to its switcher, e.g. --filter '*Bloom*' --job short.
@@ -31,7 +37,7 @@ internal static class Program
             return 0;
         }
 
-        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options]]");
+        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options] | gc --url URL [options]]");
         return 2;
     }
 }

@@ -42,7 +42,7 @@ public sealed class ManifestStoreTests
 
         counting.Reset();
         await reader.RefreshAsync(CancellationToken.None);
-        Assert.That((counting.Gets, counting.Lists), Is.EqualTo((1, 0)), "unchanged: one GET of id+1");
+        Assert.That((counting.Gets, counting.Heads, counting.Lists), Is.EqualTo((1, 1, 0)), "unchanged: one GET of id+1, one HEAD of id (still there, so GC has not passed it)");
 
         await writer.UpdateAsync(m => m with { NextWalId = m.NextWalId + 1 }, CancellationToken.None);
         await writer.UpdateAsync(m => m with { NextWalId = m.NextWalId + 1 }, CancellationToken.None);

@@ -86,6 +86,7 @@ public sealed partial class Db : IAsyncDisposable
             manifest,
             sstOptions,
             new SstIdGenerator(SstIdRole.Writer, manifest.Epoch, options.TimeProvider, new Random(_random.Next())),
+            _pins,
             new FlushTarget(this),
             options.L0MaxSsts,
             TimeSpan.FromSeconds(1),
@@ -303,6 +304,7 @@ public sealed partial class Db : IAsyncDisposable
         _walTask = SuperviseAsync(_wal.RunAsync, "wal writer");
         _flushTask = SuperviseAsync(_flusher.RunAsync, "memtable flusher");
         _refreshTask = SuperviseAsync(RefreshManifestAsync, "manifest refresh");
+        _gcTask = StartGarbageCollection();
     }
 
     private async Task SuperviseAsync(Func<CancellationToken, Task> run, string name)
@@ -377,7 +379,7 @@ public sealed partial class Db : IAsyncDisposable
 
         await _background.CancelAsync().ConfigureAwait(false);
         _memoryReleased.PulseAll();
-        await Task.WhenAll(_walTask, _flushTask, _refreshTask, _compactorTask).ConfigureAwait(false);
+        await Task.WhenAll(_walTask, _flushTask, _refreshTask, _compactorTask, _gcTask).ConfigureAwait(false);
         _wal.Fail(_closed ?? Errors.ClosedClean("the database is closed"));
         foreach (var immutable in _view.Immutables)
         {

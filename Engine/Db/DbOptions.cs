@@ -76,6 +76,13 @@ public sealed class DbOptions
     /// </summary>
     public bool SkipCorruptWalTail { get; init; }
 
+    /// <summary>
+    /// Garbage collection in this process: <see cref="GcOptions.Interval"/> set runs it in the background, and
+    /// <see cref="Db.RunGarbageCollectionAsync"/> uses these options when given none. Default null (no background
+    /// collection; on demand with the <see cref="GcOptions"/> defaults).
+    /// </summary>
+    public GcOptions? GarbageCollection { get; init; }
+
     /// <summary>Options for opening the store from a URL.</summary>
     public ObjectStoreOptions? ObjectStore { get; init; }
 
@@ -105,6 +112,7 @@ public sealed class DbOptions
         Require(TimeProvider is not null, "TimeProvider must not be null");
         Require(ManifestPollInterval > TimeSpan.Zero, $"ManifestPollInterval must be positive (manifest_poll_interval={ManifestPollInterval})");
         (Compaction ?? throw Errors.Invalid("invalid options: Compaction must not be null")).Validate();
+        GarbageCollection?.Validate();
     }
 
     private static void Require(bool condition, string message)

@@ -52,7 +52,8 @@ internal sealed class ManifestStore
     /// <summary>
     /// The newest manifest at or after <paramref name="known"/>: GETs <c>id+1</c>, <c>id+2</c>… until one is missing,
     /// and falls back to a LIST after <see cref="MaxProbes"/> hits. Returns <paramref name="known"/> itself when
-    /// nothing newer exists (the steady state: one GET).
+    /// nothing newer exists (the steady state: one GET and one HEAD). When <paramref name="known"/> itself has been
+    /// deleted by the garbage collector, lists to find the latest.
     /// </summary>
     public async ValueTask<VersionedManifest> RefreshAsync(VersionedManifest known, CancellationToken cancellationToken)
     {
@@ -61,7 +62,14 @@ internal sealed class ManifestStore
         {
             if (await ReadAsync(current.Id + 1, cancellationToken).ConfigureAwait(false) is not { } next)
             {
-                return current;
+                // GC deletes manifests only as a prefix of ids, so id+1 missing while id is still there means id is
+                // the latest. If id is gone, GC has passed it (and maybe id+1 too): only a listing finds the latest.
+                if (await Store.HeadAsync(PathOf(current.Id), cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    return current;
+                }
+
+                break;
             }
 
             current = next;

@@ -34,6 +34,7 @@ internal sealed class MemtableFlusher(
     FenceableManifest manifest,
     SstBuilderOptions sstOptions,
     SstIdGenerator ids,
+    SstPins pins,
     IFlushTarget target,
     int l0MaxSsts,
     TimeSpan l0PollInterval,
@@ -102,20 +103,34 @@ internal sealed class MemtableFlusher(
         SstId id;
         ObjectPath path;
         SstHandle handle;
+        SstPins.Pin pin;
         var started = time.GetTimestamp();
         for (var failures = 1; ; failures++)
         {
             id = ids.Next();
             path = SstPaths.PathOf(id);
+
+            // Pinned from the moment it is minted until the read view holds it: in-process GC never takes it.
+            pin = pins.Acquire([id]);
             try
             {
                 CrashPoints.Reached(CrashPoints.SstUploadBefore);
                 handle = await WriteSstAsync(id, memtable.Table, cancellationToken).ConfigureAwait(false);
                 CrashPoints.Reached(CrashPoints.SstUploadAfter);
-                break;
+                if (!SstPublishing.IsTooOld(id, time))
+                {
+                    break;
+                }
+
+                // The upload outlived the publish deadline: GC elsewhere may count it an orphan. Write it again.
+                logger.LogWarning("sst {Path} took longer than the publish deadline to upload; writing it again under a new id", path);
+                await DeleteOrphanAsync(path, Errors.Unavailable("publish deadline passed")).ConfigureAwait(false);
+                pin.Dispose();
+                continue;
             }
             catch (Exception e)
             {
+                pin.Dispose();
                 // No manifest write has named this SST: whatever part of it was uploaded is referenced by nothing. A
                 // transient failure is worth another try (the memtable is still in memory; the SST gets a new id).
                 await DeleteOrphanAsync(path, e).ConfigureAwait(false);
@@ -139,7 +154,7 @@ internal sealed class MemtableFlusher(
         {
             // Idempotent: a manifest that already lists this SST (our own write, whose answer was lost) stays as it is.
             stored = await manifest.UpdateAsync(
-                m => Lists(m, id) ? m : m with
+                m => Lists(m, id) ? m : SstPublishing.IsTooOld(id, time) ? throw Errors.Unavailable($"sst {id} passed its publish deadline while its manifest update was retried (path={path})") : m with
                 {
                     L0 = [handle, .. m.L0],
                     ReplayAfterWalId = Math.Max(m.ReplayAfterWalId, lastWalId),
@@ -152,6 +167,7 @@ internal sealed class MemtableFlusher(
         }
         catch (Exception e)
         {
+            pin.Dispose();
             await ReleaseUnrecordedAsync(path, id, attempt, e).ConfigureAwait(false);
             memtable.Flushed.TrySetException(e);
             throw;
@@ -160,7 +176,10 @@ internal sealed class MemtableFlusher(
         SstsWritten++;
         BytesWritten += handle.Size;
         logger.LogDebug("flushed memtable to {Path} ({Bytes} bytes, {Rows} rows, replay after wal {WalId})", path, handle.Size, handle.EntryCount, lastWalId);
+
+        // The view that takes the SST pins it for as long as it is current.
         target.OnFlushed(memtable, stored);
+        pin.Dispose();
     }
 
     /// <summary>
