@@ -21,6 +21,18 @@ internal static class Program
             return await Stores.ObjectStoreBenchmark.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "ingest")
+        {
+            // Sustained ingest with overwrites and compaction (Workloads/IngestWorkload.cs).
+            return await Workloads.IngestWorkload.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "compactor")
+        {
+            // The compactor as its own process (Admin/CompactorCommand.cs).
+            return await Admin.CompactorCommand.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "gc")
         {
             // Garbage collection of a database as its own process (Admin/GcCommand.cs).
@@ -37,7 +49,7 @@ internal static class Program
             return 0;
         }
 
-        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options] | gc --url URL [options]]");
+        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | ingest [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options] | compactor --url URL [options] | gc --url URL [options]]");
         return 2;
     }
 }
