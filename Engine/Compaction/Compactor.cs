@@ -108,9 +108,13 @@ internal sealed class Compactor(
                 await ReleaseUnpublishedAsync(job, output, attempt, e).ConfigureAwait(false);
                 throw;
             }
+
+            CrashPoints.Reached(CrashPoints.CompactionPublished);
+
+            // Before the outputs' pins go: the view that takes them pins them for as long as it is current.
+            onPublished?.Invoke(manifest.Current);
         }
 
-        CrashPoints.Reached(CrashPoints.CompactionPublished);
         var elapsed = time.GetElapsedTime(started);
         lock (_statsLock)
         {
@@ -127,7 +131,6 @@ internal sealed class Compactor(
 
         logger.LogInformation(
             "compacted {Job}: {Outputs} ssts, {Bytes} bytes in {Ms} ms", job, output.Ssts.Count, output.BytesWritten, (long)elapsed.TotalMilliseconds);
-        onPublished?.Invoke(manifest.Current);
         return true;
     }
 
