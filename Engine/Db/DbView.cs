@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using SlateSharp.Manifest;
 using SlateSharp.Memtable;
+using SlateSharp.Read;
 
 namespace SlateSharp;
 
@@ -9,7 +10,7 @@ namespace SlateSharp;
 /// SSTs of the manifest the writer holds. A flush replaces a frozen memtable with its L0 SST in one swap, so a
 /// reader finds every row in one place or the other, never in neither.
 /// </summary>
-internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest)
+internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest) : IReadView
 {
     public IEnumerable<MemoryTable> Memtables => Immutables.Select(m => m.Table).Prepend(Active);
 }
