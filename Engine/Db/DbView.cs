@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using SlateSharp.Manifest;
 using SlateSharp.Memtable;
+using SlateSharp.Read;
 
 namespace SlateSharp;
 
@@ -10,7 +11,7 @@ namespace SlateSharp;
 /// one swap, so a reader finds every row in one place or the other, never in neither. The manifest only moves to a
 /// higher id: every later version holds every earlier flush (or the compacted run that replaced it).
 /// </summary>
-internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest, ulong ManifestId)
+internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest, ulong ManifestId) : IReadView
 {
     public IEnumerable<MemoryTable> Memtables => Immutables.Select(m => m.Table).Prepend(Active);
 }

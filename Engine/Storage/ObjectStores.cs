@@ -21,7 +21,11 @@ namespace SlateSharp.Storage;
 public static class ObjectStores
 {
     /// <summary>Parses <paramref name="url"/> and opens the store it names; bad URLs fail with <see cref="ErrorKind.Invalid"/>.</summary>
-    public static async ValueTask<IObjectStore> OpenAsync(string url, ObjectStoreOptions? options = null, CancellationToken cancellationToken = default)
+    public static ValueTask<IObjectStore> OpenAsync(string url, ObjectStoreOptions? options = null, CancellationToken cancellationToken = default) =>
+        OpenForAsync(url, options, options?.ReadOnly == true ? StoreAccess.ReadOnly : StoreAccess.ReadWrite, cancellationToken);
+
+    /// <summary>Opens the store <paramref name="url"/> names for <paramref name="access"/> (which overrides <see cref="ObjectStoreOptions.ReadOnly"/>).</summary>
+    internal static async ValueTask<IObjectStore> OpenForAsync(string url, ObjectStoreOptions? options, StoreAccess access, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         options ??= new ObjectStoreOptions();
@@ -31,7 +35,7 @@ public static class ObjectStores
             case StoreUrl.MemoryScheme:
                 return InMemoryObjectStore.GetOrCreateNamed(parsed.Authority);
             case StoreUrl.FileScheme:
-                return LocalFileSystemObjectStore.Open(parsed.Path, LocalOptions(options));
+                return LocalFileSystemObjectStore.Open(parsed.Path, LocalOptions(options, access));
         }
 
         options.Retry.Validate();
@@ -41,9 +45,9 @@ public static class ObjectStores
         IObjectStore backend = parsed.Scheme switch
         {
             StoreUrl.S3Scheme => await S3ObjectStore.OpenAsync(
-                parsed.Authority, parsed.Path, options.S3 ?? new S3StoreOptions(), options.ReadOnly, retrier, random, loggers.CreateLogger<S3ObjectStore>(), cancellationToken).ConfigureAwait(false),
+                parsed.Authority, parsed.Path, options.S3 ?? new S3StoreOptions(), access, retrier, random, loggers.CreateLogger<S3ObjectStore>(), cancellationToken).ConfigureAwait(false),
             StoreUrl.GcsScheme => await GcsObjectStore.OpenAsync(
-                parsed.Authority, parsed.Path, options.Gcs ?? new GcsStoreOptions(), options.ReadOnly, retrier, random, loggers.CreateLogger<GcsObjectStore>(), cancellationToken).ConfigureAwait(false),
+                parsed.Authority, parsed.Path, options.Gcs ?? new GcsStoreOptions(), access, retrier, random, loggers.CreateLogger<GcsObjectStore>(), cancellationToken).ConfigureAwait(false),
             _ => throw Errors.Invalid($"{parsed.Scheme}:// stores are not supported (url={url})"),
         };
         var instrumented = new InstrumentedObjectStore(backend, new ObjectStoreMetrics(), options.TimeProvider);
@@ -53,12 +57,13 @@ public static class ObjectStores
     /// <summary>The request metrics of a store opened by <see cref="OpenAsync"/>, or null for stores without them.</summary>
     internal static ObjectStoreMetrics? MetricsOf(IObjectStore store) => ObjectStoreStack.Find<InstrumentedObjectStore>(store)?.Metrics;
 
-    private static LocalStoreOptions LocalOptions(ObjectStoreOptions options)
+    private static LocalStoreOptions LocalOptions(ObjectStoreOptions options, StoreAccess access)
     {
         var local = options.Local ?? new LocalStoreOptions();
         return new LocalStoreOptions
         {
-            ReadOnly = options.ReadOnly || local.ReadOnly,
+            ReadOnly = access == StoreAccess.ReadOnly || (access == StoreAccess.ReadWrite && local.ReadOnly),
+            OverwritesOnly = access == StoreAccess.OverwritesOnly,
             ForceCommitStrategy = local.ForceCommitStrategy,
             AllowLockedRenameFallback = local.AllowLockedRenameFallback,
             StaleTempFileAge = local.StaleTempFileAge,

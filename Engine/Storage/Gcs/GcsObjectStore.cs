@@ -48,12 +48,13 @@ internal sealed partial class GcsObjectStore : IObjectStore, IDisposable
 
     /// <summary>
     /// Opens <c>gs://<paramref name="bucket"/>/<paramref name="prefix"/></c>: resolves endpoint and credentials, checks
-    /// that the bucket answers and, unless <paramref name="readOnly"/>, that the server enforces generation preconditions.
+    /// that the bucket answers and, when <paramref name="access"/> is <see cref="StoreAccess.ReadWrite"/>, that the server enforces generation preconditions.
     /// </summary>
     public static async ValueTask<GcsObjectStore> OpenAsync(
-        string bucket, string prefix, GcsStoreOptions options, bool readOnly, Retrier retrier, RandomSource random, ILogger logger, CancellationToken cancellationToken)
+        string bucket, string prefix, GcsStoreOptions options, StoreAccess access, Retrier retrier, RandomSource random, ILogger logger, CancellationToken cancellationToken)
     {
         options.Validate();
+        var readOnly = access == StoreAccess.ReadOnly;
         var emulator = Environment.GetEnvironmentVariable("STORAGE_EMULATOR_HOST");
         var endpoint = options.Endpoint ?? (string.IsNullOrEmpty(emulator) ? DefaultEndpoint : ParseEmulatorHost(emulator));
         var anonymous = options.Anonymous ?? (options.Endpoint is null && !string.IsNullOrEmpty(emulator));
@@ -69,7 +70,7 @@ internal sealed partial class GcsObjectStore : IObjectStore, IDisposable
         var store = new GcsObjectStore(http, credential, new BucketKeys(bucket, prefix), options, readOnly, retrier, endpoint);
         try
         {
-            if (readOnly || !options.VerifyConditionalWrites)
+            if (access != StoreAccess.ReadWrite || !options.VerifyConditionalWrites)
             {
                 await retrier.RunAsync("gcs bucket check", (_, ct) => store.CheckBucketAsync(ct), cancellationToken).ConfigureAwait(false);
             }

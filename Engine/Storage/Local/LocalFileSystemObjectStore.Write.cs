@@ -51,6 +51,12 @@ public sealed partial class LocalFileSystemObjectStore
         ObjectPath path, PutMode mode, Func<FileStream, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
     {
         EnsureWritable(path);
+        if (_markers is null && mode.IsConditional)
+        {
+            throw Errors.Invalid(
+                $"the store was opened without a commit strategy (for overwrites only, as a reader opens it), so it cannot put {mode.Kind} (path={RootDirectory}/{path})");
+        }
+
         if (mode.Kind == PutModeKind.IfVersionMatches && !SupportsVersionMatch)
         {
             throw Errors.Invalid(
@@ -61,7 +67,10 @@ public sealed partial class LocalFileSystemObjectStore
         var full = FullPath(path);
         var directory = Path.GetDirectoryName(full)!;
         CreateObjectDirectory(directory, full);
-        await _markers!.EnsureAsync(directory, full, cancellationToken).ConfigureAwait(false);
+        if (_markers is not null)
+        {
+            await _markers.EnsureAsync(directory, full, cancellationToken).ConfigureAwait(false);
+        }
         var temp = Path.Combine(directory, TempPrefix + RandomNumberGenerator.GetHexString(16, lowercase: true));
         try
         {

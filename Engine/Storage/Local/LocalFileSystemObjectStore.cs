@@ -82,8 +82,8 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
 
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDirectory));
         var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalFileSystemObjectStore>();
-        var exists = CheckRoot(root, options.ReadOnly);
-        if (options.ReadOnly)
+        var exists = CheckRoot(root, options.ReadOnly || options.OverwritesOnly);
+        if (options.ReadOnly || options.OverwritesOnly)
         {
             return new LocalFileSystemObjectStore(root, options, null, null, logger);
         }

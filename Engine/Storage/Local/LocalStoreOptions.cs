@@ -9,6 +9,13 @@ public sealed class LocalStoreOptions
     public bool ReadOnly { get; init; }
 
     /// <summary>
+    /// Open without a commit strategy, as a reader does (<see cref="StoreAccess.OverwritesOnly"/>): no probe, no markers,
+    /// nothing written at open; plain overwrites and deletes work (a temporary file renamed over the name), while
+    /// create-if-absent and if-version-matches puts fail with <see cref="ErrorKind.Invalid"/>. The directory must exist.
+    /// </summary>
+    internal bool OverwritesOnly { get; init; }
+
+    /// <summary>
     /// Use this strategy instead of the best one the probe finds; opening fails when the probe finds it unavailable, or
     /// when the directory is already written by stores of an incompatible strategy (see <see cref="CommitStrategy"/>).
     /// </summary>

@@ -43,17 +43,18 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     /// <summary>
     /// Opens <c>s3://<paramref name="bucket"/>/<paramref name="prefix"/></c>: checks that the bucket answers and, unless
-    /// <paramref name="readOnly"/>, that the server enforces conditional writes (see <see cref="S3StoreOptions.VerifyConditionalWrites"/>).
+    /// <paramref name="access"/> is <see cref="StoreAccess.ReadWrite"/>, that the server enforces conditional writes (see <see cref="S3StoreOptions.VerifyConditionalWrites"/>).
     /// </summary>
     public static async ValueTask<S3ObjectStore> OpenAsync(
-        string bucket, string prefix, S3StoreOptions options, bool readOnly, Retrier retrier, RandomSource random, ILogger logger, CancellationToken cancellationToken)
+        string bucket, string prefix, S3StoreOptions options, StoreAccess access, Retrier retrier, RandomSource random, ILogger logger, CancellationToken cancellationToken)
     {
         options.Validate();
+        var readOnly = access == StoreAccess.ReadOnly;
         var (client, endpoint) = CreateClient(options);
         var store = new S3ObjectStore(client, new BucketKeys(bucket, prefix), options, readOnly, retrier, endpoint);
         try
         {
-            if (readOnly || !options.VerifyConditionalWrites)
+            if (access != StoreAccess.ReadWrite || !options.VerifyConditionalWrites)
             {
                 await retrier.RunAsync("s3 bucket check", (_, ct) => store.CheckBucketAsync(ct), cancellationToken).ConfigureAwait(false);
             }

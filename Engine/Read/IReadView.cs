@@ -1,0 +1,17 @@
+using SlateSharp.Manifest;
+using SlateSharp.Memtable;
+
+namespace SlateSharp.Read;
+
+/// <summary>
+/// What one read sees: memtables newest first, then the SSTs of one manifest (L0 newest first, then the sorted runs
+/// in list order, newest first). A view is immutable as a whole; its owner swaps in a new one, so a read that took it
+/// finds every row in one place or another, never in neither.
+/// </summary>
+internal interface IReadView
+{
+    /// <summary>The memtables, newest first. They may still take rows newer than any snapshot read through them.</summary>
+    IEnumerable<MemoryTable> Memtables { get; }
+
+    DbManifest Manifest { get; }
+}

@@ -1,0 +1,228 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SlateSharp.Manifest;
+using SlateSharp.Memtable;
+using SlateSharp.Read;
+using SlateSharp.Reader;
+using SlateSharp.Sst;
+using SlateSharp.Storage;
+using SlateSharp.Storage.Decorators;
+
+namespace SlateSharp;
+
+/// <summary>
+/// A read-only view of a database that a <see cref="Db"/> writes, possibly in another process or on another machine.
+/// By default it follows the latest state: it polls for a newer manifest and replays the WAL objects written since,
+/// so it sees the writer's durable writes (never its writes that are not yet durable) within about one
+/// <see cref="DbReaderOptions.PollInterval"/>. With <see cref="DbReaderOptions.CheckpointId"/> it serves the frozen
+/// state of one checkpoint. It never writes a manifest and needs no commit strategy; its only write is its lease
+/// (<see cref="DbReaderOptions.UseLease"/>). Thread-safe. See docs/usage.md and docs/design/gc-and-readers.md.
+/// </summary>
+public sealed partial class DbReader : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly IDisposable? _ownedStore;
+    private readonly DbReaderOptions _options;
+    private readonly ILogger _logger;
+    private readonly ManifestStore _manifests;
+    private readonly SstReaderCache _readers;
+    private readonly SstPins _pins = new();
+    private readonly ManifestUse _inUse = new();
+    private readonly ReadPath _read;
+    private readonly Random _random;
+    private readonly CancellationTokenSource _background = new();
+    private readonly SemaphoreSlim _refreshGate = new(1, 1);
+    private WalFollower? _follower;
+    private ReaderLeaseKeeper? _lease;
+    private ReaderView _view = null!;
+    private SlateSharpException? _failure;
+    private int _disposed;
+    private Task _pollTask = Task.CompletedTask;
+    private Task _leaseTask = Task.CompletedTask;
+
+    private DbReader(IObjectStore store, IDisposable? ownedStore, DbReaderOptions options)
+    {
+        _store = store;
+        _ownedStore = ownedStore;
+        _options = options;
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<DbReader>();
+        _manifests = new ManifestStore(store);
+        _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
+        _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null, options.SstReaderCacheBytes);
+        _read = new ReadPath(_readers, _pins);
+    }
+
+    /// <summary>Where the database lives, e.g. <c>file:///mnt/bucket/db</c>.</summary>
+    public string Location => _store.Location;
+
+    /// <summary>The manifest version the reader serves now.</summary>
+    public ulong ManifestId => Volatile.Read(ref _view).ManifestId;
+
+    /// <summary>The checkpoint served, or null when following the latest state.</summary>
+    public Guid? CheckpointId => _options.CheckpointId;
+
+    internal SstPins Pins => _pins;
+
+    internal Guid? LeaseId => _lease?.Id;
+
+    internal ulong? LeaseManifestId => _lease?.WrittenManifestId;
+
+    internal WalFollower? Follower => _follower;
+
+    /// <summary>Rows in the view's memtable (replayed from the WAL and not yet in L0).</summary>
+    internal int MemtableRows => Volatile.Read(ref _view).Table?.Count ?? 0;
+
+    internal ReaderView View => Volatile.Read(ref _view);
+
+    /// <summary>
+    /// Opens a reader of the database at <paramref name="url"/> (<c>file:///dir</c>, <c>memory://name</c>,
+    /// <c>s3://bucket/prefix</c>, <c>gs://bucket/prefix</c>). The store is opened without a commit strategy: a
+    /// <c>file://</c> directory on a FUSE mount without hard links, renames or locks will do. Fails with
+    /// <see cref="ErrorKind.Invalid"/> when no database is there, or when the checkpoint asked for does not exist or
+    /// has expired.
+    /// </summary>
+    public static async ValueTask<DbReader> OpenAsync(string url, DbReaderOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new DbReaderOptions();
+        options.Validate();
+        var storeOptions = options.ObjectStore ?? new ObjectStoreOptions { TimeProvider = options.TimeProvider, LoggerFactory = options.LoggerFactory };
+        var access = options.UseLease ? StoreAccess.OverwritesOnly : StoreAccess.ReadOnly;
+        var store = await ObjectStores.OpenForAsync(url, storeOptions, access, cancellationToken).ConfigureAwait(false);
+        return await OpenCoreAsync(store, store as IDisposable, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens a reader of the database under <paramref name="path"/> ("" for the store's root) of <paramref name="store"/>.</summary>
+    public static async ValueTask<DbReader> OpenAsync(IObjectStore store, string path, DbReaderOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        options ??= new DbReaderOptions();
+        options.Validate();
+        var scoped = string.IsNullOrEmpty(path) ? store : new PrefixedObjectStore(store, path);
+        return await OpenCoreAsync(scoped, null, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The value of <paramref name="key"/>, or null when it is absent or deleted, as of the view served now.</summary>
+    public async ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    {
+        WriteBatch.ValidateKey(key.Span);
+        ThrowIfUnusable();
+        var (view, use) = Enter();
+        using (use)
+        {
+            return await _read.GetAsync(() => view, key, view.LastSequence, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The keys in [<paramref name="startInclusive"/>, <paramref name="endExclusive"/>) in ascending order with their
+    /// values, as of the view served when the scan starts (a later poll does not change what it returns). An empty
+    /// bound means unbounded.
+    /// </summary>
+    public async IAsyncEnumerable<KeyValue> ScanAsync(
+        ReadOnlyMemory<byte> startInclusive,
+        ReadOnlyMemory<byte> endExclusive,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ThrowIfUnusable();
+        var (view, use) = Enter();
+        using (use)
+        {
+            await foreach (var row in _read.ScanAsync(() => view, startInclusive, endExclusive, view.LastSequence, cancellationToken).ConfigureAwait(false))
+            {
+                yield return row;
+            }
+        }
+    }
+
+    /// <summary>Stops polling, deletes the lease and releases the store. Later calls do nothing.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _background.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_pollTask, _leaseTask).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (_lease is not null)
+        {
+            await _lease.DeleteAsync().ConfigureAwait(false);
+        }
+
+        _background.Dispose();
+        _ownedStore?.Dispose();
+    }
+
+    private static async ValueTask<DbReader> OpenCoreAsync(IObjectStore store, IDisposable? ownedStore, DbReaderOptions options, CancellationToken cancellationToken)
+    {
+        var reader = new DbReader(store, ownedStore, options);
+        try
+        {
+            await reader.StartAsync(cancellationToken).ConfigureAwait(false);
+            return reader;
+        }
+        catch
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The view served now, marked in use (for the lease) until the handle is disposed.</summary>
+    private (ReaderView View, ManifestUse.Use Use) Enter()
+    {
+        var view = Volatile.Read(ref _view);
+        while (true)
+        {
+            var use = _inUse.Enter(view.ManifestId);
+            var again = Volatile.Read(ref _view);
+            if (again.ManifestId == view.ManifestId)
+            {
+                return (again, use);
+            }
+
+            use.Dispose();
+            view = again;
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw Errors.ClosedClean($"the reader is closed (store={Location})");
+        }
+
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            throw new SlateSharpException(failure.Kind, $"the reader cannot follow the database: {failure.Message}", failure);
+        }
+    }
+
+    private MemoryTable NewMemtable()
+    {
+        lock (_random)
+        {
+            return new MemoryTable((ulong)_random.NextInt64() | 1);
+        }
+    }
+
+    private Guid NewLeaseId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        lock (_random)
+        {
+            _random.NextBytes(bytes);
+        }
+
+        return new Guid(bytes);
+    }
+}
