@@ -32,7 +32,7 @@ internal sealed record KillPlan(
 {
     /// <summary>
     /// Cycle <paramref name="cycle"/> of the mixed-writers test under <paramref name="seed"/>: even cycles take the
-    /// named points in turn (so 20 cycles reach every point); of the odd ones, two in four kill at a random moment,
+    /// named points in turn (so 24 cycles reach every point); of the odd ones, two in four kill at a random moment,
     /// one takes the database over from the running child, one closes it without a kill. On a slow store the n of a
     /// crash point is smaller, so that a cycle stays short.
     /// </summary>
@@ -50,6 +50,9 @@ internal sealed record KillPlan(
                 CrashPoints.FencePutBefore or CrashPoints.FencePutAfter => (1, 0),
                 CrashPoints.SstUploadBefore or CrashPoints.SstUploadAfter => (random.Next(1, slowStore ? 3 : 5), 0),
                 CrashPoints.ManifestPutBefore or CrashPoints.ManifestPutAfter => (random.Next(1, slowStore ? 3 : 5), 0),
+
+                // The embedded compactor: the child writes until a job has written (or published) its outputs.
+                CrashPoints.CompactionOutputsWritten or CrashPoints.CompactionPublished => (random.Next(1, slowStore ? 2 : 4), 0),
                 _ => (1, random.Next(20, 300)),
             };
             return new KillPlan(cycle, childSeed, KillKind.CrashPoint, point, count, CloseAfterOps: closeAfter, ConcurrentClose: closeAfter > 0 && concurrentClose);
