@@ -61,6 +61,10 @@ public sealed partial class Db
 
         var manifest = await FenceableManifest.InitCompactorAsync(
             new ManifestStore(_store), new ManifestOptions(_options.ManifestUpdateTimeout, _options.TimeProvider), cancellationToken).ConfigureAwait(false);
+
+        // The claim is a manifest version: hold it, so that the writer's first flush does not lose a race to it.
+        await _manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        AdvanceView(_manifest.Current);
         var ids = new SstIdGenerator(SstIdRole.Compactor, manifest.Epoch, _options.TimeProvider, new Random(_random.Next()));
         var executor = new CompactionExecutor(
             _store, _readers, SstOptions(_options), ids, _pins, options, _options.TimeProvider, static () => [], manifest.ThrowIfFenced, _logger);
