@@ -152,6 +152,22 @@ public sealed class GoldenFileTests
         Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 3, 0 }), "format version 3");
     }
 
+    [Test]
+    public void Lease_v1()
+    {
+        var lease = new SlateSharp.Leases.ReaderLease(new Guid("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), 4242, 1_763_769_600_000);
+        var encoded = SlateSharp.Leases.ReaderLeaseCodec.Encode(lease);
+        var golden = Golden("lease-v1.lease", encoded);
+        Assert.That(SlateSharp.Leases.ReaderLeaseCodec.Decode(golden, "leases/golden.lease"), Is.EqualTo(lease));
+        Assert.That(encoded, Is.EqualTo(golden));
+        Assert.That(golden, Has.Length.EqualTo(44));
+
+        var corrupt = (byte[])golden.Clone();
+        corrupt[30] ^= 1;
+        var error = Assert.Throws<SlateSharpException>(() => SlateSharp.Leases.ReaderLeaseCodec.Decode(corrupt, "leases/golden.lease"))!;
+        Assert.That((error.Kind, error.Message.Contains("leases/golden.lease", StringComparison.Ordinal)), Is.EqualTo((ErrorKind.Data, true)));
+    }
+
     /// <summary>Reads a golden file from the test output, or writes it into the source tree when regenerating.</summary>
     private static byte[] Golden(string name, byte[] encoded)
     {
