@@ -29,16 +29,27 @@ public sealed partial class Db
         }
     }
 
-    private void AdvanceViewLocked(VersionedManifest manifest)
+    /// <summary>
+    /// One swap of the read view (readers take it without the lock, so it is assigned once): the manifest moves to
+    /// <paramref name="manifest"/> when that is newer, and <paramref name="flushed"/>, if given, leaves the frozen
+    /// memtables. The caller holds the write lock.
+    /// </summary>
+    private void AdvanceViewLocked(VersionedManifest manifest, Memtable.ImmutableMemtable? flushed = null)
     {
         var view = _view;
+        var immutables = flushed is null ? view.Immutables : view.Immutables.Remove(flushed);
         if (manifest.Id <= view.ManifestId || _stopped is not null)
         {
+            if (flushed is not null)
+            {
+                _view = view with { Immutables = immutables };
+            }
+
             return;
         }
 
         var pin = _pins.Acquire(manifest.Manifest);
-        _view = view with { Manifest = manifest.Manifest, ManifestId = manifest.Id };
+        _view = view with { Immutables = immutables, Manifest = manifest.Manifest, ManifestId = manifest.Id };
         _viewPin.Dispose();
         _viewPin = pin;
     }

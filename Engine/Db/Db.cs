@@ -432,9 +432,9 @@ public sealed partial class Db : IAsyncDisposable
             var current = db._manifest.Current;
             lock (db._writeLock)
             {
-                var view = db._view;
-                db._view = view with { Immutables = view.Immutables.Remove(flushed) };
-                db.AdvanceViewLocked(current);
+                // One swap: a reader (which takes the view without the lock) finds the rows in the frozen memtable or
+                // in the manifest that holds its SST, never in neither.
+                db.AdvanceViewLocked(current, flushed);
             }
 
             Interlocked.Add(ref db._unflushedBytes, -flushed.Table.SizeBytes);

@@ -139,7 +139,18 @@ internal sealed class WalWriter : IDisposable
                     await UploadAsync(segment, cancellationToken).ConfigureAwait(false);
                     lock (_lock)
                     {
-                        _uploading.RemoveAt(0);
+                        // Fail (the database stopping, from another task) may have emptied the list meanwhile.
+                        if (_uploading.Count > 0 && ReferenceEquals(_uploading[0], segment))
+                        {
+                            _uploading.RemoveAt(0);
+                        }
+
+                        if (_failure is { } failure)
+                        {
+                            throw failure is SlateSharpException { IsFenced: true } fenced
+                                ? Errors.Fenced(fenced.Message)
+                                : Errors.ClosedFailed("the wal writer has stopped", failure);
+                        }
                     }
                 }
             }
