@@ -17,6 +17,9 @@ public sealed class SstReaderCacheTests
             L0MaxSsts = 1000,
             SstReaderCacheBytes = 8 << 10,
             RandomSeed = 5,
+
+            // Many L0 SSTs are the point here: no compaction.
+            Compaction = new CompactionOptions { Enabled = false },
         };
         await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", options);
         for (var sst = 0; sst < ssts; sst++)

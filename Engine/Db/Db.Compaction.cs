@@ -114,6 +114,13 @@ public sealed partial class Db
         }
     }
 
+    /// <summary>What the periodic refresh does, at once (tests).</summary>
+    internal async Task RefreshViewAsync()
+    {
+        await _manifest.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+        AdvanceView(_manifest.Current);
+    }
+
     /// <summary>Every <see cref="DbOptions.ManifestPollInterval"/>: read what others stored, fence if a newer writer did.</summary>
     private async Task RefreshManifestAsync(CancellationToken cancellationToken)
     {
