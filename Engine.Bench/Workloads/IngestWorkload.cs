@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Globalization;
 using SlateSharp.Storage;
 using SlateSharp.Storage.Decorators;
+
+using static SlateSharp.Bench.Workloads.BenchArgs;
 
 namespace SlateSharp.Bench.Workloads;
 
@@ -173,16 +174,5 @@ internal static class IngestWorkload
         {
             BinaryPrimitives.WriteUInt64LittleEndian(value.AsSpan(j), (ulong)i * (ulong)(j + 1));
         }
-    }
-
-    private static string Micros(TimeSpan t) => t.TotalMilliseconds >= 1 ? $"{t.TotalMilliseconds:0.0} ms" : $"{t.TotalMicroseconds:0.0} µs";
-
-    private static long Option(string[] args, string name, long fallback) =>
-        Text(args, name) is { } text ? long.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? Text(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

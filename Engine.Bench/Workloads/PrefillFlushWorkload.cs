@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Globalization;
 using SlateSharp.Storage;
 using SlateSharp.Storage.Decorators;
+
+using static SlateSharp.Bench.Workloads.BenchArgs;
 
 namespace SlateSharp.Bench.Workloads;
 
@@ -150,16 +151,6 @@ internal static class PrefillFlushWorkload
         }
     }
 
-    private static string Micros(TimeSpan t) => t.TotalMilliseconds >= 1 ? $"{t.TotalMilliseconds:0.0} ms" : $"{t.TotalMicroseconds:0.0} µs";
-
-    private static long Option(string[] args, string name, long fallback) =>
-        Text(args, name) is { } text ? long.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? Text(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 
     /// <summary>Samples the process's resident set and managed heap every 50 ms, keeping the peaks.</summary>
     private sealed class MemorySampler : IDisposable
