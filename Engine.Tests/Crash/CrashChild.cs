@@ -101,7 +101,7 @@ internal static class CrashChild
     }
 
     /// <summary>SIGKILL to this process: no managed code runs after it, exactly as when the parent kills it.</summary>
-    private static void KillSelf()
+    internal static void KillSelf()
     {
         _ = NativeMethods.Kill(Environment.ProcessId, SigKill);
 

@@ -25,7 +25,12 @@ internal sealed class CrashChildProcess : IDisposable
 
     private const int OutputLines = 80;
 
-    public static CrashChildProcess Start(CrashChildArgs args, string? crashPoint)
+    public static CrashChildProcess Start(CrashChildArgs args, string? crashPoint) => Start(args.ToArguments(), crashPoint);
+
+    /// <summary>A compactor of the database at <paramref name="url"/> in its own process (<see cref="CompactorChild"/>).</summary>
+    public static CrashChildProcess StartCompactor(string url, string? crashPoint) => Start([CompactorChild.Verb, url], crashPoint);
+
+    private static CrashChildProcess Start(IReadOnlyList<string> arguments, string? crashPoint)
     {
         var host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
         var info = new ProcessStartInfo(host)
@@ -35,7 +40,7 @@ internal sealed class CrashChildProcess : IDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(typeof(CrashChild).Assembly.Location);
-        foreach (var argument in args.ToArguments())
+        foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }

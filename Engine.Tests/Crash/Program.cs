@@ -3,9 +3,15 @@ namespace SlateSharp.Tests.Crash;
 /// <summary>
 /// The test assembly's entry point, in place of the one Microsoft.NET.Test.Sdk generates (which does nothing: test
 /// hosts load the assembly and never call it). Given the <see cref="CrashChild.Verb"/> verb it runs as the kill
-/// test's child process; otherwise it does nothing, like the generated one.
+/// test's writer child, given <see cref="CompactorChild.Verb"/> as its compactor child; otherwise it does nothing, like
+/// the generated one.
 /// </summary>
 internal static class Program
 {
-    public static int Main(string[] args) => args is [CrashChild.Verb, .. var rest] ? CrashChild.Run(rest) : 0;
+    public static int Main(string[] args) => args switch
+    {
+        [CrashChild.Verb, .. var rest] => CrashChild.Run(rest),
+        [CompactorChild.Verb, var url] => CompactorChild.Run(url),
+        _ => 0,
+    };
 }
