@@ -24,7 +24,15 @@ internal static class Program
         if (args.Length > 0 && args[0] == "ingest")
         {
             // Sustained ingest with overwrites and compaction (Workloads/IngestWorkload.cs).
-            return await Workloads.IngestWorkload.RunAsync(args[1..]);
+            try
+            {
+                return await Workloads.IngestWorkload.RunAsync(args[1..]);
+            }
+            catch (SlateSharpException e)
+            {
+                Console.Error.WriteLine($"ingest stopped ({e.Kind}{(e.CloseReason is { } reason ? "/" + reason : "")}): {e.Message}");
+                return 1;
+            }
         }
 
         if (args.Length > 0 && args[0] == "compactor")
