@@ -107,7 +107,7 @@ internal static class IngestWorkload
             settle.Stop();
             await sampling.CancelAsync();
             await sampler;
-            var after = await ReadOldKeysAsync(db, reads, keySpace, seed);
+            var after = await ReadOldKeysAsync(db, reads, keySpace, seed + 1);
             var gc = await db.RunGarbageCollectionAsync(new GcOptions { SstMinAge = TimeSpan.FromMilliseconds(1), ManifestMinAge = TimeSpan.FromMilliseconds(1), WalMinAge = TimeSpan.FromMilliseconds(1), FenceMinAge = TimeSpan.FromMilliseconds(1), ManifestsKept = 2 });
             long stored = 0;
             await foreach (var item in store.ListAsync("compacted/"))
@@ -145,7 +145,10 @@ internal static class IngestWorkload
     /// <summary>Expected distinct keys after n uniform draws from a key space of size k.</summary>
     private static long Distinct(long n, long k) => (long)(k * (1 - Math.Exp(-(double)n / k)));
 
-    /// <summary>Gets of random keys from the lowest tenth of the key space (written early, and overwritten least recently).</summary>
+    /// <summary>
+    /// Gets of random keys from the lowest tenth of the key space (written early, and overwritten least recently); the
+    /// second sample uses other keys, so it is not served by the blocks the first one cached.
+    /// </summary>
     private static async Task<LatencyHistogram> ReadOldKeysAsync(SlateSharp.Db db, long reads, long keySpace, int seed)
     {
         var histogram = new LatencyHistogram();
