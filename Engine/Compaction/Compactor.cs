@@ -56,8 +56,10 @@ internal sealed class Compactor(
                 worked = await RunOnceAsync(cancellationToken).ConfigureAwait(false);
                 failures = 0;
             }
-            catch (SlateSharpException e) when (!e.IsFenced && e.Kind != ErrorKind.Internal)
+            catch (SlateSharpException e) when (e.Kind == ErrorKind.Unavailable)
             {
+                // A store that fails for now: the job runs again. A corrupt input (Data) or a bug (Internal) stops the
+                // compactor with that error instead of retrying it forever.
                 failures++;
                 logger.LogWarning(e, "compaction failed ({Failures} in a row); trying again", failures);
                 await Task.Delay(SettleBudget.Backoff(failures), time, cancellationToken).ConfigureAwait(false);
