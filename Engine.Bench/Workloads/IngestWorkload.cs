@@ -1,8 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using SlateSharp.Storage;
-using SlateSharp.Storage.Decorators;
-
 using static SlateSharp.Bench.Workloads.BenchArgs;
 
 namespace SlateSharp.Bench.Workloads;
@@ -43,11 +40,8 @@ internal static class IngestWorkload
         var concurrency = (int)Option(args, "--concurrency", 4);
         var reads = Option(args, "--reads", 20_000);
         var seed = (int)Option(args, "--seed", 42);
-        var tempDirectory = Text(args, "--url") is null ? Path.Combine(Path.GetTempPath(), $"slatesharp-ingest-{Environment.ProcessId}") : null;
-        var url = Text(args, "--url") ?? "file://" + tempDirectory;
-        var opened = await ObjectStores.OpenAsync(url, new ObjectStoreOptions());
-        var metrics = ObjectStores.MetricsOf(opened) ?? new ObjectStoreMetrics();
-        IObjectStore store = ObjectStores.MetricsOf(opened) is null ? new InstrumentedObjectStore(opened, metrics, TimeProvider.System) : opened;
+        using var bench = await BenchStore.OpenAsync(args, "slatesharp-ingest");
+        var (url, store, metrics) = (bench.Url, bench.Store, bench.Metrics);
         var compaction = new CompactionOptions();
         if (Text(args, "--subcompactions") is not null)
         {
@@ -134,11 +128,6 @@ internal static class IngestWorkload
         finally
         {
             await db.DisposeAsync();
-            (opened as IDisposable)?.Dispose();
-            if (tempDirectory is not null && !args.Contains("--keep"))
-            {
-                Directory.Delete(tempDirectory, recursive: true);
-            }
         }
     }
 

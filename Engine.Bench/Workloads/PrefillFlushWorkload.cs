@@ -1,8 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using SlateSharp.Storage;
-using SlateSharp.Storage.Decorators;
-
 using static SlateSharp.Bench.Workloads.BenchArgs;
 
 namespace SlateSharp.Bench.Workloads;
@@ -52,11 +49,8 @@ internal static class PrefillFlushWorkload
             return 2;
         }
 
-        var tempDirectory = Text(args, "--url") is null ? Path.Combine(Path.GetTempPath(), $"slatesharp-bench-{Environment.ProcessId}") : null;
-        var url = Text(args, "--url") ?? "file://" + tempDirectory;
-        var opened = await ObjectStores.OpenAsync(url, new ObjectStoreOptions());
-        var metrics = ObjectStores.MetricsOf(opened) ?? new ObjectStoreMetrics();
-        IObjectStore store = ObjectStores.MetricsOf(opened) is null ? new InstrumentedObjectStore(opened, metrics, TimeProvider.System) : opened;
+        using var bench = await BenchStore.OpenAsync(args, "slatesharp-bench");
+        var (url, store, metrics) = (bench.Url, bench.Store, bench.Metrics);
         var options = new DbOptions
         {
             MemtableSizeBytes = Option(args, "--memtable-mib", 64) << 20,
@@ -111,11 +105,6 @@ internal static class PrefillFlushWorkload
         finally
         {
             await db.DisposeAsync();
-            (opened as IDisposable)?.Dispose();
-            if (tempDirectory is not null && !args.Contains("--keep"))
-            {
-                Directory.Delete(tempDirectory, recursive: true);
-            }
         }
     }
 

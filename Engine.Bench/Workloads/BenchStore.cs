@@ -1,0 +1,47 @@
+using SlateSharp.Storage;
+using SlateSharp.Storage.Decorators;
+
+namespace SlateSharp.Bench.Workloads;
+
+/// <summary>
+/// The store a workload runs on, with request metrics: <c>--url</c>, or a new directory under the temp dir that is
+/// removed on dispose unless <c>--keep</c>.
+/// </summary>
+internal sealed class BenchStore : IDisposable
+{
+    private readonly IObjectStore _opened;
+    private readonly string? _tempDirectory;
+    private readonly bool _keep;
+
+    private BenchStore(IObjectStore opened, string url, string? tempDirectory, bool keep)
+    {
+        _opened = opened;
+        Url = url;
+        _tempDirectory = tempDirectory;
+        _keep = keep;
+        Metrics = ObjectStores.MetricsOf(opened) ?? new ObjectStoreMetrics();
+        Store = ObjectStores.MetricsOf(opened) is null ? new InstrumentedObjectStore(opened, Metrics, TimeProvider.System) : opened;
+    }
+
+    public string Url { get; }
+
+    public IObjectStore Store { get; }
+
+    public ObjectStoreMetrics Metrics { get; }
+
+    public static async Task<BenchStore> OpenAsync(string[] args, string tempName)
+    {
+        var tempDirectory = BenchArgs.Text(args, "--url") is null ? Path.Combine(Path.GetTempPath(), $"{tempName}-{Environment.ProcessId}") : null;
+        var url = BenchArgs.Text(args, "--url") ?? "file://" + tempDirectory;
+        return new BenchStore(await ObjectStores.OpenAsync(url, new ObjectStoreOptions()), url, tempDirectory, args.Contains("--keep"));
+    }
+
+    public void Dispose()
+    {
+        (_opened as IDisposable)?.Dispose();
+        if (_tempDirectory is not null && !_keep && Directory.Exists(_tempDirectory))
+        {
+            Directory.Delete(_tempDirectory, recursive: true);
+        }
+    }
+}
