@@ -3,6 +3,7 @@ using System.Text;
 using SlateSharp.Common;
 using SlateSharp.Manifest;
 using SlateSharp.Storage;
+using SlateSharp.Storage.S3;
 using SlateSharp.Tests.Gc;
 using SlateSharp.Tests.TestSupport;
 
@@ -11,20 +12,35 @@ namespace SlateSharp.Tests.Crash;
 /// <summary>
 /// A compactor in its own process (<see cref="CompactorChild"/>) SIGKILLed again and again, at the compaction crash
 /// points (outputs written but not published; published) and at random moments, while a writer in this process writes
-/// durable puts without pause: every acknowledged write reads back after the writer's close and a reopen, and once a
-/// last compactor has finished and GC has run, the store holds exactly the SSTs the manifest references (the killed
-/// jobs' outputs were orphans, and are gone).
+/// durable puts without pause, a <see cref="DbReader"/> follows and a garbage collector with short ages runs, on the
+/// local disk and on RGW: every acknowledged write reads back after the writer's close and a reopen, the reader only
+/// shows written values, and once a last compactor has finished and GC has run, the store holds exactly the SSTs the
+/// manifest references (the killed jobs' outputs were orphans, and are gone).
 /// </summary>
 public sealed class CompactorKillTests
 {
-    [Test]
-    public async Task A_separate_compactor_killed_mid_job_loses_nothing_and_its_orphans_are_collected()
+    [TestCase("local")]
+    [TestCase("s3-rgw")]
+    public async Task A_separate_compactor_killed_mid_job_loses_nothing_and_its_orphans_are_collected(string storeName)
     {
         var seed = TestSeeds.Get(81);
         var random = new Random(seed);
-        using var directory = new TestDirectory();
-        var url = "file://" + Path.Combine(directory.Path, "db");
-        var options = CompactorChild.Options(seed);
+        CrashStore crashStore = storeName == "local" ? new DirectoryCrashStore("local", null, null) : new S3CrashStore();
+        try
+        {
+            await RunAsync(crashStore, seed, random);
+        }
+        finally
+        {
+            await crashStore.DisposeAsync();
+        }
+    }
+
+    private static async Task RunAsync(CrashStore crashStore, int seed, Random random)
+    {
+        var url = crashStore.Url("compactor-kill");
+        var s3Endpoint = crashStore.S3Endpoint;
+        var options = WithStore(CompactorChild.Options(seed), s3Endpoint);
         var acked = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var db = await SlateSharp.Db.OpenAsync(url, options);
         using var stop = new CancellationTokenSource();
@@ -40,13 +56,40 @@ public sealed class CompactorKillTests
             }
         });
 
+        var gc = new GcOptions { SstMinAge = TimeSpan.FromSeconds(3), ManifestMinAge = TimeSpan.FromMilliseconds(500), ManifestsKept = 2, WalMinAge = TimeSpan.FromMilliseconds(500), FenceMinAge = TimeSpan.FromMilliseconds(500) };
+        var storeOptions = options.ObjectStore ?? new ObjectStoreOptions();
+        var collector = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await DbGarbageCollector.RunOnceAsync(url, gc, storeOptions);
+            }
+        });
+        var strange = new ConcurrentQueue<string>();
+        var reader = Task.Run(async () =>
+        {
+            await using var following = await DbReader.OpenAsync(url, new DbReaderOptions { PollInterval = TimeSpan.FromMilliseconds(50), ObjectStore = options.ObjectStore });
+            while (!stop.IsCancellationRequested)
+            {
+                await foreach (var (key, value) in following.ScanAsync(default, default))
+                {
+                    var k = Encoding.ASCII.GetString(key.Span);
+                    var v = Encoding.ASCII.GetString(value.Span);
+                    if (!v.StartsWith(k + "#", StringComparison.Ordinal))
+                    {
+                        strange.Enqueue($"reader showed {k}={v}");
+                    }
+                }
+            }
+        });
+
         var outcomes = new List<string>();
         string?[] points = [CrashPoints.CompactionOutputsWritten, CrashPoints.CompactionPublished, null];
         for (var cycle = 0; cycle < 9; cycle++)
         {
             var point = points[cycle % points.Length];
             var spec = point is null ? null : $"{point}:{random.Next(1, 3)}";
-            using var child = CrashChildProcess.StartCompactor(url, spec);
+            using var child = CrashChildProcess.StartCompactor(url, spec, s3Endpoint);
             await child.Opened.WaitAsync(TimeSpan.FromMinutes(1));
             if (spec is null)
             {
@@ -65,8 +108,9 @@ public sealed class CompactorKillTests
         }
 
         await stop.CancelAsync();
-        await writer;
+        await Task.WhenAll(writer, collector, reader);
         await db.CloseAsync();
+        Assert.That(strange, Is.Empty, "the reader shows only written values");
 
         await using (var compactor = await DbCompactor.OpenAsync(url, options))
         {
@@ -77,7 +121,7 @@ public sealed class CompactorKillTests
 
         var clock = new ShiftedTimeProvider();
         clock.Advance(TimeSpan.FromDays(2));
-        using var store = (IDisposable)await ObjectStores.OpenAsync(url, new ObjectStoreOptions());
+        using var store = (IDisposable)await ObjectStores.OpenAsync(url, storeOptions);
         var opened = (IObjectStore)store;
         var report = await DbGarbageCollector.RunOnceAsync(opened, "", new GcOptions { ManifestsKept = 1 }, clock);
         var latest = (await new ManifestStore(opened).ReadLatestAsync(CancellationToken.None))!.Manifest;
@@ -93,4 +137,17 @@ public sealed class CompactorKillTests
             Assert.That(got is null ? null : Encoding.ASCII.GetString(got), Is.EqualTo(value), $"seed={seed}: {key} lost");
         }
     }
+
+    private static DbOptions WithStore(DbOptions options, string? s3Endpoint) => s3Endpoint is null ? options : new DbOptions
+    {
+        FlushInterval = options.FlushInterval,
+        MemtableSizeBytes = options.MemtableSizeBytes,
+        MaxUnflushedBytes = options.MaxUnflushedBytes,
+        BlockSizeBytes = options.BlockSizeBytes,
+        L0MaxSsts = options.L0MaxSsts,
+        ManifestPollInterval = options.ManifestPollInterval,
+        Compaction = options.Compaction,
+        RandomSeed = options.RandomSeed,
+        ObjectStore = new ObjectStoreOptions { S3 = new S3StoreOptions { Endpoint = s3Endpoint, Credentials = CloudStores.S3Credentials } },
+    };
 }

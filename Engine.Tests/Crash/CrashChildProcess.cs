@@ -27,10 +27,17 @@ internal sealed class CrashChildProcess : IDisposable
 
     public static CrashChildProcess Start(CrashChildArgs args, string? crashPoint) => Start(args.ToArguments(), crashPoint);
 
-    /// <summary>A compactor of the database at <paramref name="url"/> in its own process (<see cref="CompactorChild"/>).</summary>
-    public static CrashChildProcess StartCompactor(string url, string? crashPoint) => Start([CompactorChild.Verb, url], crashPoint);
+    /// <summary>
+    /// A compactor of the database at <paramref name="url"/> in its own process (<see cref="CompactorChild"/>); for an
+    /// <c>s3://</c> URL, <paramref name="s3Endpoint"/> is passed as <c>AWS_ENDPOINT_URL</c> with the test credentials.
+    /// </summary>
+    public static CrashChildProcess StartCompactor(string url, string? crashPoint, string? s3Endpoint) =>
+        Start([CompactorChild.Verb, url], crashPoint, s3Endpoint is null ? [] :
+        [
+            ("AWS_ENDPOINT_URL", s3Endpoint), ("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "testsecret"), ("AWS_REGION", "us-east-1"),
+        ]);
 
-    private static CrashChildProcess Start(IReadOnlyList<string> arguments, string? crashPoint)
+    private static CrashChildProcess Start(IReadOnlyList<string> arguments, string? crashPoint, IReadOnlyList<(string Name, string Value)>? environment = null)
     {
         var host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
         var info = new ProcessStartInfo(host)
@@ -46,6 +53,10 @@ internal sealed class CrashChildProcess : IDisposable
         }
 
         info.Environment[CrashChildArgs.CrashPointVariable] = crashPoint ?? string.Empty;
+        foreach (var (name, value) in environment ?? [])
+        {
+            info.Environment[name] = value;
+        }
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var child = new CrashChildProcess(process);
         process.OutputDataReceived += (_, e) =>
