@@ -34,7 +34,7 @@ public sealed class DbOptions
 
     /// <summary>
     /// How often the writer reads the manifest for changes made by others (a compactor in another process) and learns
-    /// that a newer writer fenced it. One GET per interval when nothing changed. Default 1 s.
+    /// that a newer writer fenced it. A GET and a HEAD per interval when nothing changed. Default 1 s.
     /// </summary>
     public TimeSpan ManifestPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
