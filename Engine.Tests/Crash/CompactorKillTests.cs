@@ -12,7 +12,8 @@ namespace SlateSharp.Tests.Crash;
 /// <summary>
 /// A compactor in its own process (<see cref="CompactorChild"/>) SIGKILLed again and again, at the compaction crash
 /// points (outputs written but not published; published) and at random moments, while a writer in this process writes
-/// durable puts without pause, a <see cref="DbReader"/> follows and a garbage collector with short ages runs, on the
+/// durable puts without pause (and itself crashes and reopens now and then), a <see cref="DbReader"/> follows and a
+/// garbage collector with short ages runs, on the
 /// local disk and on RGW: every acknowledged write reads back after the writer's close and a reopen, the reader only
 /// shows written values, and once a last compactor has finished and GC has run, the store holds exactly the SSTs the
 /// manifest references (the killed jobs' outputs were orphans, and are gone).
@@ -44,11 +45,20 @@ public sealed class CompactorKillTests
         var acked = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var db = await SlateSharp.Db.OpenAsync(url, options);
         using var stop = new CancellationTokenSource();
+        var crashes = 0;
         var writer = Task.Run(async () =>
         {
             var keys = new Random(seed + 1);
             for (var n = 0; !stop.IsCancellationRequested; n++)
             {
+                if (n > 0 && n % 50 == 0)
+                {
+                    // The writer crashes too (memtable dropped, nothing flushed) and a new one takes over.
+                    await db.SimulateCrashAsync();
+                    db = await SlateSharp.Db.OpenAsync(url, options);
+                    crashes++;
+                }
+
                 var key = $"key-{keys.Next(300):D3}";
                 var value = $"{key}#{n}-" + new string('v', keys.Next(20, 120));
                 await db.PutAsync(Encoding.ASCII.GetBytes(key), Encoding.ASCII.GetBytes(value));
@@ -127,7 +137,8 @@ public sealed class CompactorKillTests
         var latest = (await new ManifestStore(opened).ReadLatestAsync(CancellationToken.None))!.Manifest;
         var referenced = latest.L0.Concat(latest.SortedRuns.SelectMany(r => r.Ssts)).Select(h => SlateSharp.Sst.SstPaths.PathOf(h.Id).Value).ToHashSet();
         var stored = await opened.ListAsync("compacted/").Select(i => i.Path.Value).ToListAsync();
-        TestContext.Out.WriteLine($"seed={seed}: kills {string.Join(", ", outcomes)}; {acked.Count} keys; gc deleted {report.Ssts.Count} ssts");
+        TestContext.Out.WriteLine($"seed={seed}: kills {string.Join(", ", outcomes)}; {crashes} writer crashes; {acked.Count} keys; gc deleted {report.Ssts.Count} ssts");
+        Assert.That(crashes, Is.GreaterThan(0), "the writer crashed and was reopened");
         Assert.That(stored, Is.EquivalentTo(referenced), "after gc only what the manifest references is left");
 
         await using var reopened = await SlateSharp.Db.OpenAsync(url, options);
