@@ -22,6 +22,10 @@ public sealed class BackpressureTests
             MaxUnflushedBytes = Budget,
             WalObjectMaxBytes = 16 << 10,
             RandomSeed = 8,
+
+            // One uploader (the flusher) at a time, as the gate below releases them; compaction would upload beside it.
+            Compaction = new CompactionOptions { Enabled = false },
+            L0MaxSsts = 1000,
         };
         await using var db = await SlateSharp.Db.OpenAsync(store, "db", options);
         long peak = 0;
