@@ -9,23 +9,16 @@ namespace SlateSharp.Tests.TestSupport;
 public sealed class GatedObjectStore(IObjectStore inner, string gatedPrefix) : IObjectStore
 {
     private readonly SemaphoreSlim _gate = new(0);
-    private readonly Lock _lock = new();
-    private TaskCompletionSource _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _arrivals = new(0);
     private bool _open;
 
     public string Location => inner.Location;
 
-    /// <summary>Completes when a gated put arrives at the gate.</summary>
-    public Task NextArrival
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _arrival.Task;
-            }
-        }
-    }
+    /// <summary>
+    /// Completes when one more gated put has arrived: each arrival is counted, so an upload that arrives before the
+    /// caller asks again is not missed (a single completion source could be replaced unseen).
+    /// </summary>
+    public Task NextArrival => _arrivals.WaitAsync();
 
     public int Released { get; private set; }
 
@@ -69,14 +62,7 @@ public sealed class GatedObjectStore(IObjectStore inner, string gatedPrefix) : I
             return;
         }
 
-        TaskCompletionSource arrived;
-        lock (_lock)
-        {
-            arrived = _arrival;
-            _arrival = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        arrived.TrySetResult();
+        _arrivals.Release();
         await _gate.WaitAsync(cancellationToken);
     }
 }
