@@ -1,4 +1,5 @@
 using SlateSharp.Common;
+using SlateSharp.Storage;
 
 namespace SlateSharp.Tests.Crash;
 
@@ -13,7 +14,7 @@ internal static class CompactorChild
     public const string Verb = "compactor-child";
 
     /// <summary>The compaction settings the test's writer and this child share: small jobs that start early.</summary>
-    public static DbOptions Options(int seed) => new()
+    public static DbOptions Options(int seed, ObjectStoreOptions? store = null) => new()
     {
         FlushInterval = TimeSpan.FromMilliseconds(5),
         MemtableSizeBytes = 16 << 10,
@@ -23,6 +24,7 @@ internal static class CompactorChild
         ManifestPollInterval = TimeSpan.FromMilliseconds(50),
         Compaction = new CompactionOptions { Enabled = false, MinSourcesPerJob = 2, TargetSstBytes = 8 << 10, MaxSubcompactions = 2, PollInterval = TimeSpan.FromMilliseconds(20), ReadaheadBytes = 4096 },
         RandomSeed = seed,
+        ObjectStore = store,
     };
 
     public static int Run(string url)

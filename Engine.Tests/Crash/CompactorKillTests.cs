@@ -41,7 +41,7 @@ public sealed class CompactorKillTests
     {
         var url = crashStore.Url("compactor-kill");
         var s3Endpoint = crashStore.S3Endpoint;
-        var options = WithStore(CompactorChild.Options(seed), s3Endpoint);
+        var options = CompactorChild.Options(seed, s3Endpoint is null ? null : new ObjectStoreOptions { S3 = new S3StoreOptions { Endpoint = s3Endpoint, Credentials = CloudStores.S3Credentials } });
         var acked = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var db = await SlateSharp.Db.OpenAsync(url, options);
         using var stop = new CancellationTokenSource();
@@ -148,17 +148,4 @@ public sealed class CompactorKillTests
             Assert.That(got is null ? null : Encoding.ASCII.GetString(got), Is.EqualTo(value), $"seed={seed}: {key} lost");
         }
     }
-
-    private static DbOptions WithStore(DbOptions options, string? s3Endpoint) => s3Endpoint is null ? options : new DbOptions
-    {
-        FlushInterval = options.FlushInterval,
-        MemtableSizeBytes = options.MemtableSizeBytes,
-        MaxUnflushedBytes = options.MaxUnflushedBytes,
-        BlockSizeBytes = options.BlockSizeBytes,
-        L0MaxSsts = options.L0MaxSsts,
-        ManifestPollInterval = options.ManifestPollInterval,
-        Compaction = options.Compaction,
-        RandomSeed = options.RandomSeed,
-        ObjectStore = new ObjectStoreOptions { S3 = new S3StoreOptions { Endpoint = s3Endpoint, Credentials = CloudStores.S3Credentials } },
-    };
 }

@@ -128,23 +128,10 @@ public sealed class GcDbTests
             FenceMinAge = TimeSpan.FromMilliseconds(1),
             LeaseGrace = TimeSpan.Zero,
         };
-        var options = DbModelRun.SmallOptions(seed);
         var run = new DbModelRun
         {
             Store = store,
-            Options = new DbOptions
-            {
-                FlushInterval = options.FlushInterval,
-                MemtableSizeBytes = options.MemtableSizeBytes,
-                MaxUnflushedBytes = options.MaxUnflushedBytes,
-                WalObjectMaxBytes = options.WalObjectMaxBytes,
-                BlockSizeBytes = options.BlockSizeBytes,
-                L0MaxSsts = options.L0MaxSsts,
-                Compaction = options.Compaction,
-                ManifestPollInterval = options.ManifestPollInterval,
-                RandomSeed = seed,
-                GarbageCollection = gc,
-            },
+            Options = DbModelRun.SmallOptions(seed, gc: gc),
             Seed = seed,
             Operations = 12_000,
             CrashShare = 0.5,

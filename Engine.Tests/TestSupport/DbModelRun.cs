@@ -49,7 +49,7 @@ public sealed class DbModelRun
     /// Options that make a short run exercise everything: tiny memtables, WAL objects and blocks, a 2 ms WAL interval;
     /// <paramref name="retryTimeouts"/>, when given, bounds manifest updates and write retries.
     /// </summary>
-    public static DbOptions SmallOptions(int seed, TimeSpan? retryTimeouts = null, bool compaction = true) => new()
+    public static DbOptions SmallOptions(int seed, TimeSpan? retryTimeouts = null, bool compaction = true, GcOptions? gc = null) => new()
     {
         FlushInterval = TimeSpan.FromMilliseconds(2),
         MemtableSizeBytes = 16 << 10,
@@ -62,6 +62,7 @@ public sealed class DbModelRun
         ManifestUpdateTimeout = retryTimeouts ?? TimeSpan.FromMinutes(1),
         WriteRetryTimeout = retryTimeouts ?? TimeSpan.FromMinutes(1),
         RandomSeed = seed,
+        GarbageCollection = gc,
     };
 
     public required int Seed { get; init; }
