@@ -53,6 +53,7 @@ public sealed partial class Db
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
         await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
+        var awaitDurable = (options ?? WriteOptions.Default).AwaitDurable;
         WalSegment segment;
         lock (_writeLock)
         {
@@ -60,7 +61,7 @@ public sealed partial class Db
             ThrowIfClosed();
             var sequence = _lastSequence + 1;
             var rows = rowsAt(sequence);
-            segment = _wal.Append(rows, sequence, out var charged);
+            segment = _wal.Append(rows, sequence, awaitDurable, out var charged);
             var active = _view.Active;
             foreach (var row in rows)
             {
@@ -78,7 +79,7 @@ public sealed partial class Db
             Volatile.Write(ref _visibleSequence, sequence);
         }
 
-        if ((options ?? WriteOptions.Default).AwaitDurable)
+        if (awaitDurable)
         {
             try
             {

@@ -75,6 +75,7 @@ public sealed partial class Db : IAsyncDisposable
             fence.Id + 1,
             manifest.Epoch,
             options.FlushInterval,
+            options.MaxWalUploadsPerSecond,
             options.WalObjectMaxBytes,
             options.TimeProvider,
             options.WriteRetryTimeout,

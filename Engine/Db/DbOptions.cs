@@ -6,8 +6,19 @@ namespace SlateSharp;
 /// <summary>How a <see cref="Db"/> writes, flushes, caches and bounds its memory. Invalid values fail at open.</summary>
 public sealed class DbOptions
 {
-    /// <summary>How often buffered writes are uploaded as one WAL object (group commit). Default 100 ms.</summary>
+    /// <summary>
+    /// The longest a write acknowledged from the memtable (<see cref="WriteOptions.NoWait"/>) waits before its WAL
+    /// object is uploaded. A write that awaits durability does not wait for it: its upload starts at once, or right
+    /// after the one in flight, carrying every write that arrived meanwhile (group commit). Default 100 ms.
+    /// </summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// An optional cap on WAL uploads per second: durable writes then wait up to 1/rate for the next upload and share
+    /// it, which bounds the PUT requests (and the bill) of a busy database on S3 or GCS at the cost of latency.
+    /// Null (the default) uploads as soon as a durable writer waits.
+    /// </summary>
+    public int? MaxWalUploadsPerSecond { get; init; }
 
     /// <summary>A WAL object is uploaded as soon as this many bytes are buffered, before the interval ends. Default 4 MiB.</summary>
     public long WalObjectMaxBytes { get; init; } = 4L << 20;
@@ -98,6 +109,7 @@ public sealed class DbOptions
     internal void Validate()
     {
         Require(FlushInterval > TimeSpan.Zero, $"FlushInterval must be positive (flush_interval={FlushInterval})");
+        Require(MaxWalUploadsPerSecond is null or >= 1 and <= 100_000, $"MaxWalUploadsPerSecond must be between 1 and 100000 when set (max_wal_uploads_per_second={MaxWalUploadsPerSecond})");
         Require(WalObjectMaxBytes is >= 1024 and <= 1L << 30, $"WalObjectMaxBytes must be between 1 KiB and 1 GiB (wal_object_max_bytes={WalObjectMaxBytes})");
         Require(MemtableSizeBytes is >= 4096 and <= 4L << 30, $"MemtableSizeBytes must be between 4 KiB and 4 GiB (memtable_size_bytes={MemtableSizeBytes})");
         Require(MaxUnflushedBytes >= MemtableSizeBytes, $"MaxUnflushedBytes must be at least MemtableSizeBytes (max_unflushed_bytes={MaxUnflushedBytes} memtable_size_bytes={MemtableSizeBytes})");

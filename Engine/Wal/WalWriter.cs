@@ -26,6 +26,7 @@ internal sealed class WalWriter : IDisposable
     private readonly ILogger _logger;
     private readonly Action<WalSegment> _onDurable;
     private readonly AsyncSignal _wake = new();
+    private readonly UploadPacer _pacer;
     private readonly Lock _lock = new();
     private readonly Queue<WalSegment> _sealed = new();
     private readonly List<WalSegment> _uploading = [];
@@ -42,6 +43,7 @@ internal sealed class WalWriter : IDisposable
         ulong firstId,
         ulong writerEpoch,
         TimeSpan interval,
+        int? maxUploadsPerSecond,
         long maxSegmentBytes,
         TimeProvider time,
         TimeSpan retryTimeout,
@@ -57,6 +59,7 @@ internal sealed class WalWriter : IDisposable
         _budget = new SettleBudget(retryTimeout, time);
         _nextId = firstId;
         _interval = interval;
+        _pacer = new UploadPacer(maxUploadsPerSecond, time);
         _maxSegmentBytes = maxSegmentBytes;
         _time = time;
         _logger = logger;
@@ -76,8 +79,12 @@ internal sealed class WalWriter : IDisposable
     /// <summary>Bytes of the WAL objects stored by this writer.</summary>
     public long BytesWritten => Interlocked.Read(ref _bytesWritten);
 
-    /// <summary>Appends one batch; returns the segment whose <see cref="WalSegment.Durable"/> tells when it is stored.</summary>
-    public WalSegment Append(ReadOnlySpan<RowEntry> rows, ulong sequence, out long appendedBytes)
+    /// <summary>
+    /// Appends one batch; returns the segment whose <see cref="WalSegment.Durable"/> tells when it is stored. A caller
+    /// that will wait for durability says so (<paramref name="durableWaiter"/>): the upload loop then starts at once
+    /// when idle, or right after the upload in flight, instead of at the end of the flush interval.
+    /// </summary>
+    public WalSegment Append(ReadOnlySpan<RowEntry> rows, ulong sequence, bool durableWaiter, out long appendedBytes)
     {
         lock (_lock)
         {
@@ -91,6 +98,10 @@ internal sealed class WalWriter : IDisposable
             if (segment.Bytes >= _maxSegmentBytes)
             {
                 SealLocked();
+                _wake.Set();
+            }
+            else if (durableWaiter)
+            {
                 _wake.Set();
             }
 
@@ -127,7 +138,10 @@ internal sealed class WalWriter : IDisposable
         {
             while (true)
             {
+                // Group commit: a durable writer's append wakes this at once; appends made while an upload is in
+                // flight leave the signal set, so they go together in the next object as soon as it returns.
                 await _wake.WaitAsync(_interval, _time, cancellationToken).ConfigureAwait(false);
+                await _pacer.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
                 lock (_lock)
                 {
                     if (!_open.IsEmpty)

@@ -1,0 +1,115 @@
+using System.Text;
+using SlateSharp.Storage.InMemory;
+using SlateSharp.Tests.TestSupport;
+using SlateSharp.Wal;
+
+namespace SlateSharp.Tests.Wal;
+
+/// <summary>
+/// Group commit: a durable write starts its WAL upload at once (not at the end of the flush interval), and durable
+/// writes that arrive while an upload is in flight all go in the next object.
+/// </summary>
+public sealed class GroupCommitTests
+{
+    // Longer than any test: an upload that waited for the interval would trip the hang guard instead.
+    private static readonly DbOptions NoInterval = new() { FlushInterval = TimeSpan.FromHours(1), RandomSeed = 3, Compaction = new() { Enabled = false } };
+
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
+
+    private static ReadOnlyMemory<byte> B(string s) => Encoding.UTF8.GetBytes(s);
+
+    [Test]
+    public async Task A_durable_put_uploads_at_once_and_takes_earlier_memtable_writes_along()
+    {
+        await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", NoInterval);
+        var before = db.GetStats();
+
+        await db.PutAsync(B("early"), B("1"), WriteOptions.NoWait);
+        await db.PutAsync(B("durable"), B("2")).AsTask().WaitAsync(HangGuard);
+
+        var after = db.GetStats();
+        Assert.That(after.WalObjectsWritten - before.WalObjectsWritten, Is.EqualTo(1), "one object carries both writes");
+        Assert.That(after.DurableSequence, Is.EqualTo(after.LastSequence), "the memtable-acknowledged write became durable with it");
+    }
+
+    [Test]
+    public async Task Durable_writes_arriving_during_an_upload_share_the_next_object()
+    {
+        var store = new InterceptingObjectStore(new InMemoryObjectStore());
+        await using var db = await SlateSharp.Db.OpenAsync(store, "db", NoInterval);
+        var walPuts = 0;
+        var firstArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.OnPut = async (path, _, proceed, _) =>
+        {
+            if (path.Value.StartsWith("db/" + WalPaths.Prefix, StringComparison.Ordinal) && Interlocked.Increment(ref walPuts) == 1)
+            {
+                firstArrived.SetResult();
+                await releaseFirst.Task;
+            }
+
+            return await proceed();
+        };
+
+        var first = db.PutAsync(B("first"), B("v")).AsTask();
+        await firstArrived.Task.WaitAsync(HangGuard);
+        var during = Enumerable.Range(0, 10).Select(i => db.PutAsync(B($"during-{i}"), B("v")).AsTask()).ToList();
+        Assert.That(during.Any(t => t.IsCompleted), Is.False, "nothing is durable while the first upload is held");
+
+        releaseFirst.SetResult();
+        await Task.WhenAll([first, .. during]).WaitAsync(HangGuard);
+
+        Assert.That(walPuts, Is.EqualTo(2), "the first object, then one object carrying all ten writes that arrived during it");
+        Assert.That(db.GetStats().DurableSequence, Is.EqualTo(db.GetStats().LastSequence));
+    }
+
+    [Test]
+    public async Task The_upload_cap_spaces_uploads_by_one_over_the_rate()
+    {
+        var time = new ManualTimeProvider();
+        var pacer = new UploadPacer(maxUploadsPerSecond: 10, time);
+
+        await pacer.WaitTurnAsync(CancellationToken.None);
+        await pacer.WaitTurnAsync(CancellationToken.None);
+        time.Advance(TimeSpan.FromMilliseconds(250));
+        await pacer.WaitTurnAsync(CancellationToken.None);
+
+        Assert.That(time.Delays, Is.EqualTo(new[] { TimeSpan.FromMilliseconds(100) }), "only the second upload, 0 ms after the first, waited");
+    }
+
+    [Test]
+    public async Task Without_a_cap_the_pacer_never_waits()
+    {
+        var time = new ManualTimeProvider();
+        var pacer = new UploadPacer(maxUploadsPerSecond: null, time);
+        for (var i = 0; i < 5; i++)
+        {
+            await pacer.WaitTurnAsync(CancellationToken.None);
+        }
+
+        Assert.That(time.Delays, Is.Empty);
+    }
+
+    [Test]
+    public async Task A_capped_database_still_makes_every_durable_write_durable()
+    {
+        var options = new DbOptions { FlushInterval = TimeSpan.FromHours(1), MaxWalUploadsPerSecond = 50, RandomSeed = 4, Compaction = new() { Enabled = false } };
+        await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", options);
+        var before = db.GetStats();
+
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => db.PutAsync(B($"k{i}"), B("v")).AsTask())).WaitAsync(HangGuard);
+
+        var after = db.GetStats();
+        Assert.That(after.DurableSequence, Is.EqualTo(after.LastSequence));
+        Assert.That(after.WalObjectsWritten - before.WalObjectsWritten, Is.InRange(1, 40));
+    }
+
+    [Test]
+    public void The_cap_is_validated()
+    {
+        var e = Assert.ThrowsAsync<SlateSharpException>(async () =>
+            await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", new DbOptions { MaxWalUploadsPerSecond = 0 }));
+        Assert.That(e!.Kind, Is.EqualTo(ErrorKind.Invalid));
+        Assert.That(e.Message, Does.Contain("MaxWalUploadsPerSecond"));
+    }
+}
