@@ -63,7 +63,7 @@ public sealed partial class Db
                     long charged = 0;
                     foreach (var row in batch.Rows)
                     {
-                        charged += _view.Active.Insert(row.Key.ToArray(), row.Sequence, row.Kind, row.Value.ToArray(), row.ExpireAt);
+                        charged += _view.Active.Insert(row.Key, row.Sequence, row.Kind, row.Value, row.ExpireAt);
                         last = Math.Max(last, row.Sequence);
                         rows++;
                     }

@@ -16,17 +16,18 @@ public sealed partial class Db
             throw Errors.Invalid($"value too large: at most {RowEntry.MaxValueLength} bytes (length={value.Length})");
         }
 
-        var keyCopy = key.ToArray();
-        var valueCopy = value.ToArray();
-        return WriteCoreAsync(sequence => [RowEntry.Put(keyCopy, valueCopy, sequence)], options, cancellationToken);
+        // The one copy of a put: key then value in one array, which the WAL encodes from and the memtable keeps.
+        var data = new byte[key.Length + value.Length];
+        key.Span.CopyTo(data);
+        value.Span.CopyTo(data.AsSpan(key.Length));
+        return WriteCoreAsync(RowEntry.Put(data.AsMemory(0, key.Length), data.AsMemory(key.Length), 0), null, options, cancellationToken);
     }
 
     /// <summary>Removes <paramref name="key"/> (a tombstone hides every older value).</summary>
     public ValueTask DeleteAsync(ReadOnlyMemory<byte> key, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         WriteBatch.ValidateKey(key.Span);
-        var keyCopy = key.ToArray();
-        return WriteCoreAsync(sequence => [RowEntry.Delete(keyCopy, sequence)], options, cancellationToken);
+        return WriteCoreAsync(RowEntry.Delete(key.ToArray(), 0), null, options, cancellationToken);
     }
 
     /// <summary>Applies every operation of <paramref name="batch"/> atomically: all visible together, all durable together.</summary>
@@ -40,32 +41,55 @@ public sealed partial class Db
             return ValueTask.CompletedTask;
         }
 
-        return WriteCoreAsync(batch.ToRows, options, cancellationToken);
+        return WriteCoreAsync(default, batch, options, cancellationToken);
     }
 
     /// <summary>
-    /// Applies one batch. Cancellation: a call whose token is cancelled before its rows are appended applies nothing;
-    /// once they are in the WAL buffer and the memtable the write stands (readable now, durable with the next WAL
-    /// object) and cancellation only stops the wait for durability.
+    /// Applies one write: the single row <paramref name="single"/> (its sequence is assigned here) or, when given, the
+    /// rows of <paramref name="batch"/>. Cancellation: a call whose token is cancelled before its rows are appended
+    /// applies nothing; once they are in the WAL buffer and the memtable the write stands (readable now, durable with
+    /// the next WAL object) and cancellation only stops the wait for durability. Completes synchronously, without
+    /// allocating, when neither memory nor durability has to be waited for.
     /// </summary>
-    private async ValueTask WriteCoreAsync(Func<ulong, RowEntry[]> rowsAt, WriteOptions? options, CancellationToken cancellationToken)
+    private ValueTask WriteCoreAsync(RowEntry single, WriteBatch? batch, WriteOptions? options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
-        await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
         var awaitDurable = (options ?? WriteOptions.Default).AwaitDurable;
-        WalSegment segment;
+        if (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
+        {
+            return WriteAfterMemoryAsync(single, batch, awaitDurable, cancellationToken);
+        }
+
+        var segment = Apply(single, batch, awaitDurable, cancellationToken);
+        return awaitDurable ? WaitDurableAsync(segment, cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    private async ValueTask WriteAfterMemoryAsync(RowEntry single, WriteBatch? batch, bool awaitDurable, CancellationToken cancellationToken)
+    {
+        await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
+        var segment = Apply(single, batch, awaitDurable, cancellationToken);
+        if (awaitDurable)
+        {
+            await WaitDurableAsync(segment, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Assigns the sequence number and appends the rows to the WAL buffer and the active memtable.</summary>
+    private WalSegment Apply(RowEntry single, WriteBatch? batch, bool awaitDurable, CancellationToken cancellationToken)
+    {
         lock (_writeLock)
         {
             cancellationToken.ThrowIfCancellationRequested();
             ThrowIfClosed();
             var sequence = _lastSequence + 1;
-            var rows = rowsAt(sequence);
-            segment = _wal.Append(rows, sequence, awaitDurable, out var charged);
+            var one = new RowEntry(single.Key, single.Value, sequence, single.Kind, single.ExpireAt);
+            ReadOnlySpan<RowEntry> rows = batch is null ? new ReadOnlySpan<RowEntry>(in one) : batch.ToRows(sequence);
+            var segment = _wal.Append(rows, sequence, awaitDurable, out var charged);
             var active = _view.Active;
             foreach (var row in rows)
             {
-                charged += active.Insert(Array(row.Key), sequence, row.Kind, Array(row.Value), row.ExpireAt);
+                charged += active.Insert(row.Key, sequence, row.Kind, row.Value, row.ExpireAt);
             }
 
             _lastSequence = sequence;
@@ -77,18 +101,19 @@ public sealed partial class Db
             }
 
             Volatile.Write(ref _visibleSequence, sequence);
+            return segment;
         }
+    }
 
-        if (awaitDurable)
+    private async ValueTask WaitDurableAsync(WalSegment segment, CancellationToken cancellationToken)
+    {
+        try
         {
-            try
-            {
-                await segment.Durable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw StoppedError(e);
-            }
+            await segment.Durable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw StoppedError(e);
         }
     }
 
@@ -142,9 +167,4 @@ public sealed partial class Db
         _activeHasAppends = false;
         _flusher.Signal();
     }
-
-    private static byte[] Array(ReadOnlyMemory<byte> memory) =>
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : memory.ToArray();
 }

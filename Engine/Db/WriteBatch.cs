@@ -9,7 +9,7 @@ namespace SlateSharp;
 /// </summary>
 public sealed class WriteBatch
 {
-    private readonly List<(byte[] Key, byte[]? Value)> _operations = [];
+    private readonly List<Operation> _operations = [];
 
     /// <summary>Number of operations added.</summary>
     public int Count => _operations.Count;
@@ -23,7 +23,11 @@ public sealed class WriteBatch
             throw Errors.Invalid($"value too large: at most {RowEntry.MaxValueLength} bytes (length={value.Length})");
         }
 
-        _operations.Add((key.ToArray(), value.ToArray()));
+        // One copy into one array, key then value: the memtable keeps it as it is.
+        var data = new byte[key.Length + value.Length];
+        key.CopyTo(data);
+        value.CopyTo(data.AsSpan(key.Length));
+        _operations.Add(new Operation(data, key.Length, IsDelete: false));
         return this;
     }
 
@@ -31,22 +35,42 @@ public sealed class WriteBatch
     public WriteBatch Delete(ReadOnlySpan<byte> key)
     {
         ValidateKey(key);
-        _operations.Add((key.ToArray(), null));
+        _operations.Add(new Operation(key.ToArray(), key.Length, IsDelete: true));
         return this;
     }
 
     /// <summary>The operations as rows at <paramref name="sequence"/>, the last per key, in key order.</summary>
     internal RowEntry[] ToRows(ulong sequence)
     {
-        var last = new Dictionary<byte[], byte[]?>(ByteArrayComparer.Instance);
-        foreach (var (key, value) in _operations)
+        // Sort operation indexes by key, the latest operation of a key first; then keep the first of each key.
+        var order = new int[_operations.Count];
+        for (var i = 0; i < order.Length; i++)
         {
-            last[key] = value;
+            order[i] = i;
         }
 
-        var rows = last.Select(kv => kv.Value is null ? RowEntry.Delete(kv.Key, sequence) : RowEntry.Put(kv.Key, kv.Value, sequence)).ToArray();
-        Array.Sort(rows, KeyComparer.Instance);
-        return rows;
+        var operations = _operations;
+        Array.Sort(order, (a, b) =>
+        {
+            var byKey = operations[a].Key.SequenceCompareTo(operations[b].Key);
+            return byKey != 0 ? byKey : b.CompareTo(a);
+        });
+        var rows = new List<RowEntry>(order.Length);
+        ReadOnlySpan<byte> previous = default;
+        foreach (var index in order)
+        {
+            var operation = operations[index];
+            if (rows.Count > 0 && operation.Key.SequenceEqual(previous))
+            {
+                continue;
+            }
+
+            previous = operation.Key;
+            var key = operation.Data.AsMemory(0, operation.KeyLength);
+            rows.Add(operation.IsDelete ? RowEntry.Delete(key, sequence) : RowEntry.Put(key, operation.Data.AsMemory(operation.KeyLength), sequence));
+        }
+
+        return [.. rows];
     }
 
     internal static void ValidateKey(ReadOnlySpan<byte> key)
@@ -57,17 +81,9 @@ public sealed class WriteBatch
         }
     }
 
-    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+    /// <summary>One put or delete: the key is the first <paramref name="KeyLength"/> bytes of <paramref name="Data"/>, the value the rest.</summary>
+    private readonly record struct Operation(byte[] Data, int KeyLength, bool IsDelete)
     {
-        public static ByteArrayComparer Instance { get; } = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] obj)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(obj);
-            return hash.ToHashCode();
-        }
+        public ReadOnlySpan<byte> Key => Data.AsSpan(0, KeyLength);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SlateSharp.Format;
 using SlateSharp.Iteration;
 
@@ -27,10 +28,15 @@ internal sealed class MemoryTable
     /// <summary>The highest sequence number inserted.</summary>
     public ulong LastSequence => Volatile.Read(ref _lastSequence);
 
-    /// <summary>Inserts one row; the caller serialises inserts. Returns the bytes charged.</summary>
-    public long Insert(byte[] key, ulong sequence, RowKind kind, byte[] value, long? expireAt)
+    /// <summary>
+    /// Inserts one row; the caller serialises inserts. Returns the bytes charged. A key and value that are already
+    /// one array (key first, value the rest, as <see cref="Db.PutAsync"/> copies them) are kept as they are; others
+    /// are copied into one.
+    /// </summary>
+    public long Insert(ReadOnlyMemory<byte> key, ulong sequence, RowKind kind, ReadOnlyMemory<byte> value, long? expireAt)
     {
-        _rows.Insert(key, sequence, kind, value, expireAt);
+        var data = AsOneArray(key, value);
+        _rows.Insert(data, key.Length, sequence, kind, expireAt);
         var charged = key.Length + value.Length + RowOverhead;
         Interlocked.Add(ref _sizeBytes, charged);
         if (sequence > _lastSequence)
@@ -45,11 +51,32 @@ internal sealed class MemoryTable
     public RowEntry? Get(ReadOnlySpan<byte> key, ulong maxSequence)
     {
         var node = _rows.Seek(key, maxSequence);
-        return node is not null && node.Key.AsSpan().SequenceEqual(key) ? node.ToRow() : null;
+        return node is not null && node.KeySpan.SequenceEqual(key) ? node.ToRow() : null;
     }
 
     /// <summary>An iterator in internal order; safe while inserts continue (it may or may not see newer rows).</summary>
     public IRowIterator CreateIterator() => new MemtableIterator(_rows);
+
+    private static byte[] AsOneArray(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
+    {
+        if (MemoryMarshal.TryGetArray(key, out var k) && k.Offset == 0 && k.Array is { } array)
+        {
+            if (value.IsEmpty && k.Count == array.Length)
+            {
+                return array;
+            }
+
+            if (MemoryMarshal.TryGetArray(value, out var v) && ReferenceEquals(v.Array, array) && v.Offset == k.Count && v.Offset + v.Count == array.Length)
+            {
+                return array;
+            }
+        }
+
+        var data = new byte[key.Length + value.Length];
+        key.Span.CopyTo(data);
+        value.Span.CopyTo(data.AsSpan(key.Length));
+        return data;
+    }
 
     private sealed class MemtableIterator(SkipList rows) : IRowIterator
     {

@@ -6,12 +6,13 @@ namespace SlateSharp.Memtable;
 /// An ordered map from (key, sequence) to a row, in internal order (key ascending as unsigned bytes, then sequence
 /// descending). One writer inserts at a time (the database's write lock guarantees it); any number of readers
 /// traverse concurrently without locks: a node is fully built before it becomes reachable, and links are published
-/// with volatile writes, bottom level first.
+/// with volatile writes, bottom level first. A node keeps key and value in one array and its bottom link in a field
+/// (three nodes in four have height 1), so an insert allocates two objects, not four.
 /// </summary>
 internal sealed class SkipList
 {
     private const int MaxHeight = 12;
-    private readonly Node _head = new([], 0, RowKind.Put, [], null, MaxHeight);
+    private readonly Node _head = new([], 0, 0, RowKind.Put, null, MaxHeight);
     private readonly Node[] _update = new Node[MaxHeight];
     private ulong _randomState;
     private int _height = 1;
@@ -22,17 +23,21 @@ internal sealed class SkipList
 
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Inserts a row. Only one thread may insert at a time; (key, sequence) pairs are unique.</summary>
-    public void Insert(byte[] key, ulong sequence, RowKind kind, byte[] value, long? expireAt)
+    /// <summary>
+    /// Inserts a row whose key is the first <paramref name="keyLength"/> bytes of <paramref name="data"/> and whose
+    /// value is the rest. Only one thread may insert at a time; (key, sequence) pairs are unique.
+    /// </summary>
+    public void Insert(byte[] data, int keyLength, ulong sequence, RowKind kind, long? expireAt)
     {
+        var key = data.AsSpan(0, keyLength);
         var node = _head;
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
         {
-            var next = Volatile.Read(ref node.Next[level]);
+            var next = Volatile.Read(ref node.NextAt(level));
             while (next is not null && Compare(next, key, sequence) < 0)
             {
                 node = next;
-                next = Volatile.Read(ref node.Next[level]);
+                next = Volatile.Read(ref node.NextAt(level));
             }
 
             _update[level] = node;
@@ -49,15 +54,15 @@ internal sealed class SkipList
             Volatile.Write(ref _height, height);
         }
 
-        var inserted = new Node(key, sequence, kind, value, expireAt, height);
+        var inserted = new Node(data, keyLength, sequence, kind, expireAt, height);
         for (var level = 0; level < height; level++)
         {
-            inserted.Next[level] = _update[level].Next[level];
+            inserted.NextAt(level) = _update[level].NextAt(level);
         }
 
         for (var level = 0; level < height; level++)
         {
-            Volatile.Write(ref _update[level].Next[level], inserted);
+            Volatile.Write(ref _update[level].NextAt(level), inserted);
         }
 
         Interlocked.Increment(ref _count);
@@ -70,11 +75,11 @@ internal sealed class SkipList
         Node? candidate = null;
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
         {
-            var next = Volatile.Read(ref node.Next[level]);
+            var next = Volatile.Read(ref node.NextAt(level));
             while (next is not null && Compare(next, key, sequence) < 0)
             {
                 node = next;
-                next = Volatile.Read(ref node.Next[level]);
+                next = Volatile.Read(ref node.NextAt(level));
             }
 
             candidate = next;
@@ -84,11 +89,11 @@ internal sealed class SkipList
     }
 
     /// <summary>The first node, or null when empty.</summary>
-    public Node? First => Volatile.Read(ref _head.Next[0]);
+    public Node? First => Volatile.Read(ref _head.NextAt(0));
 
     private static int Compare(Node node, ReadOnlySpan<byte> key, ulong sequence)
     {
-        var byKey = node.Key.AsSpan().SequenceCompareTo(key);
+        var byKey = node.KeySpan.SequenceCompareTo(key);
         return byKey != 0 ? byKey : sequence.CompareTo(node.Sequence);
     }
 
@@ -111,22 +116,24 @@ internal sealed class SkipList
     }
 
     /// <summary>One row. Immutable once linked.</summary>
-    internal sealed class Node(byte[] key, ulong sequence, RowKind kind, byte[] value, long? expireAt, int height)
+    internal sealed class Node(byte[] data, int keyLength, ulong sequence, RowKind kind, long? expireAt, int height)
     {
-        public readonly Node?[] Next = new Node?[height];
+        private readonly Node?[]? _upper = height > 1 ? new Node?[height - 1] : null;
+        private Node? _next;
 
-        public byte[] Key { get; } = key;
+        public ReadOnlySpan<byte> KeySpan => new(data, 0, keyLength);
 
         public ulong Sequence { get; } = sequence;
 
         public RowKind Kind { get; } = kind;
 
-        public byte[] Value { get; } = value;
-
         public long? ExpireAt { get; } = expireAt;
 
-        public Node? NextNode => Volatile.Read(ref Next[0]);
+        public Node? NextNode => Volatile.Read(ref _next);
 
-        public RowEntry ToRow() => new(Key, Value, Sequence, Kind, ExpireAt);
+        /// <summary>The link at <paramref name="level"/>, below the node's height.</summary>
+        public ref Node? NextAt(int level) => ref level == 0 ? ref _next : ref _upper![level - 1];
+
+        public RowEntry ToRow() => new(data.AsMemory(0, keyLength), data.AsMemory(keyLength), Sequence, Kind, ExpireAt);
     }
 }

@@ -75,7 +75,7 @@ internal sealed class WalFollower(IObjectStore store, ManifestStore manifests, F
             var row = rows.Current;
             if (row.Sequence > flushed)
             {
-                table.Insert(row.Key.ToArray(), row.Sequence, row.Kind, row.Value.ToArray(), row.ExpireAt);
+                table.Insert(row.Key, row.Sequence, row.Kind, row.Value, row.ExpireAt);
             }
         }
 
@@ -112,7 +112,7 @@ internal sealed class WalFollower(IObjectStore store, ManifestStore manifests, F
                 {
                     if (row.Sequence > manifest.LastL0Sequence)
                     {
-                        _table.Insert(row.Key.ToArray(), row.Sequence, row.Kind, row.Value.ToArray(), row.ExpireAt);
+                        _table.Insert(row.Key, row.Sequence, row.Kind, row.Value, row.ExpireAt);
                         _lastSequence = Math.Max(_lastSequence, row.Sequence);
                     }
                 }
