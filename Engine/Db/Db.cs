@@ -269,6 +269,7 @@ public sealed partial class Db : IAsyncDisposable
     {
         try
         {
+            (store, ownedStore) = SstDiskCache.Wrap(store, ownedStore, options.DiskCache, options.LoggerFactory);
             var manifestStore = new ManifestStore(store);
             var manifest = await FenceableManifest.InitWriterAsync(
                 manifestStore, new ManifestOptions(options.ManifestUpdateTimeout, options.TimeProvider), cancellationToken).ConfigureAwait(false);
