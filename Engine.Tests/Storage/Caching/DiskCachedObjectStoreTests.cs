@@ -179,6 +179,24 @@ public sealed class DiskCachedObjectStoreTests
     }
 
     [Test]
+    public async Task Chunks_cut_with_another_chunk_size_are_never_misread()
+    {
+        // Size 5 * 4 KiB: with 16 KiB chunks the last is exactly 4 KiB long, as every 4 KiB chunk is.
+        var bytes = await PutAsync("compacted/resized.sst", 5 * Chunk, new Random(21));
+        using (var big = DiskCachedObjectStore.Open(
+            _counting, null, new DiskCacheOptions { Directory = _dir.Path, MaxBytes = 1 << 20, ChunkSizeBytes = 4 * Chunk }, SlateSharp.Sst.SstDiskCache.IsSst, NullLogger.Instance))
+        {
+            await AssertReadsAsync(big, "compacted/resized.sst", 0, bytes.Length, bytes);
+        }
+
+        using var small = Open();
+        for (var offset = 0; offset < bytes.Length; offset += Chunk)
+        {
+            await AssertReadsAsync(small, "compacted/resized.sst", offset, Chunk, bytes);
+        }
+    }
+
+    [Test]
     public async Task Reopening_rebuilds_the_index_from_the_directory()
     {
         var random = new Random(TestSeeds.Get(23));

@@ -6,11 +6,12 @@ namespace SlateSharp.Storage.Caching;
 
 /// <summary>What a chunk file says about the object it was cut from.</summary>
 /// <param name="Key">The object's cache key (store location and path), checked against the key asked for.</param>
-/// <param name="Index">The chunk's number: it holds the object's bytes from <c>Index * chunk size</c>.</param>
+/// <param name="Offset">Where in the object the chunk's bytes start (its number times the chunk size it was cut with):
+/// a file cut with another chunk size is never taken for this one.</param>
 /// <param name="ObjectSize">The whole object's size.</param>
 /// <param name="Version">The object's version token when the chunk was fetched.</param>
 /// <param name="LastModified">The object's stored time, as the store reported it.</param>
-internal sealed record ChunkHeader(string Key, long Index, long ObjectSize, string Version, DateTimeOffset LastModified);
+internal sealed record ChunkHeader(string Key, long Offset, long ObjectSize, string Version, DateTimeOffset LastModified);
 
 /// <summary>
 /// Encodes and decodes one cached chunk file (docs/format/disk-cache-chunk.md): a header naming the object and the
@@ -41,7 +42,7 @@ internal static class ChunkFile
         BinaryPrimitives.WriteUInt16LittleEndian(span[8..], (ushort)version.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(span[10..], 0);
         BinaryPrimitives.WriteInt32LittleEndian(span[12..], data.Length);
-        BinaryPrimitives.WriteInt64LittleEndian(span[16..], header.Index);
+        BinaryPrimitives.WriteInt64LittleEndian(span[16..], header.Offset);
         BinaryPrimitives.WriteInt64LittleEndian(span[24..], header.ObjectSize);
         BinaryPrimitives.WriteInt64LittleEndian(span[32..], header.LastModified.UtcTicks);
         key.CopyTo(span[FixedHeaderLength..]);
@@ -71,17 +72,17 @@ internal static class ChunkFile
             return null;
         }
 
-        var index = BinaryPrimitives.ReadInt64LittleEndian(span[16..]);
+        var offset = BinaryPrimitives.ReadInt64LittleEndian(span[16..]);
         var objectSize = BinaryPrimitives.ReadInt64LittleEndian(span[24..]);
         var ticks = BinaryPrimitives.ReadInt64LittleEndian(span[32..]);
-        if (index < 0 || objectSize < 0 || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
+        if (offset < 0 || objectSize < 0 || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
         {
             return null;
         }
 
         var key = Encoding.UTF8.GetString(span.Slice(FixedHeaderLength, keyLength));
         var version = Encoding.UTF8.GetString(span.Slice(FixedHeaderLength + keyLength, versionLength));
-        var header = new ChunkHeader(key, index, objectSize, version, new DateTimeOffset(ticks, TimeSpan.Zero));
+        var header = new ChunkHeader(key, offset, objectSize, version, new DateTimeOffset(ticks, TimeSpan.Zero));
         return (header, file.Slice(FixedHeaderLength + keyLength + versionLength, dataLength));
     }
 }

@@ -80,7 +80,7 @@ internal sealed partial class DiskCachedObjectStore
 
             var id = new ChunkId(objectId, index);
             if (await ReadFileAsync(id, cancellationToken).ConfigureAwait(false) is { } decoded
-                && decoded.Header.Key == key && decoded.Header.Index == index && decoded.Data.Length == ExpectedLength(index, decoded.Header.ObjectSize))
+                && decoded.Header.Key == key && decoded.Header.Offset == index * _chunkSize && decoded.Data.Length == ExpectedLength(index, decoded.Header.ObjectSize))
             {
                 var info = new CachedObjectInfo(decoded.Header.ObjectSize, decoded.Header.Version, decoded.Header.LastModified);
                 _index.SetInfo(objectId, info);
@@ -107,7 +107,7 @@ internal sealed partial class DiskCachedObjectStore
         }
 
         var header = decoded.Header;
-        if (header.Key != key || header.Index != id.Index || header.ObjectSize != info.Size || header.Version != info.Version
+        if (header.Key != key || header.Offset != id.Index * _chunkSize || header.ObjectSize != info.Size || header.Version != info.Version
             || decoded.Data.Length != ExpectedLength(id.Index, info.Size))
         {
             Discard(id);
@@ -320,7 +320,7 @@ internal sealed partial class DiskCachedObjectStore
     /// <summary>Writes a chunk file and indexes it; a disk failure is logged and the chunk simply not cached.</summary>
     private async ValueTask StoreChunkAsync(ChunkId id, string key, CachedObjectInfo info, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
     {
-        var file = ChunkFile.Encode(new ChunkHeader(key, id.Index, info.Size, info.Version, info.LastModified), chunk.Span);
+        var file = ChunkFile.Encode(new ChunkHeader(key, id.Index * _chunkSize, info.Size, info.Version, info.LastModified), chunk.Span);
         if (file.Length > _index.MaxBytes)
         {
             return;
