@@ -1,4 +1,5 @@
 using System.Text;
+using SlateSharp.Storage;
 using SlateSharp.Storage.Caching;
 using SlateSharp.Storage.Decorators;
 using SlateSharp.Storage.InMemory;
@@ -78,6 +79,36 @@ public sealed class DiskCacheDbTests
             Assert.That(reader.DiskCacheStats, Is.Not.Null);
             Assert.That(SstGets(counting), pass == 0 ? Is.GreaterThan(0) : Is.Zero, $"reader pass {pass}");
         }
+    }
+
+    [Test]
+    public async Task Garbage_collection_in_the_database_drops_the_chunks_of_the_ssts_it_deletes()
+    {
+        var time = new SlateSharp.Tests.Gc.ShiftedTimeProvider();
+        var store = new InMemoryObjectStore("disk-cache-gc", time);
+        var options = new DbOptions
+        {
+            TimeProvider = time,
+            FlushInterval = TimeSpan.FromMilliseconds(5),
+            RandomSeed = 5,
+            DiskCache = new DiskCacheOptions { Directory = _dir.Path, MaxBytes = 1 << 20, ChunkSizeBytes = 4096 },
+        };
+        await using var db = await SlateSharp.Db.OpenAsync(store, "", options);
+        await db.PutAsync(B("a"), B("1"));
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        var orphan = SlateSharp.Sst.SstPaths.PathOf(SlateSharp.Manifest.SstId.Create(time.GetUtcNow().ToUnixTimeMilliseconds(), new byte[10]));
+        await store.PutAsync(orphan, new byte[10_000], PutMode.CreateIfAbsent);
+        Assert.That((await db.Store.GetAsync(orphan, ByteRange.FromOffset(0, 100)))!.Data.Length, Is.EqualTo(100));
+        var withOrphan = db.DiskCacheStats!.CurrentChunks;
+        Assert.That(Directory.GetFiles(Path.Combine(_dir.Path, "objects"), "*.chunk", SearchOption.AllDirectories), Has.Length.EqualTo(withOrphan));
+        time.Advance(TimeSpan.FromDays(1));
+
+        var report = await db.RunGarbageCollectionAsync();
+
+        Assert.That(report.Ssts.Paths, Is.EqualTo(new[] { orphan.Value }));
+        Assert.That(db.DiskCacheStats!.CurrentChunks, Is.LessThan(withOrphan));
+        Assert.That(Directory.GetFiles(Path.Combine(_dir.Path, "objects"), "*.chunk", SearchOption.AllDirectories), Has.Length.EqualTo(db.DiskCacheStats!.CurrentChunks));
+        Assert.That(await db.GetAsync(B("a")), Is.EqualTo(B("1")));
     }
 
     private async Task<int> ReadPassAsync(CountingObjectStore counting, List<string> probes, SortedDictionary<string, byte[]?> model, int seed, bool expectHits)
