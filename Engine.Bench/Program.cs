@@ -35,6 +35,12 @@ internal static class Program
             }
         }
 
+        if (args.Length > 0 && args[0] == "coldread")
+        {
+            // Cold point reads with and without the disk cache (Workloads/ColdReadWorkload.cs).
+            return await Workloads.ColdReadWorkload.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "compactor")
         {
             // The compactor as its own process (Admin/CompactorCommand.cs).

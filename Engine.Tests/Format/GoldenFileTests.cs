@@ -168,6 +168,22 @@ public sealed class GoldenFileTests
         Assert.That((error.Kind, error.Message.Contains("leases/golden.lease", StringComparison.Ordinal)), Is.EqualTo((ErrorKind.Data, true)));
     }
 
+    [Test]
+    public void Disk_cache_chunk_v1()
+    {
+        var header = new SlateSharp.Storage.Caching.ChunkHeader(
+            "s3://bucket/db|compacted/01JDQ2X3Y4Z5A6B7C8D9E0F1G2.sst", 131072, 200_000, "\"9b2cf535f27731c974343645a3985328\"", new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        var data = Enumerable.Range(0, 256).Select(i => (byte)(i * 7)).ToArray();
+        var encoded = SlateSharp.Storage.Caching.ChunkFile.Encode(header, data);
+        var golden = Golden("disk-cache-chunk-v1.chunk", encoded);
+        var decoded = SlateSharp.Storage.Caching.ChunkFile.TryDecode(golden);
+        Assert.That(decoded, Is.Not.Null);
+        Assert.That(decoded!.Value.Header, Is.EqualTo(header));
+        Assert.That(decoded.Value.Data.ToArray(), Is.EqualTo(data));
+        Assert.That(encoded, Is.EqualTo(golden));
+        Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 1, 0 }), "format version 1");
+    }
+
     /// <summary>Reads a golden file from the test output, or writes it into the source tree when regenerating.</summary>
     private static byte[] Golden(string name, byte[] encoded)
     {

@@ -30,6 +30,7 @@ public sealed partial class Db
             BlockCacheHits = _blockCache?.Hits ?? 0,
             BlockCacheMisses = _blockCache?.Misses ?? 0,
             Compaction = CompactionStats,
+            DiskCache = DiskCacheStats,
             Requests = metrics is null ? new ObjectStoreStats(0, 0, 0, 0, 0, 0, 0, 0) : new ObjectStoreStats(
                 metrics.Requests(RequestKind.Get),
                 metrics.Requests(RequestKind.Put),

@@ -272,12 +272,14 @@ public sealed partial class Db : IAsyncDisposable
     {
         try
         {
-            // Requests are counted for GetStats; a store opened from a URL already counts them.
+            // Requests are counted for GetStats (a store opened from a URL already counts them); the disk cache sits
+            // above the count, so the GETs it saves show.
             if (ObjectStores.MetricsOf(store) is null)
             {
                 store = new InstrumentedObjectStore(store, new ObjectStoreMetrics(), options.TimeProvider);
             }
 
+            (store, ownedStore) = SstDiskCache.Wrap(store, ownedStore, options.DiskCache, options.LoggerFactory);
             var manifestStore = new ManifestStore(store);
             var manifest = await FenceableManifest.InitWriterAsync(
                 manifestStore, new ManifestOptions(options.ManifestUpdateTimeout, options.TimeProvider), cancellationToken).ConfigureAwait(false);

@@ -62,6 +62,13 @@ public sealed class DbOptions
     public long BlockCacheBytes { get; init; } = 64L << 20;
 
     /// <summary>
+    /// A bounded cache of SST bytes on a local disk, between the block cache and the object store: a block read that
+    /// misses memory is served from the disk when its chunk was read before, in this process or an earlier one,
+    /// instead of costing a GET. See docs/usage.md, "Disk cache". Default null (no disk cache).
+    /// </summary>
+    public DiskCacheOptions? DiskCache { get; init; }
+
+    /// <summary>
     /// Memory for open SSTs' indexes and bloom filters (about 1.5 MiB per 64 MiB SST with the defaults). Beyond it the
     /// least recently used SSTs are closed; reading one again reopens it with one or two ranged reads. Default 256 MiB.
     /// </summary>
@@ -125,6 +132,7 @@ public sealed class DbOptions
         Require(ManifestPollInterval > TimeSpan.Zero, $"ManifestPollInterval must be positive (manifest_poll_interval={ManifestPollInterval})");
         (Compaction ?? throw Errors.Invalid("invalid options: Compaction must not be null")).Validate();
         GarbageCollection?.Validate();
+        DiskCache?.Validate("options");
     }
 
     private static void Require(bool condition, string message)

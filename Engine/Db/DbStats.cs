@@ -57,7 +57,10 @@ public sealed record DbStats
     /// <summary>What the embedded compactor has done; null when compaction runs elsewhere or is off.</summary>
     public CompactionStats? Compaction { get; init; }
 
-    /// <summary>Object-store requests this database made, by kind.</summary>
+    /// <summary>The local disk cache of SST bytes (<see cref="DbOptions.DiskCache"/>); null when there is none.</summary>
+    public DiskCacheStats? DiskCache { get; init; }
+
+    /// <summary>Object-store requests this database made, by kind (reads the disk cache served are not among them).</summary>
     public required ObjectStoreStats Requests { get; init; }
 }
 

@@ -62,6 +62,9 @@ public sealed partial class DbReader : IAsyncDisposable
     /// <summary>The checkpoint served, or null when following the latest state.</summary>
     public Guid? CheckpointId => _options.CheckpointId;
 
+    /// <summary>The disk cache's counters since open, or null when <see cref="DbReaderOptions.DiskCache"/> is not set.</summary>
+    public DiskCacheStats? DiskCacheStats => ObjectStoreStack.Find<Storage.Caching.DiskCachedObjectStore>(_store)?.Stats();
+
     internal SstPins Pins => _pins;
 
     internal Guid? LeaseId => _lease?.Id;
@@ -163,6 +166,16 @@ public sealed partial class DbReader : IAsyncDisposable
 
     private static async ValueTask<DbReader> OpenCoreAsync(IObjectStore store, IDisposable? ownedStore, DbReaderOptions options, CancellationToken cancellationToken)
     {
+        try
+        {
+            (store, ownedStore) = SstDiskCache.Wrap(store, ownedStore, options.DiskCache, options.LoggerFactory);
+        }
+        catch
+        {
+            ownedStore?.Dispose();
+            throw;
+        }
+
         var reader = new DbReader(store, ownedStore, options);
         try
         {

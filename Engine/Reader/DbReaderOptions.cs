@@ -33,6 +33,9 @@ public sealed class DbReaderOptions
     /// <summary>Memory for open SSTs' indexes and bloom filters; see <see cref="DbOptions.SstReaderCacheBytes"/>. Default 256 MiB.</summary>
     public long SstReaderCacheBytes { get; init; } = 256L << 20;
 
+    /// <summary>A bounded cache of SST bytes on a local disk; see <see cref="DbOptions.DiskCache"/>. Default null (none).</summary>
+    public DiskCacheOptions? DiskCache { get; init; }
+
     /// <summary>
     /// Options for opening the store from a URL. Whatever <see cref="ObjectStoreOptions.ReadOnly"/> says, the store is
     /// opened without a commit strategy (no probes): read-only, or for overwrites only when <see cref="UseLease"/> is set.
@@ -55,6 +58,7 @@ public sealed class DbReaderOptions
         Require(BlockCacheBytes >= 0, $"BlockCacheBytes must not be negative (block_cache_bytes={BlockCacheBytes})");
         Require(SstReaderCacheBytes >= 0, $"SstReaderCacheBytes must not be negative (sst_reader_cache_bytes={SstReaderCacheBytes})");
         Require(TimeProvider is not null, "TimeProvider must not be null");
+        DiskCache?.Validate("reader options");
     }
 
     private static void Require(bool condition, string message)

@@ -1,0 +1,342 @@
+namespace SlateSharp.Storage.Caching;
+
+/// <summary>The read path: chunk lookup, single-flight fetch of missing runs, and filling the disk.</summary>
+internal sealed partial class DiskCachedObjectStore
+{
+    private async ValueTask<GetResult?> GetCachedAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(path);
+        var objectId = ChunkDirectory.ObjectIdOf(key);
+        var info = await InfoAsync(objectId, key, cancellationToken).ConfigureAwait(false);
+        if (info is null)
+        {
+            return await FetchUnknownAsync(path, key, objectId, range, cancellationToken).ConfigureAwait(false);
+        }
+
+        var (start, length) = range.Resolve(info.Size, path);
+        if (length == 0)
+        {
+            return await _inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
+        }
+
+        var first = start / _chunkSize;
+        var last = (start + length - 1) / _chunkSize;
+        var chunks = new ReadOnlyMemory<byte>?[last - first + 1];
+        var isScan = length > Math.Max(ScanThresholdBytes, _chunkSize);
+        List<long>? missing = null;
+        for (var i = first; i <= last; i++)
+        {
+            if (isScan && !_index.Touch(new ChunkId(objectId, i)))
+            {
+                // A scan (compaction) reads each block once: serve it from disk only when all of it is there, and
+                // otherwise pass it through rather than fill the cache with bytes about to be compacted away.
+                _counters.PassedThrough();
+                return await _inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        for (var i = first; i <= last; i++)
+        {
+            chunks[i - first] = await ReadChunkAsync(new ChunkId(objectId, i), key, info, cancellationToken).ConfigureAwait(false);
+            if (chunks[i - first] is null)
+            {
+                (missing ??= []).Add(i);
+            }
+        }
+
+        if (missing is not null && !await FetchAsync(path, key, objectId, info, first, missing, chunks, cancellationToken).ConfigureAwait(false))
+        {
+            // The object changed, vanished, or a shared fetch failed: let the store answer this read as it would.
+            return await _inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
+        }
+
+        var data = new byte[length];
+        for (var i = first; i <= last; i++)
+        {
+            var chunkStart = i * _chunkSize;
+            var from = Math.Max(start, chunkStart);
+            var to = Math.Min(start + length, chunkStart + _chunkSize);
+            chunks[i - first]!.Value.Span.Slice((int)(from - chunkStart), (int)(to - from)).CopyTo(data.AsSpan((int)(from - start)));
+        }
+
+        var metadata = new ObjectMetadata(path, info.Size, new ObjectVersion(info.Version), info.LastModified);
+        return new GetResult(metadata, start, data);
+    }
+
+    /// <summary>The object's size and version: from the index, or (after a restart) from the header of one of its chunk files.</summary>
+    private async ValueTask<CachedObjectInfo?> InfoAsync(string objectId, string key, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (_index.InfoOf(objectId) is { } known)
+            {
+                return known;
+            }
+
+            if (_index.AnyChunkOf(objectId) is not { } index)
+            {
+                return null;
+            }
+
+            var id = new ChunkId(objectId, index);
+            if (await ReadFileAsync(id, cancellationToken).ConfigureAwait(false) is { } decoded
+                && decoded.Header.Key == key && decoded.Header.Offset == index * _chunkSize && decoded.Data.Length == ExpectedLength(index, decoded.Header.ObjectSize))
+            {
+                var info = new CachedObjectInfo(decoded.Header.ObjectSize, decoded.Header.Version, decoded.Header.LastModified);
+                _index.SetInfo(objectId, info);
+                return info;
+            }
+
+            Discard(id);
+        }
+
+        return null;
+    }
+
+    /// <summary>A chunk's bytes from its file, or null (a miss) when it is not indexed, missing, torn or not the chunk asked for.</summary>
+    private async ValueTask<ReadOnlyMemory<byte>?> ReadChunkAsync(ChunkId id, string key, CachedObjectInfo info, CancellationToken cancellationToken)
+    {
+        if (!_index.Touch(id))
+        {
+            return null;
+        }
+
+        if (await ReadFileAsync(id, cancellationToken).ConfigureAwait(false) is not { } decoded)
+        {
+            return null;
+        }
+
+        var header = decoded.Header;
+        if (header.Key != key || header.Offset != id.Index * _chunkSize || header.ObjectSize != info.Size || header.Version != info.Version
+            || decoded.Data.Length != ExpectedLength(id.Index, info.Size))
+        {
+            Discard(id);
+            return null;
+        }
+
+        _counters.Hit(decoded.Data.Length);
+        return decoded.Data;
+    }
+
+    /// <summary>Reads and checks a chunk file; a missing file is dropped from the index, a corrupt one deleted too.</summary>
+    private async ValueTask<(ChunkHeader Header, ReadOnlyMemory<byte> Data)?> ReadFileAsync(ChunkId id, CancellationToken cancellationToken)
+    {
+        byte[]? file;
+        try
+        {
+            file = await _directory!.ReadAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            DiskFailed(e, "read", id.ObjectId);
+            _index.Remove(id);
+            return null;
+        }
+
+        if (file is null)
+        {
+            _index.Remove(id);
+            return null;
+        }
+
+        if (ChunkFile.TryDecode(file) is not { } decoded)
+        {
+            Discard(id);
+            return null;
+        }
+
+        return decoded;
+    }
+
+    /// <summary>Drops a chunk file that is torn, corrupt or not what its name says.</summary>
+    private void Discard(ChunkId id)
+    {
+        _counters.CorruptChunk();
+        _index.Remove(id);
+        DiskCall(() => _directory!.Delete(id), "delete corrupt chunk of", id.ObjectId);
+    }
+
+    private int ExpectedLength(long index, long objectSize) => (int)Math.Clamp(objectSize - index * _chunkSize, 0, _chunkSize);
+
+    /// <summary>
+    /// Fills <paramref name="chunks"/> at the <paramref name="missing"/> chunk numbers: chunks another read is already
+    /// fetching are awaited, the rest are claimed and fetched with one GET per contiguous run, then written to disk.
+    /// False when the object turned out changed or gone, or a fetch this read waited on failed.
+    /// </summary>
+    private async ValueTask<bool> FetchAsync(
+        ObjectPath path, string key, string objectId, CachedObjectInfo info, long first, List<long> missing, ReadOnlyMemory<byte>?[] chunks, CancellationToken cancellationToken)
+    {
+        var claimed = new List<(long Index, TaskCompletionSource<ReadOnlyMemory<byte>?> Source)>();
+        var waits = new List<(long Index, Task<ReadOnlyMemory<byte>?> Task)>();
+        foreach (var i in missing)
+        {
+            var source = new TaskCompletionSource<ReadOnlyMemory<byte>?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var task = _inflight.GetOrAdd(new ChunkId(objectId, i), source.Task);
+            if (task == source.Task)
+            {
+                claimed.Add((i, source));
+            }
+            else
+            {
+                waits.Add((i, task));
+            }
+        }
+
+        var ok = true;
+        var runStart = 0;
+        while (runStart < claimed.Count)
+        {
+            var runEnd = runStart;
+            while (runEnd + 1 < claimed.Count && claimed[runEnd + 1].Index == claimed[runEnd].Index + 1)
+            {
+                runEnd++;
+            }
+
+            ok &= await FetchRunAsync(path, key, objectId, info, claimed.GetRange(runStart, runEnd - runStart + 1), first, chunks, cancellationToken).ConfigureAwait(false);
+            runStart = runEnd + 1;
+        }
+
+        foreach (var (index, task) in waits)
+        {
+            ReadOnlyMemory<byte>? shared;
+            try
+            {
+                shared = await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                shared = null;
+            }
+
+            ok &= shared is not null;
+            chunks[index - first] = shared;
+        }
+
+        return ok;
+    }
+
+    /// <summary>Fetches one run of claimed chunks with one GET, hands them to waiting readers, then writes them to disk.</summary>
+    private async ValueTask<bool> FetchRunAsync(
+        ObjectPath path,
+        string key,
+        string objectId,
+        CachedObjectInfo info,
+        List<(long Index, TaskCompletionSource<ReadOnlyMemory<byte>?> Source)> run,
+        long first,
+        ReadOnlyMemory<byte>?[] chunks,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            var start = run[0].Index * _chunkSize;
+            var end = Math.Min((run[^1].Index + 1) * _chunkSize, info.Size);
+            var result = await _inner.GetAsync(path, ByteRange.FromOffset(start, end - start), cancellationToken).ConfigureAwait(false);
+            if (result is null || result.Metadata.Size != info.Size || result.Metadata.Version.Token != info.Version || result.Data.Length != end - start)
+            {
+                // Gone (deleted by a collector elsewhere) or replaced: its chunks describe bytes that no longer exist.
+                InvalidateObject(objectId);
+                return false;
+            }
+
+            _counters.Missed(run.Count, result.Data.Length);
+            foreach (var (index, source) in run)
+            {
+                var offset = (int)(index * _chunkSize - start);
+                var chunk = result.Data.Slice(offset, ExpectedLength(index, info.Size));
+                chunks[index - first] = chunk;
+                source.TrySetResult(chunk);
+            }
+
+            foreach (var (index, _) in run)
+            {
+                await StoreChunkAsync(new ChunkId(objectId, index), key, info, chunks[index - first]!.Value, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        finally
+        {
+            foreach (var (index, source) in run)
+            {
+                // Waiters on a failed fetch get null and ask the store themselves; a fault here would go unobserved.
+                source.TrySetResult(null);
+                _inflight.TryRemove(new KeyValuePair<ChunkId, Task<ReadOnlyMemory<byte>?>>(new ChunkId(objectId, index), source.Task));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A read of an object the cache knows nothing of (first touch, usually the SST reader's suffix read of its footer):
+    /// widened to whole chunks so that what comes back fills the cache and tells it the object's size and version.
+    /// </summary>
+    private async ValueTask<GetResult?> FetchUnknownAsync(ObjectPath path, string key, string objectId, ByteRange range, CancellationToken cancellationToken)
+    {
+        ByteRange widened;
+        if (range.IsSuffix && range.Length <= ScanThresholdBytes)
+        {
+            // One extra chunk guarantees that every chunk overlapping the suffix is inside what comes back.
+            widened = ByteRange.Suffix(range.Length + _chunkSize);
+        }
+        else if (!range.IsSuffix && range.Length >= 0 && range.Length <= ScanThresholdBytes)
+        {
+            var alignedStart = range.Offset / _chunkSize * _chunkSize;
+            var alignedEnd = (range.Offset + range.Length + _chunkSize - 1) / _chunkSize * _chunkSize;
+            widened = ByteRange.FromOffset(alignedStart, Math.Max(alignedEnd - alignedStart, _chunkSize));
+        }
+        else
+        {
+            _counters.PassedThrough();
+            return await _inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = await _inner.GetAsync(path, widened, cancellationToken).ConfigureAwait(false);
+        if (result is null)
+        {
+            return null;
+        }
+
+        var size = result.Metadata.Size;
+        var (start, length) = range.Resolve(size, path);
+        var info = new CachedObjectInfo(size, result.Metadata.Version.Token, result.Metadata.LastModified);
+        var resultEnd = result.Offset + result.Data.Length;
+        var chunkCount = 0;
+        for (var index = (result.Offset + _chunkSize - 1) / _chunkSize; index * _chunkSize < resultEnd; index++)
+        {
+            var chunkLength = ExpectedLength(index, size);
+            if (index * _chunkSize + chunkLength > resultEnd)
+            {
+                break;
+            }
+
+            chunkCount++;
+            var chunk = result.Data.Slice((int)(index * _chunkSize - result.Offset), chunkLength);
+            await StoreChunkAsync(new ChunkId(objectId, index), key, info, chunk, cancellationToken).ConfigureAwait(false);
+        }
+
+        _counters.Missed(chunkCount, result.Data.Length);
+        return new GetResult(result.Metadata, start, result.Data.Slice((int)(start - result.Offset), (int)length));
+    }
+
+    /// <summary>Writes a chunk file and indexes it; a disk failure is logged and the chunk simply not cached.</summary>
+    private async ValueTask StoreChunkAsync(ChunkId id, string key, CachedObjectInfo info, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    {
+        var file = ChunkFile.Encode(new ChunkHeader(key, id.Index * _chunkSize, info.Size, info.Version, info.LastModified), chunk.Span);
+        if (file.Length > _index.MaxBytes)
+        {
+            return;
+        }
+
+        long written;
+        try
+        {
+            written = await _directory!.WriteAsync(id, file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            DiskFailed(e, "write a chunk of", id.ObjectId);
+            return;
+        }
+
+        DeleteEvicted(_index.Add(id, written, info));
+    }
+}
