@@ -9,6 +9,12 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && Cli.BenchCli.Commands.Contains(args[0]))
+        {
+            // Side-by-side benchmarks against peer engines (Cli/, Compare/, Peers/; docs/benchmarks.md).
+            return await Cli.BenchCli.InvokeAsync(args, Console.Out, Console.Error);
+        }
+
         if (args.Length == 0 || args[0] == "prefill-flush")
         {
             // The main job: load keys, then flush memtables and the WAL (Workloads/PrefillFlushWorkload.cs).
@@ -57,7 +63,7 @@ internal static class Program
             return 0;
         }
 
-        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | ingest [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options] | compactor --url URL [options] | gc --url URL [options]]");
+        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | run --engine E --workload W [options] | compare [options] | ingest [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options] | compactor --url URL [options] | gc --url URL [options]]");
         return 2;
     }
 }
