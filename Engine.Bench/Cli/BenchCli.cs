@@ -22,7 +22,7 @@ internal static class BenchCli
         if (parsed.Errors.Count > 0)
         {
             var command = parsed.CommandResult.Command;
-            error.WriteLine($"error: {parsed.Errors[0].Message}");
+            error.WriteLine($"error: {OneLine(parsed.Errors[0].Message)}");
             error.WriteLine(Usage(command));
             return UsageError;
         }
@@ -37,6 +37,10 @@ internal static class BenchCli
             return 1;
         }
     }
+
+    /// <summary>System.CommandLine lists allowed values one per line; an operator reads one line.</summary>
+    public static string OneLine(string message) =>
+        string.Join(' ', message.ReplaceLineEndings("\n").Split(['\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     public static string Usage(Command command) => command.Name switch
     {
@@ -96,14 +100,7 @@ internal static class BenchCli
     {
         var engines = ListOption("--engines", "engines, comma-separated (default all)", PeerEngines.Names);
         var workloads = ListOption("--workloads", "workloads, comma-separated (default all)", WorkloadSpec.Names);
-        var rounds = new Option<int>("--rounds") { Description = "rounds; each runs every engine in turn on a fresh directory (default 3)", DefaultValueFactory = _ => 3 };
-        rounds.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-            {
-                r.AddError($"--rounds must be at least 1 (got {r.GetValueOrDefault<int>()})");
-            }
-        });
+        var rounds = WorkloadOptions.Positive(new Option<int>("--rounds") { Description = "rounds; each runs every engine in turn on a fresh directory (default 3)", DefaultValueFactory = _ => 3 });
         var shared = new WorkloadOptions();
         var command = new Command("compare", "run workloads on several engines in alternating rounds and print ratios") { engines, workloads, rounds };
         shared.AddTo(command);

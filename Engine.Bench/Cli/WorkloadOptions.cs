@@ -67,7 +67,7 @@ internal sealed class WorkloadOptions
         Seed = parsed.GetValue(Seed),
     };
 
-    private static Option<T> Positive<T>(Option<T> option)
+    public static Option<T> Positive<T>(Option<T> option)
         where T : struct, IComparable<T> => Check(option, (T v) => v.CompareTo(default) > 0, "must be at least 1");
 
     private static Option<T> AtLeast<T>(Option<T> option, int min)
@@ -84,7 +84,23 @@ internal sealed class WorkloadOptions
     {
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<T>() is var value && !valid(value))
+            // A token that did not convert already has its own error; reading the value would throw.
+            if (result.Tokens.Count > 0 && result.Errors.Any())
+            {
+                return;
+            }
+
+            T value;
+            try
+            {
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                return;
+            }
+
+            if (!valid(value))
             {
                 result.AddError($"{option.Name} {rule} (got {value})");
             }
