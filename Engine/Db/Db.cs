@@ -26,6 +26,7 @@ public sealed partial class Db : IAsyncDisposable
     private readonly WalWriter _wal;
     private readonly MemtableFlusher _flusher;
     private readonly SstReaderCache _readers;
+    private readonly BlockCache? _blockCache;
     private readonly SstPins _pins = new();
     private readonly Random _random;
     private readonly Lock _writeLock = new();
@@ -64,7 +65,8 @@ public sealed partial class Db : IAsyncDisposable
         _manifest = manifest;
         _fence = fence;
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
-        _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null, options.SstReaderCacheBytes);
+        _blockCache = options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null;
+        _readers = new SstReaderCache(store, _blockCache, options.SstReaderCacheBytes);
         _view = new DbView(NewMemtable(), [], manifest.Manifest, manifest.Id);
         _viewPin = _pins.Acquire(manifest.Manifest);
         _activeFixedWalId = fence.Id;
@@ -269,6 +271,12 @@ public sealed partial class Db : IAsyncDisposable
     {
         try
         {
+            // Requests are counted for GetStats; a store opened from a URL already counts them.
+            if (ObjectStores.MetricsOf(store) is null)
+            {
+                store = new InstrumentedObjectStore(store, new ObjectStoreMetrics(), options.TimeProvider);
+            }
+
             var manifestStore = new ManifestStore(store);
             var manifest = await FenceableManifest.InitWriterAsync(
                 manifestStore, new ManifestOptions(options.ManifestUpdateTimeout, options.TimeProvider), cancellationToken).ConfigureAwait(false);

@@ -34,6 +34,8 @@ internal sealed class WalWriter : IDisposable
     private Exception? _failure;
     private ulong _nextId;
     private ulong _durableSequence;
+    private long _objectsWritten;
+    private long _bytesWritten;
 
     public WalWriter(
         IObjectStore store,
@@ -69,7 +71,10 @@ internal sealed class WalWriter : IDisposable
     public ulong DurableSequence => Interlocked.Read(ref _durableSequence);
 
     /// <summary>WAL objects stored by this writer.</summary>
-    public long ObjectsWritten { get; private set; }
+    public long ObjectsWritten => Interlocked.Read(ref _objectsWritten);
+
+    /// <summary>Bytes of the WAL objects stored by this writer.</summary>
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
 
     /// <summary>Appends one batch; returns the segment whose <see cref="WalSegment.Durable"/> tells when it is stored.</summary>
     public WalSegment Append(ReadOnlySpan<RowEntry> rows, ulong sequence, out long appendedBytes)
@@ -235,7 +240,8 @@ internal sealed class WalWriter : IDisposable
 
         Interlocked.Exchange(ref _nextId, id + 1);
         Interlocked.Exchange(ref _durableSequence, Math.Max(_durableSequence, segment.LastSequence));
-        ObjectsWritten++;
+        Interlocked.Increment(ref _objectsWritten);
+        Interlocked.Add(ref _bytesWritten, content.Length);
         _logger.LogDebug("stored wal object {Id} ({Bytes} bytes, up to sequence {Sequence})", id, segment.Bytes, segment.LastSequence);
         _onDurable(segment);
         segment.Durable.TrySetResult(id);
