@@ -64,7 +64,7 @@ internal static class WorkloadRunner
                     MaxMicros = measured.Latency.MaxMicros,
                     PeakRssBytes = timeline.PeakRss,
                     PeakHeapBytes = timeline.PeakHeap,
-                    Note = engine.Describe(),
+                    Note = engine.Describe(measured.Ops),
                 };
             }
             finally

@@ -24,6 +24,6 @@ internal interface IBenchEngine : IAsyncDisposable
     /// <summary>Makes everything written so far durable and moves it out of memory into the engine's files (memtables to SSTs, WAL checkpointed).</summary>
     ValueTask FlushToFilesAsync();
 
-    /// <summary>Engine-specific figures worth printing after a run (e.g. WAL objects written), or null.</summary>
-    string? Describe();
+    /// <summary>Engine-specific figures worth printing after a run of <paramref name="measuredOps"/> operations (e.g. WAL objects per put), or null.</summary>
+    string? Describe(long measuredOps);
 }

@@ -74,7 +74,7 @@ internal sealed class RocksDbPeer : IBenchEngine
         return ValueTask.CompletedTask;
     }
 
-    public string? Describe() => null;
+    public string? Describe(long measuredOps) => null;
 
     public ValueTask DisposeAsync()
     {

@@ -61,7 +61,19 @@ internal sealed class SlateSharpPeer : IBenchEngine
         await _db.FlushAsync();
     }
 
-    public string? Describe() => null;
+    /// <summary>
+    /// From <see cref="Db.GetStats"/> (public) since this instance opened: WAL objects per operation shows the group
+    /// commit of durable puts; stalls and L0 show whether the writer was held back.
+    /// </summary>
+    public string? Describe(long measuredOps)
+    {
+        var stats = _db.GetStats();
+        var perObject = stats.WalObjectsWritten > 0 ? $" (1 per {(double)measuredOps / stats.WalObjectsWritten:0.#} ops)" : "";
+        var lookups = stats.BlockCacheHits + stats.BlockCacheMisses;
+        var hits = lookups > 0 ? $", block cache hits {(double)stats.BlockCacheHits / lookups:P0}" : "";
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"WAL objects {stats.WalObjectsWritten}{perObject}, L0 SSTs {stats.L0Ssts}, writer stalls {stats.WriterStalls}, requests GET/PUT/LIST {stats.Requests.Gets}/{stats.Requests.Puts}/{stats.Requests.Lists}{hits}");
+    }
 
     public async ValueTask DisposeAsync()
     {

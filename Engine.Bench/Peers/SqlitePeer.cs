@@ -114,7 +114,7 @@ internal sealed class SqlitePeer : IBenchEngine
         return ValueTask.CompletedTask;
     }
 
-    public string? Describe() => null;
+    public string? Describe(long measuredOps) => null;
 
     public ValueTask DisposeAsync()
     {

@@ -86,7 +86,7 @@ internal sealed class ZoneTreePeer : IBenchEngine
         return ValueTask.CompletedTask;
     }
 
-    public string? Describe() => null;
+    public string? Describe(long measuredOps) => null;
 
     public ValueTask DisposeAsync()
     {
