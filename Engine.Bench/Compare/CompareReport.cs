@@ -11,7 +11,7 @@ namespace SlateSharp.Bench.Compare;
 /// </summary>
 internal sealed class CompareReport(MachineInfo machine, IReadOnlyList<WorkloadSpec> specs, IReadOnlyList<WorkloadResult> results)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public MachineInfo Machine { get; } = machine;
 
