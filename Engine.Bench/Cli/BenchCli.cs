@@ -13,7 +13,7 @@ internal static class BenchCli
 {
     public const int UsageError = 2;
 
-    public static IReadOnlySet<string> Commands { get; } = new HashSet<string> { "run", "compare" };
+    public static IReadOnlySet<string> Commands { get; } = new HashSet<string> { "run", "compare", "prefill-flush", "ingest", "objectstore" };
 
     public static async Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error)
     {
@@ -46,7 +46,9 @@ internal static class BenchCli
     {
         "run" => "usage: SlateSharp.Bench run --engine NAME --workload NAME [options]   ('run --help' lists the options)",
         "compare" => "usage: SlateSharp.Bench compare [--engines a,b] [--workloads a,b] [--rounds N] [options]   ('compare --help' lists the options)",
-        _ => "usage: SlateSharp.Bench run|compare [options]   ('run --help', 'compare --help')",
+        "prefill-flush" or "ingest" => $"usage: SlateSharp.Bench {command.Name} [options]   ('{command.Name} --help' lists the options)",
+        "objectstore" => "usage: SlateSharp.Bench objectstore URL [--requests N] [--large-mib N] [--skip-probe]",
+        _ => "usage: SlateSharp.Bench run|compare|prefill-flush|ingest|objectstore [options]   ('COMMAND --help')",
     };
 
     private static RootCommand Build(TextWriter output)
@@ -54,6 +56,11 @@ internal static class BenchCli
         var root = new RootCommand("SlateSharp side-by-side benchmarks");
         root.Subcommands.Add(RunCommand(output));
         root.Subcommands.Add(CompareCommand(output));
+        foreach (var command in ExistingCommands.All())
+        {
+            root.Subcommands.Add(command);
+        }
+
         return root;
     }
 

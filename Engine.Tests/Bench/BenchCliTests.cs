@@ -8,6 +8,8 @@ public sealed class BenchCliTests
     [TestCase("compare", "--bogus", "1")]
     [TestCase("run", "--engine", "slatesharp", "--workload", "fill", "--unknown")]
     [TestCase("frobnicate")]
+    [TestCase("prefill-flush", "--bogus")]
+    [TestCase("ingest", "--keys", "1000", "--unknown")]
     public async Task UnknownOptionOrCommandExitsWith2AndOneErrorLine(params string[] args)
     {
         var (code, output, error) = await InvokeAsync(args);
@@ -30,6 +32,10 @@ public sealed class BenchCliTests
     [TestCase("run", "--engine", "nosuchdb", "--workload", "fill")]
     [TestCase("run", "--engine", "sqlite", "--workload", "fill", "--cache", "lukewarm")]
     [TestCase("run", "--workload", "fill")]
+    [TestCase("prefill-flush", "--keys", "many")]
+    [TestCase("prefill-flush", "--compression", "brotli")]
+    [TestCase("ingest", "--concurrency", "0")]
+    [TestCase("objectstore")]
     public async Task BadValueExitsWith2AndNamesIt(params string[] args)
     {
         var (code, _, error) = await InvokeAsync(args);
