@@ -108,15 +108,16 @@ internal static class BenchCli
         var engines = ListOption("--engines", "engines, comma-separated (default all)", PeerEngines.Names);
         var workloads = ListOption("--workloads", "workloads, comma-separated (default all)", WorkloadSpec.Names);
         var rounds = WorkloadOptions.Positive(new Option<int>("--rounds") { Description = "rounds; each runs every engine in turn on a fresh directory (default 3)", DefaultValueFactory = _ => 3 });
+        var noWarmUp = new Option<bool>("--no-warmup") { Description = "skip the uncounted warm-up round (it lets the JIT compile the managed engines before round 1)" };
         var shared = new WorkloadOptions();
-        var command = new Command("compare", "run workloads on several engines in alternating rounds and print ratios") { engines, workloads, rounds };
+        var command = new Command("compare", "run workloads on several engines in alternating rounds and print ratios") { engines, workloads, rounds, noWarmUp };
         shared.AddTo(command);
         command.SetAction(async (parsed, _) =>
         {
             var names = parsed.GetValue(engines) ?? PeerEngines.Names;
             var specs = (parsed.GetValue(workloads) ?? WorkloadSpec.Names).Select(w => shared.Spec(parsed, w)).ToList();
             using var runs = new RunDirectories(parsed.GetValue(shared.Dir), parsed.GetValue(shared.Keep));
-            var results = await CompareRunner.RunAsync(names, specs, parsed.GetValue(rounds), runs, output);
+            var results = await CompareRunner.RunAsync(names, specs, parsed.GetValue(rounds), !parsed.GetValue(noWarmUp), runs, output);
             var report = new CompareReport(MachineInfo.Current(), specs, results);
             output.WriteLine();
             output.WriteLine(report.ToMarkdown());
