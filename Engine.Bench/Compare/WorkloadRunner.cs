@@ -20,7 +20,7 @@ internal static class WorkloadRunner
         timeline ??= new MemoryTimeline();
         try
         {
-            var engine = await PeerEngines.OpenAsync(engineName, options);
+            IBenchEngine? engine = await PeerEngines.OpenAsync(engineName, options);
             try
             {
                 var label = $"{spec.Workload} {engineName}" + (round > 0 ? $" round {round}" : "");
@@ -38,7 +38,10 @@ internal static class WorkloadRunner
                         await engine.FlushToFilesAsync();
                         if (spec.ColdCache)
                         {
-                            await engine.DisposeAsync();
+                            // Null while closed, so a failed reopen is not followed by a second dispose.
+                            var closing = engine;
+                            engine = null;
+                            await closing.DisposeAsync();
                             engine = await PeerEngines.OpenAsync(engineName, options);
                         }
                         else if (spec.Workload is "readrandom" or "scan" or "mixed")
@@ -69,7 +72,10 @@ internal static class WorkloadRunner
             }
             finally
             {
-                await engine.DisposeAsync();
+                if (engine is not null)
+                {
+                    await engine.DisposeAsync();
+                }
             }
         }
         finally
