@@ -9,30 +9,17 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
-        if (args.Length == 0 || args[0] == "prefill-flush")
+        if (args.Length > 0 && Cli.BenchCli.Commands.Contains(args[0]))
+        {
+            // Side-by-side benchmarks against peer engines (Cli/, Compare/, Peers/; docs/benchmarks.md), and prefill-flush,
+            // ingest and objectstore under the same strict parser (Cli/ExistingCommands.cs).
+            return await Cli.BenchCli.InvokeAsync(args, Console.Out, Console.Error);
+        }
+
+        if (args.Length == 0)
         {
             // The main job: load keys, then flush memtables and the WAL (Workloads/PrefillFlushWorkload.cs).
-            return await Workloads.PrefillFlushWorkload.RunAsync(args.Length == 0 ? [] : args[1..]);
-        }
-
-        if (args.Length > 0 && args[0] == "objectstore")
-        {
-            // Request latency and throughput of one store URL (Stores/ObjectStoreBenchmark.cs).
-            return await Stores.ObjectStoreBenchmark.RunAsync(args[1..]);
-        }
-
-        if (args.Length > 0 && args[0] == "ingest")
-        {
-            // Sustained ingest with overwrites and compaction (Workloads/IngestWorkload.cs).
-            try
-            {
-                return await Workloads.IngestWorkload.RunAsync(args[1..]);
-            }
-            catch (SlateSharpException e)
-            {
-                Console.Error.WriteLine($"ingest stopped ({e.Kind}{(e.CloseReason is { } reason ? "/" + reason : "")}): {e.Message}");
-                return 1;
-            }
+            return await Workloads.PrefillFlushWorkload.RunAsync([]);
         }
 
         if (args.Length > 0 && args[0] == "coldread")
@@ -63,7 +50,7 @@ internal static class Program
             return 0;
         }
 
-        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | ingest [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options] | compactor --url URL [options] | gc --url URL [options]]");
+        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | run --engine E --workload W [options] | compare [options] | ingest [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options] | compactor --url URL [options] | gc --url URL [options]]");
         return 2;
     }
 }

@@ -1,0 +1,83 @@
+namespace SlateSharp.Bench.Peers;
+
+/// <summary>
+/// SlateSharp through its public API only, on a <c>file://</c> URL, default options (64 MiB memtables and block
+/// cache, no compression, embedded compaction). Acknowledged mode uses <see cref="WriteOptions.NoWait"/> (the
+/// memtable acknowledges, the WAL upload follows within <see cref="DbOptions.FlushInterval"/>); durable mode the
+/// default, which waits for the WAL object holding the write.
+/// </summary>
+internal sealed class SlateSharpPeer : IBenchEngine
+{
+    private readonly Db _db;
+    private readonly WriteOptions _writeOptions;
+
+    private SlateSharpPeer(Db db, bool durable)
+    {
+        _db = db;
+        _writeOptions = durable ? WriteOptions.Default : WriteOptions.NoWait;
+    }
+
+    public string Name => PeerEngines.SlateSharp;
+
+    public static async ValueTask<SlateSharpPeer> OpenAsync(PeerOptions options)
+    {
+        var dbOptions = new DbOptions { BlockCacheBytes = options.CacheBytes, Compression = CompressionCodec.None, RandomSeed = 42 };
+        var db = await Db.OpenAsync(new Uri(Path.GetFullPath(options.Directory)).AbsoluteUri, dbOptions);
+        return new SlateSharpPeer(db, options.Durable);
+    }
+
+    public ValueTask PutAsync(byte[] key, byte[] value) => _db.PutAsync(key, value, _writeOptions);
+
+    public ValueTask PutBatchAsync(IReadOnlyList<KeyValuePair<byte[], byte[]>> rows)
+    {
+        var batch = new WriteBatch();
+        foreach (var (key, value) in rows)
+        {
+            batch.Put(key, value);
+        }
+
+        return _db.WriteAsync(batch, _writeOptions);
+    }
+
+    public ValueTask<byte[]?> GetAsync(byte[] key) => _db.GetAsync(key);
+
+    public async ValueTask<int> ScanAsync(byte[] start, int rows)
+    {
+        var read = 0;
+        await foreach (var _ in _db.ScanAsync(start, ReadOnlyMemory<byte>.Empty))
+        {
+            if (++read >= rows)
+            {
+                break;
+            }
+        }
+
+        return read;
+    }
+
+    public async ValueTask FlushToFilesAsync()
+    {
+        await _db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        await _db.FlushAsync();
+    }
+
+    /// <summary>
+    /// From <see cref="Db.GetStats"/> (public) since this instance opened: WAL objects per operation shows the group
+    /// commit of durable puts; stalls and L0 show whether the writer was held back.
+    /// </summary>
+    public string? Describe(long measuredOps)
+    {
+        var stats = _db.GetStats();
+        var perObject = stats.WalObjectsWritten > 0 ? $" (1 per {(double)measuredOps / stats.WalObjectsWritten:0.#} ops)" : "";
+        var lookups = stats.BlockCacheHits + stats.BlockCacheMisses;
+        var hits = lookups > 0 ? $", block cache hits {(double)stats.BlockCacheHits / lookups:P0}" : "";
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"WAL objects {stats.WalObjectsWritten}{perObject}, L0 SSTs {stats.L0Ssts}, writer stalls {stats.WriterStalls}, requests GET/PUT/LIST {stats.Requests.Gets}/{stats.Requests.Puts}/{stats.Requests.Lists}{hits}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _db.CloseAsync();
+        await _db.DisposeAsync();
+    }
+}
