@@ -55,22 +55,26 @@ public sealed class WriteBatch
             var byKey = operations[a].Key.SequenceCompareTo(operations[b].Key);
             return byKey != 0 ? byKey : b.CompareTo(a);
         });
-        var rows = new List<RowEntry>(order.Length);
-        ReadOnlySpan<byte> previous = default;
+        var rows = new RowEntry[order.Length];
+        var count = 0;
         foreach (var index in order)
         {
             var operation = operations[index];
-            if (rows.Count > 0 && operation.Key.SequenceEqual(previous))
+            if (count > 0 && operation.Key.SequenceEqual(rows[count - 1].Key.Span))
             {
                 continue;
             }
 
-            previous = operation.Key;
             var key = operation.Data.AsMemory(0, operation.KeyLength);
-            rows.Add(operation.IsDelete ? RowEntry.Delete(key, sequence) : RowEntry.Put(key, operation.Data.AsMemory(operation.KeyLength), sequence));
+            rows[count++] = operation.IsDelete ? RowEntry.Delete(key, sequence) : RowEntry.Put(key, operation.Data.AsMemory(operation.KeyLength), sequence);
         }
 
-        return [.. rows];
+        if (count < rows.Length)
+        {
+            Array.Resize(ref rows, count);
+        }
+
+        return rows;
     }
 
     internal static void ValidateKey(ReadOnlySpan<byte> key)
