@@ -61,7 +61,7 @@ internal static class IngestWorkload
             {
                 while (!sampling.IsCancellationRequested)
                 {
-                    l0.Add(db.Manifest.Manifest.L0.Count);
+                    l0.Add(db.GetStats().L0Ssts);
                     await Task.Delay(250, CancellationToken.None);
                 }
             });
@@ -89,7 +89,7 @@ internal static class IngestWorkload
             while (settle.Elapsed < TimeSpan.FromMinutes(30))
             {
                 var jobs = db.CompactionStats?.Jobs ?? 0;
-                if (jobs == lastJobs && db.Manifest.Manifest.L0.Count < compaction.MinSourcesPerJob)
+                if (jobs == lastJobs && db.GetStats().L0Ssts < compaction.MinSourcesPerJob)
                 {
                     break;
                 }
@@ -121,6 +121,7 @@ internal static class IngestWorkload
             Console.WriteLine($"space amp:       {(double)stored / live:0.00}x ({stored / 1e6:0} MB of SSTs for {live / 1e6:0} MB live); {manifest.L0.Count} L0 SSTs, {manifest.SortedRuns.Count} runs ({string.Join(", ", manifest.SortedRuns.Select(r => $"{r.Ssts.Sum(s => s.Size) / 1e6:0} MB"))})");
             Console.WriteLine($"old-key gets:    before compaction p50 {Micros(before.Percentile(0.5))} p99 {Micros(before.Percentile(0.99))}; after p50 {Micros(after.Percentile(0.5))} p99 {Micros(after.Percentile(0.99))}");
             Console.WriteLine($"gc:              {gc.Ssts.Count} ssts ({gc.Ssts.Bytes / 1e6:0} MB), {gc.Manifests.Count} manifests, {gc.WalObjects.Count} wal objects deleted");
+            Console.WriteLine("request cost:    " + RequestCost.Describe(db.GetStats().Requests, keys));
             Console.WriteLine("object store:    " + metrics.ToString().Replace("\n", "\n                 ", StringComparison.Ordinal));
             await db.CloseAsync();
             return 0;

@@ -95,7 +95,10 @@ internal static class PrefillFlushWorkload
             Console.WriteLine($"prefill:        {prefill.Elapsed.TotalSeconds:0.00} s, {keys / prefill.Elapsed.TotalSeconds:N0} puts/s, {bytes / 1e6 / prefill.Elapsed.TotalSeconds:0.0} MB/s of keys+values");
             Console.WriteLine($"put latency:    p50 {Micros(latencies.Percentile(0.50))}, p99 {Micros(latencies.Percentile(0.99))}, p99.9 {Micros(latencies.Percentile(0.999))}, max bucket {Micros(latencies.Percentile(1.0))}");
             Console.WriteLine($"flush memtable: {memtableFlush.Elapsed.TotalMilliseconds:0} ms; flush wal: {walFlush.Elapsed.TotalMilliseconds:0} ms (both succeeded)");
-            Console.WriteLine($"manifest:       id {db.Manifest.Id}, {db.Manifest.Manifest.L0.Count} L0 SSTs, {db.Manifest.Conflicts} CAS conflicts; {db.Flusher.SstsWritten} SSTs ({db.Flusher.BytesWritten / 1e6:0.0} MB), {db.Wal.ObjectsWritten} WAL objects; writer stalls {db.WriterStalls}");
+            // Every figure below comes from the public GetStats(), as an application would read it.
+            var stats = db.GetStats();
+            Console.WriteLine($"manifest:       id {stats.ManifestId}, {stats.L0Ssts} L0 SSTs, {stats.ManifestConflicts} CAS conflicts; {stats.MemtableFlushes} SSTs ({stats.MemtableFlushBytes / 1e6:0.0} MB), {stats.WalObjectsWritten} WAL objects; writer stalls {stats.WriterStalls}");
+            Console.WriteLine("request cost:   " + RequestCost.Describe(stats.Requests, keys));
             Console.WriteLine($"verify:         {verified:N0} random keys read back");
             Console.WriteLine($"memory:         peak RSS {memory.PeakRss / 1e6:0} MB, peak managed heap {memory.PeakHeap / 1e6:0} MB (budget for unflushed writes {options.MaxUnflushedBytes >> 20} MiB)");
             Console.WriteLine("object store:   " + metrics.ToString().Replace("\n", "\n                ", StringComparison.Ordinal));
