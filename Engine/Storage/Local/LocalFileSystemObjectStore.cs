@@ -29,7 +29,7 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         _logger = logger;
         _locks = new DirectoryLocks(options.Calls);
         _markers = strategy is { } s ? new StrategyMarkers(s, LocksEnforced ? _locks : null, Location) : null;
-        _handles = options.ReadHandleCacheSize > 0 && options.Calls.FilesystemType(root) is { } type && FilesystemKinds.IsKernelLocal(type)
+        _handles = options.ReadHandleCacheSize > 0 && FileIdentity.FilesystemType(root) is { } type && FilesystemKinds.IsKernelLocal(type)
             ? new ReadHandleCache(options.ReadHandleCacheSize)
             : null;
     }
