@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using SlateSharp.Read;
 
@@ -8,12 +9,30 @@ public sealed partial class Db
 {
     private ReadPath Reads => field ??= new ReadPath(_readers, _pins);
 
+    /// <summary>The view accessor as one delegate, so a get does not allocate a new one from the method group.</summary>
+    private Func<IReadView> CurrentViewAccessor => field ??= CurrentView;
+
     /// <summary>The value of <paramref name="key"/>, or null when it is absent or deleted.</summary>
     public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, ReadOptions? options = null, CancellationToken cancellationToken = default)
     {
         WriteBatch.ValidateKey(key.Span);
         ThrowIfClosed();
-        return Reads.GetAsync(CurrentView, key, Snapshot(options), cancellationToken);
+        return Reads.GetAsync(CurrentViewAccessor, key, Snapshot(options), cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the value of <paramref name="key"/> to <paramref name="destination"/> and returns true, or returns false
+    /// (writing nothing) when it is absent or deleted. The same read as
+    /// <see cref="GetAsync(ReadOnlyMemory{byte}, ReadOptions?, CancellationToken)"/>, without allocating the value:
+    /// a get whose blocks are cached completes synchronously and allocates nothing.
+    /// </summary>
+    public ValueTask<bool> GetAsync(
+        ReadOnlyMemory<byte> key, IBufferWriter<byte> destination, ReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        WriteBatch.ValidateKey(key.Span);
+        ThrowIfClosed();
+        return Reads.GetAsync(CurrentViewAccessor, key, destination, Snapshot(options), cancellationToken);
     }
 
     /// <summary>

@@ -14,4 +14,8 @@ namespace SlateSharp;
 internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest, ulong ManifestId) : IReadView
 {
     public IEnumerable<MemoryTable> Memtables => Immutables.Select(m => m.Table).Prepend(Active);
+
+    public int MemtableCount => Immutables.Count + 1;
+
+    public MemoryTable MemtableAt(int index) => index == 0 ? Active : Immutables[index - 1].Table;
 }

@@ -13,5 +13,11 @@ internal interface IReadView
     /// <summary>The memtables, newest first. They may still take rows newer than any snapshot read through them.</summary>
     IEnumerable<MemoryTable> Memtables { get; }
 
+    /// <summary>How many memtables <see cref="Memtables"/> holds (a get walks them by index, without an enumerator).</summary>
+    int MemtableCount { get; }
+
+    /// <summary>Memtable <paramref name="index"/> of <see cref="Memtables"/>, newest first.</summary>
+    MemoryTable MemtableAt(int index);
+
     DbManifest Manifest { get; }
 }

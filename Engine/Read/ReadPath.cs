@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using SlateSharp.Format;
 using SlateSharp.Iteration;
@@ -19,35 +20,164 @@ namespace SlateSharp.Read;
 internal sealed class ReadPath(SstReaderCache readers, SstPins pins)
 {
     /// <summary>The value of <paramref name="key"/> as of <paramref name="snapshot"/>, or null when absent or deleted.</summary>
-    public async ValueTask<byte[]?> GetAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
+    public ValueTask<byte[]?> GetAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
+    {
+        var found = FindAsync(current, key, snapshot, cancellationToken);
+        return found.IsCompletedSuccessfully ? new(ValueOf(found.Result)) : ValueOfAsync(found);
+    }
+
+    /// <summary>
+    /// Writes the value of <paramref name="key"/> as of <paramref name="snapshot"/> to <paramref name="destination"/>;
+    /// false (and nothing written) when absent or deleted.
+    /// </summary>
+    public ValueTask<bool> GetAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, IBufferWriter<byte> destination, ulong snapshot, CancellationToken cancellationToken)
+    {
+        var found = FindAsync(current, key, snapshot, cancellationToken);
+        return found.IsCompletedSuccessfully ? new(CopyValue(found.Result, destination)) : CopyValueAsync(found, destination);
+    }
+
+    /// <summary>
+    /// The newest row of <paramref name="key"/> at or below <paramref name="snapshot"/> (a put or a tombstone), or null.
+    /// Completes synchronously, allocating nothing, when every block it reads is cached and every SST open. The row's
+    /// key is <paramref name="key"/>; its value aliases an immutable memtable array or cached block, so it stays valid
+    /// after the pin is released (the pin keeps the SST objects from being collected, not memory).
+    /// </summary>
+    public ValueTask<RowEntry?> FindAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
     {
         var (view, pin) = Pin(current);
+        return FindAsync(view, pin, key, snapshot, cancellationToken);
+    }
+
+    /// <summary>Like <see cref="FindAsync(Func{IReadView}, ReadOnlyMemory{byte}, ulong, CancellationToken)"/> over one view its caller holds.</summary>
+    public ValueTask<RowEntry?> FindAsync(IReadView view, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken) =>
+        FindAsync(view, pins.AcquireRead(view.Manifest), key, snapshot, cancellationToken);
+
+    /// <summary>The value of a found row as a new array; null for none or a tombstone.</summary>
+    public static byte[]? ValueOf(RowEntry? row) => row is { } r && r.Kind != RowKind.Delete ? r.Value.ToArray() : null;
+
+    /// <summary>Writes the value of a found row; false for none or a tombstone.</summary>
+    public static bool CopyValue(RowEntry? row, IBufferWriter<byte> destination)
+    {
+        if (row is not { } r || r.Kind == RowKind.Delete)
+        {
+            return false;
+        }
+
+        destination.Write(r.Value.Span);
+        return true;
+    }
+
+    private static async ValueTask<byte[]?> ValueOfAsync(ValueTask<RowEntry?> found) => ValueOf(await found.ConfigureAwait(false));
+
+    private static async ValueTask<bool> CopyValueAsync(ValueTask<RowEntry?> found, IBufferWriter<byte> destination) =>
+        CopyValue(await found.ConfigureAwait(false), destination);
+
+    /// <summary>
+    /// The lookup itself, synchronous for as long as every step completes at once: memtables, then each L0 SST whose
+    /// range covers the key, then the one SST of each sorted run that does. At the first step that has to wait (an SST
+    /// to open, a block to read) the rest continues in <see cref="ContinueAsync"/>, which then owns the pin. Written out
+    /// rather than as one async method so that the cached path allocates nothing in any build (a Debug build boxes
+    /// every async state machine) and pays no state-machine copies. Indexed loops avoid boxed list enumerators.
+    /// </summary>
+    private ValueTask<RowEntry?> FindAsync(IReadView view, SstPins.ReadPin pin, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
+    {
+        var ownsPin = true;
+        try
+        {
+            for (var i = 0; i < view.MemtableCount; i++)
+            {
+                if (view.MemtableAt(i).Get(key.Span, snapshot) is { } row)
+                {
+                    return new(row);
+                }
+            }
+
+            // Hashed once, probed against every SST's filter.
+            var hash = BloomFilter.Hash(key.Span);
+            var l0 = view.Manifest.L0;
+            for (var i = 0; i < l0.Count; i++)
+            {
+                if (!Covers(l0[i], key.Span))
+                {
+                    continue;
+                }
+
+                var pending = GetFromSstAsync(l0[i], key, hash, snapshot, cancellationToken);
+                if (!pending.IsCompletedSuccessfully)
+                {
+                    ownsPin = false;
+                    return ContinueAsync(view, pin, key, hash, snapshot, inRuns: false, i, pending, cancellationToken);
+                }
+
+                if (pending.Result is { } row)
+                {
+                    return new(row);
+                }
+            }
+
+            var runs = view.Manifest.SortedRuns;
+            for (var i = 0; i < runs.Count; i++)
+            {
+                if (FindInRun(runs[i], key.Span) is not { } sst)
+                {
+                    continue;
+                }
+
+                var pending = GetFromSstAsync(sst, key, hash, snapshot, cancellationToken);
+                if (!pending.IsCompletedSuccessfully)
+                {
+                    ownsPin = false;
+                    return ContinueAsync(view, pin, key, hash, snapshot, inRuns: true, i, pending, cancellationToken);
+                }
+
+                if (pending.Result is { } row)
+                {
+                    return new(row);
+                }
+            }
+
+            return default;
+        }
+        finally
+        {
+            if (ownsPin)
+            {
+                pin.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The rest of <see cref="FindAsync(IReadView, SstPins.ReadPin, ReadOnlyMemory{byte}, ulong, CancellationToken)"/> after SST <paramref name="index"/> (of L0 or of the runs) had to wait.</summary>
+    private async ValueTask<RowEntry?> ContinueAsync(
+        IReadView view, SstPins.ReadPin pin, ReadOnlyMemory<byte> key, ulong hash, ulong snapshot, bool inRuns, int index, ValueTask<RowEntry?> pending, CancellationToken cancellationToken)
+    {
         using (pin)
         {
-            foreach (var memtable in view.Memtables)
+            if (await pending.ConfigureAwait(false) is { } found)
             {
-                if (memtable.Get(key.Span, snapshot) is { } row)
-                {
-                    return ValueOf(row);
-                }
+                return found;
             }
 
-            // Hash once for every SST's bloom filter.
-            var hash = BloomFilter.Hash(key.Span);
-            var manifest = view.Manifest;
-            foreach (var sst in manifest.L0)
+            if (!inRuns)
             {
-                if (Covers(sst, key.Span) && await GetFromSstAsync(sst, key, hash, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
+                var l0 = view.Manifest.L0;
+                for (var i = index + 1; i < l0.Count; i++)
                 {
-                    return ValueOf(row);
+                    if (Covers(l0[i], key.Span) && await GetFromSstAsync(l0[i], key, hash, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
+                    {
+                        return row;
+                    }
                 }
+
+                index = -1;
             }
 
-            foreach (var run in manifest.SortedRuns)
+            var runs = view.Manifest.SortedRuns;
+            for (var i = index + 1; i < runs.Count; i++)
             {
-                if (FindInRun(run, key.Span) is { } sst && await GetFromSstAsync(sst, key, hash, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
+                if (FindInRun(runs[i], key.Span) is { } sst && await GetFromSstAsync(sst, key, hash, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
                 {
-                    return ValueOf(row);
+                    return row;
                 }
             }
 
@@ -85,12 +215,12 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins)
         }
     }
 
-    private (IReadView View, SstPins.Pin Pin) Pin(Func<IReadView> current)
+    private (IReadView View, SstPins.ReadPin Pin) Pin(Func<IReadView> current)
     {
         var view = current();
         while (true)
         {
-            var pin = pins.Acquire(view.Manifest);
+            var pin = pins.AcquireRead(view.Manifest);
             var again = current();
             if (ReferenceEquals(again.Manifest, view.Manifest))
             {
@@ -102,13 +232,16 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins)
         }
     }
 
-    private async ValueTask<RowEntry?> GetFromSstAsync(SstHandle sst, ReadOnlyMemory<byte> key, ulong keyHash, ulong snapshot, CancellationToken cancellationToken)
+    private ValueTask<RowEntry?> GetFromSstAsync(SstHandle sst, ReadOnlyMemory<byte> key, ulong keyHash, ulong snapshot, CancellationToken cancellationToken)
     {
-        var reader = await readers.GetAsync(sst.Id, cancellationToken).ConfigureAwait(false);
-        return reader.MayContain(keyHash) ? await reader.GetAsync(key, snapshot, cancellationToken).ConfigureAwait(false) : null;
+        var reader = readers.GetAsync(sst.Id, cancellationToken);
+        return reader.IsCompletedSuccessfully
+            ? reader.Result.GetAsync(key, keyHash, snapshot, cancellationToken)
+            : GetAfterOpenAsync(reader, key, keyHash, snapshot, cancellationToken);
     }
 
-    private static byte[]? ValueOf(RowEntry row) => row.Kind == RowKind.Delete ? null : row.Value.ToArray();
+    private static async ValueTask<RowEntry?> GetAfterOpenAsync(ValueTask<SstReader> opening, ReadOnlyMemory<byte> key, ulong keyHash, ulong snapshot, CancellationToken cancellationToken) =>
+        await (await opening.ConfigureAwait(false)).GetAsync(key, keyHash, snapshot, cancellationToken).ConfigureAwait(false);
 
     private static bool Covers(SstHandle sst, ReadOnlySpan<byte> key) =>
         key.SequenceCompareTo(sst.FirstKey) >= 0 && key.SequenceCompareTo(sst.LastKey) <= 0;

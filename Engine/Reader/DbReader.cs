@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SlateSharp.Format;
 using SlateSharp.Manifest;
 using SlateSharp.Memtable;
 using SlateSharp.Read;
@@ -106,15 +108,27 @@ public sealed partial class DbReader : IAsyncDisposable
     }
 
     /// <summary>The value of <paramref name="key"/>, or null when it is absent or deleted, as of the view served now.</summary>
-    public async ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
-        WriteBatch.ValidateKey(key.Span);
-        ThrowIfUnusable();
-        var (view, use) = Enter();
-        using (use)
-        {
-            return await _read.GetAsync(() => view, key, view.LastSequence, cancellationToken).ConfigureAwait(false);
-        }
+        var found = FindAsync(key, cancellationToken);
+        return found.IsCompletedSuccessfully ? new(ReadPath.ValueOf(found.Result)) : ValueOfAsync(found);
+
+        static async ValueTask<byte[]?> ValueOfAsync(ValueTask<RowEntry?> found) => ReadPath.ValueOf(await found.ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Writes the value of <paramref name="key"/> to <paramref name="destination"/> and returns true, or returns false
+    /// (writing nothing) when it is absent or deleted, as of the view served now: the same read as
+    /// <see cref="GetAsync(ReadOnlyMemory{byte}, CancellationToken)"/> without allocating the value.
+    /// </summary>
+    public ValueTask<bool> GetAsync(ReadOnlyMemory<byte> key, IBufferWriter<byte> destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var found = FindAsync(key, cancellationToken);
+        return found.IsCompletedSuccessfully ? new(ReadPath.CopyValue(found.Result, destination)) : CopyValueAsync(found, destination);
+
+        static async ValueTask<bool> CopyValueAsync(ValueTask<RowEntry?> found, IBufferWriter<byte> destination) =>
+            ReadPath.CopyValue(await found.ConfigureAwait(false), destination);
     }
 
     /// <summary>
@@ -190,6 +204,40 @@ public sealed partial class DbReader : IAsyncDisposable
     }
 
     /// <summary>The view served now, marked in use (for the lease) until the handle is disposed.</summary>
+    /// <summary>The newest row of <paramref name="key"/> in the view served now, holding the view's manifest while it reads.</summary>
+    private ValueTask<RowEntry?> FindAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
+    {
+        WriteBatch.ValidateKey(key.Span);
+        ThrowIfUnusable();
+        var (view, use) = Enter();
+        ValueTask<RowEntry?> found;
+        try
+        {
+            found = _read.FindAsync(view, key, view.LastSequence, cancellationToken);
+        }
+        catch
+        {
+            use.Dispose();
+            throw;
+        }
+
+        if (found.IsCompleted)
+        {
+            use.Dispose();
+            return found;
+        }
+
+        return ReleaseAfterAsync(found, use);
+
+        static async ValueTask<RowEntry?> ReleaseAfterAsync(ValueTask<RowEntry?> found, ManifestUse.Use use)
+        {
+            using (use)
+            {
+                return await found.ConfigureAwait(false);
+            }
+        }
+    }
+
     private (ReaderView View, ManifestUse.Use Use) Enter()
     {
         var view = Volatile.Read(ref _view);

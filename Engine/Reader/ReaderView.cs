@@ -17,4 +17,8 @@ namespace SlateSharp.Reader;
 internal sealed record ReaderView(MemoryTable? Table, ulong ManifestId, DbManifest Manifest, ulong LastSequence) : IReadView
 {
     public IEnumerable<MemoryTable> Memtables => Table is null ? [] : [Table];
+
+    public int MemtableCount => Table is null ? 0 : 1;
+
+    public MemoryTable MemtableAt(int index) => index == 0 && Table is not null ? Table : throw new ArgumentOutOfRangeException(nameof(index));
 }

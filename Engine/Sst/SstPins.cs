@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SlateSharp.Manifest;
 
 namespace SlateSharp.Sst;
@@ -8,10 +9,17 @@ namespace SlateSharp.Sst;
 /// pinned SST. Pins are counted, so the same SST may be pinned by many holders; disposing a pin releases it once.
 /// Thread-safe.
 /// </summary>
+/// <remarks>
+/// Gets and scans pin a whole manifest (<see cref="AcquireRead"/>): its SSTs are listed once per manifest object and
+/// the pin only counts, so a get pays a table lookup and a counter under the lock instead of one dictionary update per
+/// SST it might read, and allocates nothing.
+/// </remarks>
 internal sealed class SstPins
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<SstId, int> _counts = [];
+    private readonly ConditionalWeakTable<DbManifest, ManifestPins> _manifests = new();
+    private readonly HashSet<ManifestPins> _pinnedManifests = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Pins <paramref name="ids"/> until the returned handle is disposed.</summary>
     public Pin Acquire(IEnumerable<SstId> ids)
@@ -32,25 +40,39 @@ internal sealed class SstPins
     public Pin Acquire(DbManifest manifest) =>
         Acquire(manifest.L0.Select(h => h.Id).Concat(manifest.SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id)));
 
+    /// <summary>Pins every SST <paramref name="manifest"/> references until the returned pin is disposed (once).</summary>
+    public ReadPin AcquireRead(DbManifest manifest)
+    {
+        var pins = _manifests.GetValue(manifest, static m => new ManifestPins(
+            [.. m.L0.Select(h => h.Id), .. m.SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id)]));
+        lock (_lock)
+        {
+            if (pins.Count++ == 0)
+            {
+                _pinnedManifests.Add(pins);
+            }
+        }
+
+        return new ReadPin(this, pins);
+    }
+
     /// <summary>The SSTs pinned right now.</summary>
     public IReadOnlySet<SstId> Snapshot()
     {
         lock (_lock)
         {
-            return new HashSet<SstId>(_counts.Keys);
+            var pinned = new HashSet<SstId>(_counts.Keys);
+            foreach (var manifest in _pinnedManifests)
+            {
+                pinned.UnionWith(manifest.Ids);
+            }
+
+            return pinned;
         }
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _counts.Count;
-            }
-        }
-    }
+    /// <summary>How many distinct SSTs are pinned.</summary>
+    public int Count => Snapshot().Count;
 
     private void Release(SstId[] ids)
     {
@@ -71,6 +93,31 @@ internal sealed class SstPins
                 }
             }
         }
+    }
+
+    private void Release(ManifestPins pins)
+    {
+        lock (_lock)
+        {
+            if (--pins.Count == 0)
+            {
+                _pinnedManifests.Remove(pins);
+            }
+        }
+    }
+
+    /// <summary>A get's or scan's pin of one manifest (<see cref="AcquireRead"/>); dispose it exactly once.</summary>
+    public readonly struct ReadPin(SstPins owner, ManifestPins pins) : IDisposable
+    {
+        public void Dispose() => owner?.Release(pins);
+    }
+
+    /// <summary>The SSTs of one manifest object, and how many reads pin it now (guarded by the owner's lock).</summary>
+    internal sealed class ManifestPins(SstId[] ids)
+    {
+        public SstId[] Ids { get; } = ids;
+
+        public int Count { get; set; }
     }
 
     /// <summary>One holder's pin; releases on the first dispose only.</summary>

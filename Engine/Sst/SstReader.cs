@@ -111,28 +111,40 @@ internal sealed class SstReader
     /// The newest row for <paramref name="key"/> with a sequence at or below <paramref name="maxSequence"/>, or null.
     /// Reads at most one data block; none when the key is outside the SST's range or the filter rules it out.
     /// </summary>
-    public async ValueTask<RowEntry?> GetAsync(ReadOnlyMemory<byte> key, ulong maxSequence = ulong.MaxValue, CancellationToken cancellationToken = default)
+    public ValueTask<RowEntry?> GetAsync(ReadOnlyMemory<byte> key, ulong maxSequence = ulong.MaxValue, CancellationToken cancellationToken = default) =>
+        GetAsync(key, _filter is null ? 0 : BloomFilter.Hash(key.Span), maxSequence, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="GetAsync(ReadOnlyMemory{byte}, ulong, CancellationToken)"/> with the key's
+    /// <see cref="BloomFilter.Hash"/> computed by the caller, once for every SST a get probes. Completes synchronously,
+    /// without allocating, when the block is cached. The row's key is <paramref name="key"/> itself (not a copy) and
+    /// its value aliases the immutable block.
+    /// </summary>
+    public ValueTask<RowEntry?> GetAsync(ReadOnlyMemory<byte> key, ulong keyHash, ulong maxSequence, CancellationToken cancellationToken)
     {
-        if (KeyComparer.CompareKeys(key.Span, Info.FirstKey) < 0 || KeyComparer.CompareKeys(key.Span, Info.LastKey) > 0 || !MayContain(key.Span))
+        var span = key.Span;
+        if (KeyComparer.CompareKeys(span, Info.FirstKey) < 0 || KeyComparer.CompareKeys(span, Info.LastKey) > 0 || !MayContain(keyHash))
         {
-            return null;
+            return default;
         }
 
-        var blockIndex = Index.FindBlock(key.Span, maxSequence);
+        var blockIndex = Index.FindBlock(span, maxSequence);
         if (blockIndex == Index.Count)
         {
-            return null;
+            return default;
         }
 
-        var block = await ReadBlockAsync(blockIndex, cancellationToken).ConfigureAwait(false);
-        var iterator = new BlockIterator(block);
-        if (!iterator.Seek(key.Span, maxSequence) || !iterator.Key.SequenceEqual(key.Span))
-        {
-            return null;
-        }
-
-        return new RowEntry(key.ToArray(), iterator.Value, iterator.Sequence, iterator.Kind, iterator.ExpireAt);
+        var block = ReadBlockAsync(blockIndex, cancellationToken);
+        return block.IsCompletedSuccessfully ? new(Find(block.Result, key, maxSequence)) : FindAfterReadAsync(block, key, maxSequence);
     }
+
+    private static async ValueTask<RowEntry?> FindAfterReadAsync(ValueTask<Block> read, ReadOnlyMemory<byte> key, ulong maxSequence) =>
+        Find(await read.ConfigureAwait(false), key, maxSequence);
+
+    private static RowEntry? Find(Block block, ReadOnlyMemory<byte> key, ulong maxSequence) =>
+        BlockSearch.TryFind(block, key.Span, maxSequence, out var row)
+            ? new RowEntry(key, block.Data.Slice(row.ValueStart, row.ValueLength), row.Sequence, row.Kind, row.ExpireAt)
+            : null;
 
     /// <summary>A new iterator over this SST, unpositioned.</summary>
     public SstIterator CreateIterator() => new(this);

@@ -40,15 +40,20 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
         }
     }
 
-    public async ValueTask<SstReader> GetAsync(SstId id, CancellationToken cancellationToken)
+    /// <summary>The reader of <paramref name="id"/>; completes synchronously, allocating nothing, once it is open.</summary>
+    public ValueTask<SstReader> GetAsync(SstId id, CancellationToken cancellationToken)
     {
         Entry entry;
         lock (_lock)
         {
             if (_entries.TryGetValue(id, out var found))
             {
-                _recency.Remove(found.Node);
-                _recency.AddFirst(found.Node);
+                if (found.Node.Previous is not null)
+                {
+                    _recency.Remove(found.Node);
+                    _recency.AddFirst(found.Node);
+                }
+
                 entry = found;
             }
             else
@@ -60,7 +65,7 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
             }
         }
 
-        return await entry.Reader.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return entry.Reader.IsCompletedSuccessfully ? new(entry.Reader.Result) : new(entry.Reader.WaitAsync(cancellationToken));
     }
 
     private async Task ChargeWhenOpenAsync(Entry entry)

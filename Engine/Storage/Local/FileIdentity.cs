@@ -8,6 +8,12 @@ namespace SlateSharp.Storage.Local;
 internal readonly record struct FileStat(long Size, ObjectVersion Version, DateTimeOffset Modified, bool IsDirectory);
 
 /// <summary>
+/// What identifies the bytes of a local file without reading them: device and inode (which the kernel does not reuse
+/// while a handle holds the file open), size and modification time (which change if it is written in place).
+/// </summary>
+internal readonly record struct FileKey(uint DevMajor, uint DevMinor, ulong Inode, ulong Size, long MtimeSeconds, uint MtimeNanoseconds);
+
+/// <summary>
 /// Version tokens for local files: inode, size and modification time. Every put stamps its temporary file with a
 /// modification time unique within the process (<see cref="NextUniqueTimestamp"/>), so a replaced object gets a new
 /// token even when the filesystem reuses the inode number and the size is unchanged.
@@ -28,6 +34,34 @@ internal static unsafe class FileIdentity
         }
 
         return ToStat(buffer);
+    }
+
+    /// <summary>Like <see cref="Stat(SafeFileHandle, string)"/>, with the file's <see cref="FileKey"/>.</summary>
+    public static FileStat Stat(SafeFileHandle handle, string pathForErrors, out FileKey key)
+    {
+        LibC.StatxBuffer buffer;
+        var fd = (int)handle.DangerousGetHandle();
+        if (LibC.Statx(fd, string.Empty, LibC.AtEmptyPath, LibC.StatxBasicStats, &buffer) != 0)
+        {
+            throw LocalErrors.FromErrno(Marshal.GetLastPInvokeError(), "cannot stat", pathForErrors, null, LocalAccess.Read);
+        }
+
+        key = ToKey(buffer);
+        return ToStat(buffer);
+    }
+
+    /// <summary>The <see cref="FileKey"/> of what is at <paramref name="path"/> now; returns 0 or the errno. Allocates nothing.</summary>
+    public static int TryKey(string path, out FileKey key)
+    {
+        LibC.StatxBuffer buffer;
+        if (LibC.Statx(LibC.AtFdCwd, path, 0, LibC.StatxBasicStats, &buffer) != 0)
+        {
+            key = default;
+            return Marshal.GetLastPInvokeError();
+        }
+
+        key = (buffer.Mode & FileTypeMask) == DirectoryType ? default : ToKey(buffer);
+        return 0;
     }
 
     /// <summary>Stats <paramref name="path"/>; null when nothing is there (also when a parent is a file).</summary>
@@ -77,6 +111,9 @@ internal static unsafe class FileIdentity
             }
         }
     }
+
+    private static FileKey ToKey(in LibC.StatxBuffer b) =>
+        new(b.DevMajor, b.DevMinor, b.Inode, b.Size, b.MtimeSeconds, b.MtimeNanoseconds);
 
     private static FileStat ToStat(in LibC.StatxBuffer b)
     {

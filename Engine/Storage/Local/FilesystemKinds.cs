@@ -24,6 +24,13 @@ internal static class FilesystemKinds
         _ => false,
     };
 
+    /// <summary>
+    /// True for filesystems the kernel serves from local storage (not FUSE, not a network share): there an open file
+    /// keeps its inode, so a cached handle whose (device, inode) still matches the path is the file at the path, and a
+    /// read is a short copy from the page cache that is cheaper done in place than offloaded to the thread pool.
+    /// </summary>
+    public static bool IsKernelLocal(long type) => type != Fuse && KilledRenameSettlesBeforeUnlock(type);
+
     /// <summary>True for the kernel pseudo-filesystems (proc, sysfs, cgroup...) that can never hold a store.</summary>
     public static bool IsPseudo(long type) => type is 0x9fa0 or 0x62656572 or 0x27e0eb or 0x63677270 or 0x64626720
         or 0x74726163 or 0x73636673 or 0x6165676C or 0xcafe4a11 or 0x62656570 or 0xde5e81e4 or 0xf97cff8c or 0x1cd1

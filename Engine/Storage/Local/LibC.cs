@@ -135,5 +135,7 @@ internal static unsafe partial class LibC
         [FieldOffset(104)] public uint CtimeNanoseconds;
         [FieldOffset(112)] public long MtimeSeconds;
         [FieldOffset(120)] public uint MtimeNanoseconds;
+        [FieldOffset(136)] public uint DevMajor;
+        [FieldOffset(140)] public uint DevMinor;
     }
 }

@@ -44,6 +44,7 @@ public sealed partial class LocalFileSystemObjectStore
             }
         }
 
+        _handles?.Remove(path.Value); // not needed for correctness (reads check the identity): frees the file now
         LocalDirectories.Sync(directory, full, Location, "deleted");
     }
 
@@ -83,6 +84,7 @@ public sealed partial class LocalFileSystemObjectStore
                 return new PutResult(outcome, null);
             }
 
+            _handles?.Remove(path.Value); // the old file's handle, if any, can never be used again
             LocalDirectories.Sync(directory, full, Location, "published");
             return PutResult.StoredAs(publishedVersion ?? written.Version);
         }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
 
 namespace SlateSharp.Storage.Local;
 
@@ -16,6 +17,8 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     private readonly ILogger _logger;
     private readonly DirectoryLocks _locks;
     private readonly StrategyMarkers? _markers;
+    private readonly ReadHandleCache? _handles;
+    private bool _disposed;
 
     private LocalFileSystemObjectStore(string root, LocalStoreOptions options, ProbeReport? probe, CommitStrategy? strategy, ILogger logger)
     {
@@ -26,10 +29,21 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         _logger = logger;
         _locks = new DirectoryLocks(options.Calls);
         _markers = strategy is { } s ? new StrategyMarkers(s, LocksEnforced ? _locks : null, Location) : null;
+        _handles = options.ReadHandleCacheSize > 0 && FileIdentity.FilesystemType(root) is { } type && FilesystemKinds.IsKernelLocal(type)
+            ? new ReadHandleCache(options.ReadHandleCacheSize)
+            : null;
     }
 
-    /// <summary>Closes the lock files the store keeps open; call it when no put or delete is running.</summary>
-    public void Dispose() => _locks.Dispose();
+    /// <summary>
+    /// Closes the lock files and the cached read handles the store keeps open; call it when no put or delete is
+    /// running. Reads after it fail with <see cref="ErrorKind.Closed"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        _handles?.Dispose();
+        _locks.Dispose();
+    }
 
     /// <inheritdoc/>
     public string Location => "file://" + RootDirectory;
@@ -53,6 +67,9 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     private bool LocksEnforced => _probe?.Locking.Works ?? false;
 
     internal ProbeReport? Probe => _probe;
+
+    /// <summary>Read handles held open; null when reads open a file each (not a kernel-local filesystem).</summary>
+    internal int? CachedReadHandles => _handles?.Count;
 
     /// <summary>
     /// Opens the store rooted at <paramref name="rootDirectory"/> (an absolute path). For writing, creates the
@@ -145,13 +162,119 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     }
 
     /// <inheritdoc/>
-    public async ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// On a kernel-local filesystem the read is done in place (a page-cache copy costs less than a thread-pool hop)
+    /// through a cached handle (<see cref="ReadHandleCache"/>); elsewhere (FUSE, network shares) every read opens the
+    /// file and reads asynchronously. After <see cref="Dispose"/> a read fails with a clean-close error.
+    /// </remarks>
+    public ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Volatile.Read(ref _disposed))
+        {
+            return ValueTask.FromException<GetResult?>(Errors.ClosedClean($"the local store was disposed (path={path} store={Location})"));
+        }
+
+        return _handles is { } handles ? ValueTask.FromResult(ReadCached(handles, path, range)) : ReadOpeningAsync(path, range, cancellationToken);
+    }
+
+    private GetResult? ReadCached(ReadHandleCache handles, ObjectPath path, ByteRange range)
+    {
+        if (handles.TryAcquire(path.Value, out var cached))
+        {
+            try
+            {
+                var errno = FileIdentity.TryKey(cached.FullPath, out var now);
+                if (errno == 0 && now == cached.Identity)
+                {
+                    return ReadRange(cached.Handle, cached.FullPath, cached.Metadata, range);
+                }
+
+                // Replaced, deleted or unreadable: forget the handle, and let a fresh open decide what to return.
+                handles.Remove(path.Value, cached);
+            }
+            finally
+            {
+                ReadHandleCache.Release(cached);
+            }
+        }
+
         var full = FullPath(path);
-        Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+        if (OpenForRead(full) is not { } handle)
+        {
+            return null;
+        }
+
+        ReadHandleCache.Entry entry;
         try
         {
-            handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var stat = FileIdentity.Stat(handle, full, out var identity);
+            entry = new ReadHandleCache.Entry(path.Value, full, handle, identity, ToMetadata(path, stat));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
+        var owned = handles.TryAdd(entry);
+        try
+        {
+            return ReadRange(handle, full, entry.Metadata, range);
+        }
+        finally
+        {
+            if (owned)
+            {
+                ReadHandleCache.Release(entry);
+            }
+            else
+            {
+                handle.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Reads the resolved range with <c>pread</c> (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>).</summary>
+    private GetResult ReadRange(SafeFileHandle handle, string full, ObjectMetadata metadata, ByteRange range)
+    {
+        var (start, length) = range.Resolve(metadata.Size, metadata.Path);
+        if (length > Array.MaxLength)
+        {
+            throw Errors.Invalid($"a single read is limited to {Array.MaxLength} bytes; read in ranges (path={full} length={length})");
+        }
+
+        var data = GC.AllocateUninitializedArray<byte>((int)length);
+        var done = 0;
+        while (done < data.Length)
+        {
+            int n;
+            try
+            {
+                n = RandomAccess.Read(handle, data.AsSpan(done), start + done);
+            }
+            catch (Exception e) when (LocalErrors.IsIo(e))
+            {
+                throw LocalErrors.FromException(e, "cannot read object", full, Location, LocalAccess.Read);
+            }
+
+            if (n == 0)
+            {
+                throw Errors.Data(full, start + done, $"object ended early while reading {range}");
+            }
+
+            done += n;
+        }
+
+        return new GetResult(metadata, start, data);
+    }
+
+    /// <summary>Opens <paramref name="full"/> for reading; null when nothing (or a directory) is there.</summary>
+    private SafeFileHandle? OpenForRead(string full)
+    {
+        try
+        {
+            return File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -164,6 +287,15 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         catch (Exception e) when (LocalErrors.IsIo(e))
         {
             throw LocalErrors.FromException(e, "cannot open object", full, Location, LocalAccess.Read);
+        }
+    }
+
+    private async ValueTask<GetResult?> ReadOpeningAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken)
+    {
+        var full = FullPath(path);
+        if (OpenForRead(full) is not { } handle)
+        {
+            return null;
         }
 
         using (handle)

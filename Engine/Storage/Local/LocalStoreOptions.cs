@@ -37,6 +37,12 @@ public sealed class LocalStoreOptions
     /// <summary>Where the store logs the chosen strategy and cleanups; nothing is logged by default.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>
+    /// Read handles kept open (<see cref="ReadHandleCache"/>) on kernel-local filesystems; 0 opens a file per read.
+    /// Each is one file descriptor, and may keep a file deleted by another process allocated until it is dropped.
+    /// </summary>
+    internal int ReadHandleCacheSize { get; init; } = 256;
+
     internal IFileSystemCalls Calls { get; init; } = PosixFileSystemCalls.Instance;
 
     internal Func<CommitStep, ObjectPath, ValueTask>? StepHook { get; init; }
