@@ -130,7 +130,10 @@ public sealed class TogetherTests(StoreTarget target) : StoreTargetFixture(targe
 
         try
         {
-            for (var round = 0; round < 6; round++)
+            // At least 6 lives of the writer, and more until the compactor has published a job and the reader has
+            // scanned a few times: durable writes take about one PUT each (group commit), so 6 lives can end before
+            // the others have started.
+            for (var round = 0; round < 6 || (round < 400 && (Interlocked.Read(ref compactions) == 0 || Volatile.Read(ref readerViews) < 3)); round++)
             {
                 var db = await Database.OpenAsync(Store, "db", options);
                 await CheckAsync(db, attempted, acked, problems, $"after reopen {round}");

@@ -68,7 +68,7 @@ internal sealed class CompactionExecutor(
         }
         catch (Exception e)
         {
-            await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            // WhenAll completed only once every range finished, so no range can mint an output after this.
             await DeleteUnpublishedAsync(minted.Select(m => m.Id), e).ConfigureAwait(false);
             foreach (var (_, pin) in minted)
             {
