@@ -33,6 +33,9 @@ internal static class WorkloadRunner
                     case "durable":
                         measured = await DurableAsync(engine, keys, spec, label);
                         break;
+                    case "open":
+                        measured = await OpenEmptyAsync(engineName, options, spec.OpsOrDefault);
+                        break;
                     default:
                         await LoadAsync(engine, keys);
                         await engine.FlushToFilesAsync();
@@ -85,6 +88,25 @@ internal static class WorkloadRunner
                 timeline.Dispose();
             }
         }
+    }
+
+    /// <summary>Opens and closes <paramref name="count"/> empty databases, each in a fresh directory; the latency is one open.</summary>
+    private static async Task<Measured> OpenEmptyAsync(string engineName, PeerOptions options, long count)
+    {
+        var latency = new LatencyRecorder();
+        var opened = TimeSpan.Zero;
+        for (var i = 0; i < count; i++)
+        {
+            var directory = Directory.CreateDirectory(Path.Combine(options.Directory, $"open-{i}")).FullName;
+            var started = Stopwatch.GetTimestamp();
+            var engine = await PeerEngines.OpenAsync(engineName, options with { Directory = directory });
+            latency.RecordSince(started);
+            opened += Stopwatch.GetElapsedTime(started);
+            await engine.DisposeAsync();
+        }
+
+        // Ops/s counts opens per second of open time only (closing is not what is measured).
+        return new Measured(count, opened.TotalSeconds, latency);
     }
 
     private static async Task<Measured> FillAsync(IBenchEngine engine, BenchKeys keys, WorkloadSpec spec, bool random, string label)

@@ -41,13 +41,13 @@ internal sealed record WorkloadSpec
 
     public int Seed { get; init; } = 42;
 
-    public static IReadOnlyList<string> Names { get; } = ["fill", "fillseq", "readrandom", "readmissing", "scan", "durable", "mixed"];
+    public static IReadOnlyList<string> Names { get; } = ["fill", "fillseq", "readrandom", "readmissing", "scan", "durable", "mixed", "open"];
 
     public int WritersOrDefault => Writers ?? (Workload == "durable" ? 64 : 1);
 
     public int ClientsOrDefault => Clients ?? (Workload == "mixed" ? 4 : 1);
 
-    public long OpsOrDefault => Ops ?? Math.Min(Keys, 200_000);
+    public long OpsOrDefault => Ops ?? (Workload == "open" ? 50 : Math.Min(Keys, 200_000));
 
     public bool IsFill => Workload is "fill" or "fillseq";
 
@@ -60,6 +60,7 @@ internal sealed record WorkloadSpec
         "scan" => $"{OpsOrDefault / 10:N0} scans of {ScanRows} rows from random keys, {ClientsOrDefault} client(s)",
         "durable" => $"{WritersOrDefault} writers, each put waits for durability, {Duration.TotalSeconds:0} s",
         "mixed" => $"{ClientsOrDefault} closed-loop clients, {ReadRatio:P0} reads, {(Zipfian ? "zipfian" : "uniform")} keys over {Keys:N0}, acknowledged writes, {Duration.TotalSeconds:0} s",
+        "open" => $"{OpsOrDefault:N0} opens of an empty database, each in a fresh directory (closing not timed)",
         _ => Workload,
     };
 }
