@@ -92,14 +92,21 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins)
                 }
             }
 
-            // Hashed once, probed against every SST's filter.
-            var hash = BloomFilter.Hash(key.Span);
+            // Hashed once, probed against every SST's filter; not at all when no SST's key range covers the key.
+            ulong hash = 0;
+            var hashed = false;
             var l0 = view.Manifest.L0;
             for (var i = 0; i < l0.Count; i++)
             {
                 if (!Covers(l0[i], key.Span))
                 {
                     continue;
+                }
+
+                if (!hashed)
+                {
+                    hash = BloomFilter.Hash(key.Span);
+                    hashed = true;
                 }
 
                 var pending = GetFromSstAsync(l0[i], key, hash, snapshot, cancellationToken);
@@ -121,6 +128,12 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins)
                 if (FindInRun(runs[i], key.Span) is not { } sst)
                 {
                     continue;
+                }
+
+                if (!hashed)
+                {
+                    hash = BloomFilter.Hash(key.Span);
+                    hashed = true;
                 }
 
                 var pending = GetFromSstAsync(sst, key, hash, snapshot, cancellationToken);
