@@ -28,6 +28,7 @@ internal static class ExistingCommands
             new Option<int>("--value-size") { Description = "value bytes (default 100)" },
             WorkloadOptions.Positive(new Option<int>("--concurrency") { Description = "writer tasks (default 4)" }),
             new Option<bool>("--durable") { Description = "wait for each write to be in the WAL (default: acknowledge from the memtable)" },
+            WorkloadOptions.Positive(new Option<int>("--max-wal-uploads") { Description = "cap on WAL uploads per second (DbOptions.MaxWalUploadsPerSecond; default none)" }),
             new Option<long>("--memtable-mib") { Description = "memtable size, i.e. L0 SST size (default 64)" },
             new Option<long>("--max-unflushed-mib") { Description = "memory budget for unflushed writes (default 1024)" },
             new Option<string>("--compression") { Description = "none, lz4 or zstd (default none)" }.AcceptOnlyFromAmong("none", "lz4", "zstd"),

@@ -19,6 +19,7 @@ internal static class PrefillFlushWorkload
           --value-size N     value bytes (default 100)
           --concurrency N    writer tasks (default 4)
           --durable          wait for each write to be in the WAL (default: acknowledge from the memtable)
+          --max-wal-uploads N  cap on WAL uploads per second (default none)
           --memtable-mib N   memtable size, i.e. L0 SST size (default 64)
           --max-unflushed-mib N  memory budget for unflushed writes (default 1024)
           --compression C    none, lz4 or zstd (default none)
@@ -57,6 +58,7 @@ internal static class PrefillFlushWorkload
             MaxUnflushedBytes = Option(args, "--max-unflushed-mib", 1024) << 20,
             Compression = compression,
             RandomSeed = seed,
+            MaxWalUploadsPerSecond = Text(args, "--max-wal-uploads") is { } cap ? int.Parse(cap, System.Globalization.CultureInfo.InvariantCulture) : null,
         };
 
         Console.WriteLine($"prefill-flush: {keys:N0} keys of {keySize} B, values of {valueSize} B, {concurrency} writers, " +
