@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using SlateSharp.Format;
 
 namespace SlateSharp.Memtable;
@@ -12,7 +13,7 @@ namespace SlateSharp.Memtable;
 internal sealed class SkipList
 {
     private const int MaxHeight = 12;
-    private readonly Node _head = new([], 0, 0, RowKind.Put, null, MaxHeight);
+    private readonly Node _head = new([], 0, 0, 0, RowKind.Put, null, MaxHeight);
     private readonly Node[] _update = new Node[MaxHeight];
     private ulong _randomState;
     private int _height = 1;
@@ -30,11 +31,12 @@ internal sealed class SkipList
     public void Insert(byte[] data, int keyLength, ulong sequence, RowKind kind, long? expireAt)
     {
         var key = data.AsSpan(0, keyLength);
+        var prefix = PrefixOf(key);
         var node = _head;
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
         {
             var next = Volatile.Read(ref node.NextAt(level));
-            while (next is not null && Compare(next, key, sequence) < 0)
+            while (next is not null && Compare(next, key, prefix, sequence) < 0)
             {
                 node = next;
                 next = Volatile.Read(ref node.NextAt(level));
@@ -54,7 +56,7 @@ internal sealed class SkipList
             Volatile.Write(ref _height, height);
         }
 
-        var inserted = new Node(data, keyLength, sequence, kind, expireAt, height);
+        var inserted = new Node(data, keyLength, prefix, sequence, kind, expireAt, height);
         for (var level = 0; level < height; level++)
         {
             inserted.NextAt(level) = _update[level].NextAt(level);
@@ -71,12 +73,13 @@ internal sealed class SkipList
     /// <summary>The first node at or after (key, sequence) in internal order, or null.</summary>
     public Node? Seek(ReadOnlySpan<byte> key, ulong sequence)
     {
+        var prefix = PrefixOf(key);
         var node = _head;
         Node? candidate = null;
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
         {
             var next = Volatile.Read(ref node.NextAt(level));
-            while (next is not null && Compare(next, key, sequence) < 0)
+            while (next is not null && Compare(next, key, prefix, sequence) < 0)
             {
                 node = next;
                 next = Volatile.Read(ref node.NextAt(level));
@@ -91,8 +94,30 @@ internal sealed class SkipList
     /// <summary>The first node, or null when empty.</summary>
     public Node? First => Volatile.Read(ref _head.NextAt(0));
 
-    private static int Compare(Node node, ReadOnlySpan<byte> key, ulong sequence)
+    /// <summary>
+    /// The first 8 key bytes as a big-endian number, zero-padded: when two prefixes differ they order the keys as a
+    /// byte-wise comparison would, so most comparisons during a search never touch the key arrays (a cache miss each).
+    /// </summary>
+    private static ulong PrefixOf(ReadOnlySpan<byte> key)
     {
+        if (key.Length >= 8)
+        {
+            return BinaryPrimitives.ReadUInt64BigEndian(key);
+        }
+
+        Span<byte> padded = stackalloc byte[8];
+        padded.Clear();
+        key.CopyTo(padded);
+        return BinaryPrimitives.ReadUInt64BigEndian(padded);
+    }
+
+    private static int Compare(Node node, ReadOnlySpan<byte> key, ulong prefix, ulong sequence)
+    {
+        if (node.Prefix != prefix)
+        {
+            return node.Prefix < prefix ? -1 : 1;
+        }
+
         var byKey = node.KeySpan.SequenceCompareTo(key);
         return byKey != 0 ? byKey : sequence.CompareTo(node.Sequence);
     }
@@ -116,8 +141,11 @@ internal sealed class SkipList
     }
 
     /// <summary>One row. Immutable once linked.</summary>
-    internal sealed class Node(byte[] data, int keyLength, ulong sequence, RowKind kind, long? expireAt, int height)
+    internal sealed class Node(byte[] data, int keyLength, ulong prefix, ulong sequence, RowKind kind, long? expireAt, int height)
     {
+        /// <summary>The key's first 8 bytes (<see cref="PrefixOf"/>), kept in the node to spare a dereference.</summary>
+        public readonly ulong Prefix = prefix;
+
         private readonly Node?[]? _upper = height > 1 ? new Node?[height - 1] : null;
         private Node? _next;
 
