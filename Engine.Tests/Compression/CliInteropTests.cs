@@ -43,13 +43,13 @@ public sealed class CliInteropTests
         var seed = TestSeeds.Get(91);
         var data = Sample(seed);
         var ours = Path.Combine(_directory, "ours.lz4");
-        File.WriteAllBytes(ours, Lz4Frame.Compress(data));
+        File.WriteAllBytes(ours, NativeLz4Frame.Compress(data));
         Assert.That(Run("lz4", "-d", "-c", ours), Is.EqualTo(data), $"seed={seed}");
 
         var plain = Path.Combine(_directory, "plain.bin");
         File.WriteAllBytes(plain, data);
         var theirs = Run("lz4", "-z", "-c", plain);
-        Assert.That(Lz4Frame.Decompress(theirs, data.Length), Is.EqualTo(data), $"seed={seed}");
+        Assert.That(NativeLz4Frame.Decompress(theirs, data.Length), Is.EqualTo(data), $"seed={seed}");
     }
 
     [Test]
@@ -77,11 +77,11 @@ public sealed class CliInteropTests
     public void Corrupt_frames_are_data_errors()
     {
         var data = Sample(93);
-        var lz4 = Lz4Frame.Compress(data);
+        var lz4 = NativeLz4Frame.Compress(data);
         var zstd = ZstdFrame.Compress(data);
-        Assert.That(() => Lz4Frame.Decompress(lz4.AsSpan(0, lz4.Length / 2), data.Length), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Data));
+        Assert.That(() => NativeLz4Frame.Decompress(lz4.AsSpan(0, lz4.Length / 2), data.Length), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Data));
         Assert.That(() => ZstdFrame.Decompress(zstd.AsSpan(0, zstd.Length / 2), data.Length), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Data));
-        Assert.That(() => Lz4Frame.Decompress(lz4, data.Length - 1), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Data));
+        Assert.That(() => NativeLz4Frame.Decompress(lz4, data.Length - 1), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Data));
         Assert.That(() => ZstdFrame.Decompress(zstd, data.Length - 1), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Data));
         zstd[zstd.Length / 2] ^= 0x10;
         Assert.That(() => ZstdFrame.Decompress(zstd, data.Length), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Data));

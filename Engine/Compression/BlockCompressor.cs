@@ -1,8 +1,11 @@
+using K4os.Compression.LZ4;
+
 namespace SlateSharp.Compression;
 
 /// <summary>
-/// Compresses and decompresses single blocks with the LZ4 block format or a Zstandard frame. Callers own the
-/// buffers (typically rented from the array pool); nothing here allocates managed memory.
+/// Compresses and decompresses single blocks with the LZ4 block format (K4os.Compression.LZ4, managed: no native
+/// library) or a Zstandard frame (the system libzstd). Callers own the buffers (typically rented from the array
+/// pool); nothing here allocates managed memory.
 /// </summary>
 internal static unsafe class BlockCompressor
 {
@@ -17,8 +20,7 @@ internal static unsafe class BlockCompressor
             case CompressionCodec.None:
                 return sourceLength;
             case CompressionCodec.Lz4:
-                NativeCodecLibrary.Lz4.EnsureAvailable();
-                var lz4 = Lz4Native.CompressBound(sourceLength);
+                var lz4 = LZ4Codec.MaximumOutputSize(sourceLength);
                 return lz4 > 0 ? lz4 : throw Errors.Internal($"lz4 cannot compress a block of {sourceLength} bytes");
             case CompressionCodec.Zstd:
                 NativeCodecLibrary.Zstd.EnsureAvailable();
@@ -40,13 +42,11 @@ internal static unsafe class BlockCompressor
                 source.CopyTo(destination);
                 return source.Length;
             case CompressionCodec.Lz4:
-                NativeCodecLibrary.Lz4.EnsureAvailable();
-                fixed (byte* src = source)
-                fixed (byte* dst = destination)
-                {
-                    var written = Lz4Native.CompressDefault(src, dst, source.Length, destination.Length);
-                    return written > 0 || source.Length == 0 ? written : throw Errors.Internal($"lz4 compression failed (length={source.Length})");
-                }
+            {
+                // The fast level is LZ4_compress_default's algorithm: the same block format the lz4 tool reads.
+                var written = LZ4Codec.Encode(source, destination, LZ4Level.L00_FAST);
+                return written > 0 || source.Length == 0 ? written : throw Errors.Internal($"lz4 compression failed (length={source.Length})");
+            }
 
             case CompressionCodec.Zstd:
                 NativeCodecLibrary.Zstd.EnsureAvailable();
@@ -95,17 +95,9 @@ internal static unsafe class BlockCompressor
                 source.CopyTo(destination);
                 return true;
             case CompressionCodec.Lz4:
-                NativeCodecLibrary.Lz4.EnsureAvailable();
-                if (source.Length == 0)
-                {
-                    return false;
-                }
-
-                fixed (byte* src = source)
-                fixed (byte* dst = destination)
-                {
-                    return Lz4Native.DecompressSafe(src, dst, source.Length, destination.Length) == destination.Length;
-                }
+                // Decode checks every offset and length against both buffers (the safe decoder) and returns -1 on
+                // malformed input.
+                return source.Length > 0 && LZ4Codec.Decode(source, destination) == destination.Length;
 
             case CompressionCodec.Zstd:
                 NativeCodecLibrary.Zstd.EnsureAvailable();

@@ -20,8 +20,6 @@ internal sealed class NativeCodecLibrary
         _package = package;
     }
 
-    public static NativeCodecLibrary Lz4 { get; } = new("lz4", Lz4Native.Library, "liblz4-1");
-
     public static NativeCodecLibrary Zstd { get; } = new("zstd", ZstdNative.Library, "libzstd1");
 
     /// <summary>Throws unless the library can be loaded; cheap after the first call.</summary>

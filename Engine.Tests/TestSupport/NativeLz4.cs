@@ -1,9 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace SlateSharp.Compression;
+namespace SlateSharp.Tests.TestSupport;
 
-/// <summary>Bindings to the system liblz4 (block and frame APIs). Call <see cref="NativeCodecLibrary.Lz4"/> first.</summary>
-internal static unsafe partial class Lz4Native
+/// <summary>
+/// Bindings to the system liblz4 (block and frame APIs), for tests only: the engine compresses with the managed
+/// K4os.Compression.LZ4, and these prove its blocks are the reference library's (and frame the lz4 tool's data).
+/// </summary>
+internal static unsafe partial class NativeLz4
 {
     public const string Library = "liblz4.so.1";
 

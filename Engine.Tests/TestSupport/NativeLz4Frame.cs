@@ -1,24 +1,23 @@
-namespace SlateSharp.Compression;
+namespace SlateSharp.Tests.TestSupport;
 
 /// <summary>
-/// The LZ4 frame format (what the <c>lz4</c> command line tool reads and writes). SSTs use the block format; frames
-/// exist for interoperability checks and tools.
+/// The LZ4 frame format (what the <c>lz4</c> command line tool reads and writes) through the system liblz4, for the
+/// interoperability tests. SSTs use the block format.
 /// </summary>
-internal static unsafe class Lz4Frame
+internal static unsafe class NativeLz4Frame
 {
     /// <summary>Compresses <paramref name="source"/> into one frame with default preferences.</summary>
     public static byte[] Compress(ReadOnlySpan<byte> source)
     {
-        NativeCodecLibrary.Lz4.EnsureAvailable();
-        var bound = Lz4Native.CompressFrameBound((nuint)source.Length, null);
+        var bound = NativeLz4.CompressFrameBound((nuint)source.Length, null);
         var output = new byte[checked((int)bound)];
         fixed (byte* src = source)
         fixed (byte* dst = output)
         {
-            var written = Lz4Native.CompressFrame(dst, bound, src, (nuint)source.Length, null);
-            if (Lz4Native.IsError(written) != 0)
+            var written = NativeLz4.CompressFrame(dst, bound, src, (nuint)source.Length, null);
+            if (NativeLz4.IsError(written) != 0)
             {
-                throw Errors.Internal($"lz4 frame compression failed: {Lz4Native.ErrorName(written)}");
+                throw Errors.Internal($"lz4 frame compression failed: {NativeLz4.ErrorName(written)}");
             }
 
             return output.AsSpan(0, (int)written).ToArray();
@@ -31,15 +30,14 @@ internal static unsafe class Lz4Frame
     /// </summary>
     public static byte[] Decompress(ReadOnlySpan<byte> frame, int maxOutputLength, string name = "lz4 frame")
     {
-        NativeCodecLibrary.Lz4.EnsureAvailable();
         nint context;
-        var created = Lz4Native.CreateDecompressionContext(&context, Lz4Native.FrameVersion);
-        if (Lz4Native.IsError(created) != 0)
+        var created = NativeLz4.CreateDecompressionContext(&context, NativeLz4.FrameVersion);
+        if (NativeLz4.IsError(created) != 0)
         {
-            throw Errors.Internal($"lz4 frame context creation failed: {Lz4Native.ErrorName(created)}");
+            throw Errors.Internal($"lz4 frame context creation failed: {NativeLz4.ErrorName(created)}");
         }
 
-        using var output = new Format.PooledBufferWriter(Math.Min(maxOutputLength, Math.Max(1024, frame.Length * 4)) + 1);
+        using var output = new SlateSharp.Format.PooledBufferWriter(Math.Min(maxOutputLength, Math.Max(1024, frame.Length * 4)) + 1);
         try
         {
             var consumedTotal = 0;
@@ -54,12 +52,12 @@ internal static unsafe class Lz4Frame
                     nuint hint;
                     fixed (byte* dst = span)
                     {
-                        hint = Lz4Native.Decompress(context, dst, &destinationSize, src + consumedTotal, &sourceSize, null);
+                        hint = NativeLz4.Decompress(context, dst, &destinationSize, src + consumedTotal, &sourceSize, null);
                     }
 
-                    if (Lz4Native.IsError(hint) != 0)
+                    if (NativeLz4.IsError(hint) != 0)
                     {
-                        throw Errors.Data(name, consumedTotal, $"invalid lz4 frame: {Lz4Native.ErrorName(hint)}");
+                        throw Errors.Data(name, consumedTotal, $"invalid lz4 frame: {NativeLz4.ErrorName(hint)}");
                     }
 
                     consumedTotal += (int)sourceSize;
@@ -90,7 +88,7 @@ internal static unsafe class Lz4Frame
         }
         finally
         {
-            _ = Lz4Native.FreeDecompressionContext(context);
+            _ = NativeLz4.FreeDecompressionContext(context);
         }
     }
 }
