@@ -20,12 +20,7 @@ public class CodecBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var random = new Random(5);
-        _source = new byte[Size];
-        for (var offset = 0; offset < Size; offset += 128)
-        {
-            MicroData.Value(random, Math.Min(128, Size - offset)).CopyTo(_source, offset);
-        }
+        _source = MicroData.CompressibleBlock(Size);
 
         _compressed = new byte[BlockCompressor.MaxCompressedLength(Codec, Size)];
         _compressedLength = BlockCompressor.Compress(Codec, _source, _compressed);

@@ -21,12 +21,7 @@ public partial class Lz4ManagedVsNativeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var random = new Random(5);
-        _source = new byte[Size];
-        for (var offset = 0; offset < Size; offset += 128)
-        {
-            MicroData.Value(random, Math.Min(128, Size - offset)).CopyTo(_source, offset);
-        }
+        _source = MicroData.CompressibleBlock(Size);
 
         _compressed = new byte[BlockCompressor.MaxCompressedLength(CompressionCodec.Lz4, Size)];
         _compressedLength = BlockCompressor.Compress(CompressionCodec.Lz4, _source, _compressed);

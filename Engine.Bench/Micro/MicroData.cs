@@ -19,6 +19,19 @@ internal static class MicroData
         return rows;
     }
 
+    /// <summary>A block of <paramref name="size"/> bytes made of 128-byte <see cref="Value"/>s (seed 5): what the codec benchmarks compress.</summary>
+    public static byte[] CompressibleBlock(int size)
+    {
+        var random = new Random(5);
+        var block = new byte[size];
+        for (var offset = 0; offset < size; offset += 128)
+        {
+            Value(random, Math.Min(128, size - offset)).CopyTo(block, offset);
+        }
+
+        return block;
+    }
+
     /// <summary>Half random bytes, half a repeated pattern.</summary>
     public static byte[] Value(Random random, int length)
     {
