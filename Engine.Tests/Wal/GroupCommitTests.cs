@@ -105,6 +105,25 @@ public sealed class GroupCommitTests
     }
 
     [Test]
+    public void A_write_that_races_the_fence_is_told_fenced_not_failed()
+    {
+        using var wal = new WalWriter(
+            new InMemoryObjectStore(), 1, 1, TimeSpan.FromHours(1), null, 1 << 20, TimeProvider.System, TimeSpan.FromSeconds(1),
+            () => true, _ => { }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, _ => { });
+        wal.Fail(Errors.Fenced("fenced: a newer writer claimed the database (test)"));
+
+        var e = Assert.Throws<SlateSharpException>(() => wal.Append([SlateSharp.Format.RowEntry.Put(B("k"), B("v"), 1)], 1, durableWaiter: true, out _));
+        Assert.That(e!.IsFenced, Is.True, e.Message);
+
+        using var failed = new WalWriter(
+            new InMemoryObjectStore(), 1, 1, TimeSpan.FromHours(1), null, 1 << 20, TimeProvider.System, TimeSpan.FromSeconds(1),
+            () => false, _ => { }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, _ => { });
+        failed.Fail(new IOException("disk gone"));
+        var other = Assert.Throws<SlateSharpException>(() => failed.Append([SlateSharp.Format.RowEntry.Put(B("k"), B("v"), 1)], 1, durableWaiter: false, out _));
+        Assert.That(other!.CloseReason, Is.EqualTo(CloseReason.Failed));
+    }
+
+    [Test]
     public void The_cap_is_validated()
     {
         var e = Assert.ThrowsAsync<SlateSharpException>(async () =>

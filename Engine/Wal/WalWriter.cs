@@ -90,7 +90,11 @@ internal sealed class WalWriter : IDisposable
         {
             if (_failure is not null)
             {
-                throw Errors.ClosedFailed("the wal writer has stopped", _failure);
+                // Fenced stays fenced: the database learns it a moment later, but a write that races that moment must
+                // not be told "failed" instead.
+                throw _failure is SlateSharpException { IsFenced: true } fenced
+                    ? Errors.Fenced(fenced.Message)
+                    : Errors.ClosedFailed("the wal writer has stopped", _failure);
             }
 
             var segment = _open;
