@@ -132,10 +132,17 @@ internal static class WalRecovery
         }
     }
 
+    /// <summary>
+    /// Every id between the replay point and the fence, listed or not. A listing taken while the previous writer still
+    /// uploads is not a snapshot: a directory read can return object 13 and miss object 12, created before it
+    /// (readdir walks hash order), and 12 may hold acknowledged writes. Every object below the fence was created
+    /// before the fence (the previous writer uploads in id order and its next id collides with the fence), so reading
+    /// each id directly finds them all; an id that is not there costs one GET that answers "absent".
+    /// </summary>
     private static SortedSet<ulong> Ids(ulong after, WalFence fence)
     {
         var ids = new SortedSet<ulong>(fence.Found.Where(id => id > after && id < fence.Id));
-        for (var id = Math.Max(after, fence.HighestListed) + 1; id < fence.Id; id++)
+        for (var id = after + 1; id < fence.Id; id++)
         {
             ids.Add(id);
         }
