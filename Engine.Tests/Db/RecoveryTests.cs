@@ -25,15 +25,21 @@ public sealed class RecoveryTests(StoreTarget target) : StoreTargetFixture(targe
         var acknowledged = new ConcurrentDictionary<string, string>();
         var db = await SlateSharp.Db.OpenAsync(Store, "crash", Options);
 
-        // Eight writers with durable acknowledgements: group commit puts many into each WAL object, and the small
-        // memtable makes some reach L0 before the crash while the rest live only in the WAL.
-        await Parallel.ForEachAsync(Enumerable.Range(0, writes), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
-        {
-            var key = "key-" + i.ToString("D6", CultureInfo.InvariantCulture);
-            var value = $"value {i} " + new string('x', i % 300);
-            await db.PutAsync(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value), WriteOptions.Default, ct);
-            acknowledged[key] = value;
-        });
+        // Eight writers with durable acknowledgements: group commit puts many into each WAL object. The first half is
+        // flushed to L0 before the second is written, so some writes are in L0 and the rest live only in the WAL
+        // (durable writes are now faster than the background flusher, so waiting on it would be a race).
+        async Task WriteAsync(IEnumerable<int> indexes) =>
+            await Parallel.ForEachAsync(indexes, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            {
+                var key = "key-" + i.ToString("D6", CultureInfo.InvariantCulture);
+                var value = $"value {i} " + new string('x', i % 300);
+                await db.PutAsync(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value), WriteOptions.Default, ct);
+                acknowledged[key] = value;
+            });
+
+        await WriteAsync(Enumerable.Range(0, writes / 2));
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        await WriteAsync(Enumerable.Range(writes / 2, writes - writes / 2));
         var flushedToL0 = db.Manifest.Manifest.L0.Count;
         await db.PutAsync(Encoding.UTF8.GetBytes("unacknowledged"), Encoding.UTF8.GetBytes("may be lost"), WriteOptions.NoWait);
         await db.SimulateCrashAsync();
