@@ -10,7 +10,7 @@ namespace SlateSharp.Wal;
 /// Where a new writer's WAL begins: the id of its fence, and the WAL ids it found above the manifest's
 /// <c>replay_after_wal_id</c> on the way (the objects it must replay).
 /// </summary>
-internal sealed record WalFence(ulong Id, IReadOnlySet<ulong> Found, ulong HighestListed);
+internal sealed record WalFence(ulong Id, IReadOnlySet<ulong> Found);
 
 /// <summary>One WAL object read for replay: decoded, or the Data error that says why it could not be.</summary>
 internal sealed record WalReplayItem(ulong Id, ObjectPath Path, long Size, WalObject? Object, SlateSharpException? Corruption);
@@ -60,7 +60,7 @@ internal static class WalRecovery
             if (result.Created)
             {
                 await manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
-                return new WalFence(candidate, found, highest);
+                return new WalFence(candidate, found);
             }
 
             // Another writer's object, really there: it belongs to the range this writer replays. One placed by a
@@ -139,14 +139,11 @@ internal static class WalRecovery
     /// before the fence (the previous writer uploads in id order and its next id collides with the fence), so reading
     /// each id directly finds them all; an id that is not there costs one GET that answers "absent".
     /// </summary>
-    private static SortedSet<ulong> Ids(ulong after, WalFence fence)
+    private static IEnumerable<ulong> Ids(ulong after, WalFence fence)
     {
-        var ids = new SortedSet<ulong>(fence.Found.Where(id => id > after && id < fence.Id));
         for (var id = after + 1; id < fence.Id; id++)
         {
-            ids.Add(id);
+            yield return id;
         }
-
-        return ids;
     }
 }
