@@ -12,6 +12,23 @@ public sealed class TestDirectory : IDisposable
 
     public string Path { get; }
 
+    /// <summary>The checkout's root (where SlateSharp.sln is), found above the test output directory.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(System.IO.Path.Combine(directory.FullName, "SlateSharp.sln")))
+                {
+                    return directory.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("cannot find SlateSharp.sln above the test output directory");
+        }
+    }
+
     public void Dispose()
     {
         try

@@ -3,6 +3,7 @@ using SlateSharp.Common;
 using SlateSharp.Concurrency;
 using SlateSharp.Manifest;
 using SlateSharp.Storage;
+using SlateSharp.Telemetry;
 
 namespace SlateSharp.Compaction;
 
@@ -21,8 +22,10 @@ internal sealed class Compactor(
     CompactionOptions options,
     TimeProvider time,
     ILogger logger,
-    Action<VersionedManifest>? onPublished = null)
+    Action<VersionedManifest>? onPublished = null,
+    DbTelemetry? telemetry = null)
 {
+    private readonly DbTelemetry _telemetry = telemetry ?? DbTelemetry.Detached;
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(10);
     private readonly AsyncSignal _wake = new();
     private readonly Lock _statsLock = new();
@@ -84,6 +87,11 @@ internal sealed class Compactor(
 
         var started = time.GetTimestamp();
         logger.LogDebug("compacting {Job}", job);
+        using var activity = _telemetry.StartActivity(ActivityNames.Compaction);
+        activity?.SetTag("slatesharp.compaction.sources", job.Sources.Count);
+        activity?.SetTag("slatesharp.compaction.input_bytes", job.InputBytes);
+        activity?.SetTag("slatesharp.compaction.output_run", job.OutputRunId);
+        activity?.SetTag("slatesharp.compaction.bottom", job.Bottom);
         CompactionOutput output;
         try
         {
@@ -91,7 +99,12 @@ internal sealed class Compactor(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            CountFailure();
+            CountFailure(activity, e, started);
+            throw;
+        }
+        catch (Exception e)
+        {
+            activity.Fail(e);
             throw;
         }
 
@@ -106,7 +119,7 @@ internal sealed class Compactor(
             }
             catch (Exception e)
             {
-                CountFailure();
+                CountFailure(activity, e, started);
                 await ReleaseUnpublishedAsync(job, output, attempt, e).ConfigureAwait(false);
                 throw;
             }
@@ -118,6 +131,8 @@ internal sealed class Compactor(
         }
 
         var elapsed = time.GetElapsedTime(started);
+        _telemetry.Compacted(published: true, output.BytesWritten, elapsed);
+        activity?.SetTag("slatesharp.compaction.output_bytes", output.BytesWritten);
         lock (_statsLock)
         {
             _stats = _stats with
@@ -136,8 +151,10 @@ internal sealed class Compactor(
         return true;
     }
 
-    private void CountFailure()
+    private void CountFailure(System.Diagnostics.Activity? activity, Exception e, long started)
     {
+        activity.Fail(e);
+        _telemetry.Compacted(published: false, 0, time.GetElapsedTime(started));
         lock (_statsLock)
         {
             _stats = _stats with { FailedJobs = _stats.FailedJobs + 1 };

@@ -38,7 +38,7 @@ public sealed class DbCompactor : IAsyncDisposable
     {
         options ??= new DbOptions();
         options.Validate();
-        var storeOptions = options.ObjectStore ?? new ObjectStoreOptions { TimeProvider = options.TimeProvider, LoggerFactory = options.LoggerFactory };
+        var storeOptions = ObjectStoreOptions.For(options.ObjectStore, options.TimeProvider, options.LoggerFactory);
         var store = await ObjectStores.OpenAsync(url, storeOptions, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -94,7 +94,7 @@ public sealed class DbCompactor : IAsyncDisposable
         var ids = new SstIdGenerator(SstIdRole.Compactor, manifest.Epoch, options.TimeProvider, random);
         var executor = new CompactionExecutor(
             store, readers, sstOptions, ids, new SstPins(), options.Compaction, options.TimeProvider, static () => [], manifest.ThrowIfFenced, logger);
-        var compactor = new Compactor(manifest, new SizeTieredScheduler(options.Compaction), executor, options.Compaction, options.TimeProvider, logger);
+        var compactor = new Compactor(manifest, new SizeTieredScheduler(options.Compaction), executor, options.Compaction, options.TimeProvider, logger, telemetry: new Telemetry.DbTelemetry(store.Location));
         logger.LogInformation("compactor of {Location} opened as epoch {Epoch}", store.Location, manifest.Epoch);
         return new DbCompactor(compactor, manifest, ownedStore);
     }

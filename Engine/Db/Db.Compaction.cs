@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using SlateSharp.Compaction;
 using SlateSharp.Manifest;
 using SlateSharp.Sst;
+using SlateSharp.Telemetry;
 
 namespace SlateSharp;
 
@@ -79,7 +80,7 @@ public sealed partial class Db
         var ids = new SstIdGenerator(SstIdRole.Compactor, manifest.Epoch, _options.TimeProvider, new Random(_random.Next()));
         var executor = new CompactionExecutor(
             _store, _readers, SstOptions(_options), ids, _pins, options, _options.TimeProvider, static () => [], manifest.ThrowIfFenced, _logger);
-        _compactor = new Compactor(manifest, new SizeTieredScheduler(options), executor, options, _options.TimeProvider, _logger, OnCompactionPublished);
+        _compactor = new Compactor(manifest, new SizeTieredScheduler(options), executor, options, _options.TimeProvider, _logger, OnCompactionPublished, _telemetry);
         lock (_writeLock)
         {
             if (_stopping)
@@ -96,6 +97,7 @@ public sealed partial class Db
     private async Task SuperviseCompactorAsync(Compactor compactor)
     {
         await Task.Yield();
+        DbTelemetry.DetachFromCaller();
         try
         {
             await compactor.RunAsync(_background.Token).ConfigureAwait(false);

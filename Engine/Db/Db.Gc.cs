@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SlateSharp.Gc;
+using SlateSharp.Telemetry;
 
 namespace SlateSharp;
 
@@ -32,7 +33,11 @@ public sealed partial class Db
         }
 
         var collector = NewGarbageCollector(options);
-        return Task.Run(() => collector.RunEveryAsync(interval, null, _background.Token));
+        return Task.Run(() =>
+        {
+            DbTelemetry.DetachFromCaller();
+            return collector.RunEveryAsync(interval, null, _background.Token);
+        });
     }
 
     private GarbageCollector NewGarbageCollector(GcOptions options) =>

@@ -1,5 +1,6 @@
 using SlateSharp.Format;
 using SlateSharp.Memtable;
+using SlateSharp.Telemetry;
 using SlateSharp.Wal;
 
 namespace SlateSharp;
@@ -56,27 +57,51 @@ public sealed partial class Db
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
         var awaitDurable = (options ?? WriteOptions.Default).AwaitDurable;
+        var started = awaitDurable && DbTelemetry.TimesDurableWrites ? _options.TimeProvider.GetTimestamp() : 0;
         if (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
         {
-            return WriteAfterMemoryAsync(single, batch, awaitDurable, cancellationToken);
+            return WriteAfterMemoryAsync(single, batch, awaitDurable, started, cancellationToken);
         }
 
         var segment = Apply(single, batch, awaitDurable, cancellationToken);
-        return awaitDurable ? WaitDurableAsync(segment, cancellationToken) : ValueTask.CompletedTask;
+        return awaitDurable ? WaitDurableAsync(segment, started, cancellationToken) : ValueTask.CompletedTask;
     }
 
-    private async ValueTask WriteAfterMemoryAsync(RowEntry single, WriteBatch? batch, bool awaitDurable, CancellationToken cancellationToken)
+    private async ValueTask WriteAfterMemoryAsync(RowEntry single, WriteBatch? batch, bool awaitDurable, long started, CancellationToken cancellationToken)
     {
         await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
         var segment = Apply(single, batch, awaitDurable, cancellationToken);
         if (awaitDurable)
         {
-            await WaitDurableAsync(segment, cancellationToken).ConfigureAwait(false);
+            await WaitDurableAsync(segment, started, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Assigns the sequence number and appends the rows to the WAL buffer and the active memtable.</summary>
     private WalSegment Apply(RowEntry single, WriteBatch? batch, bool awaitDurable, CancellationToken cancellationToken)
+    {
+        var segment = ApplyLocked(single, batch, awaitDurable, cancellationToken);
+        if (batch is null)
+        {
+            var bytes = single.Key.Length + single.Value.Length;
+            if (single.Kind == RowKind.Delete)
+            {
+                _telemetry.Delete(bytes);
+            }
+            else
+            {
+                _telemetry.Put(bytes);
+            }
+        }
+        else
+        {
+            _telemetry.Batch(batch.Puts, batch.Count - batch.Puts, batch.Bytes);
+        }
+
+        return segment;
+    }
+
+    private WalSegment ApplyLocked(RowEntry single, WriteBatch? batch, bool awaitDurable, CancellationToken cancellationToken)
     {
         lock (_writeLock)
         {
@@ -105,11 +130,15 @@ public sealed partial class Db
         }
     }
 
-    private async ValueTask WaitDurableAsync(WalSegment segment, CancellationToken cancellationToken)
+    private async ValueTask WaitDurableAsync(WalSegment segment, long started, CancellationToken cancellationToken)
     {
         try
         {
             await segment.Durable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (started != 0)
+            {
+                _telemetry.DurableWrite(_options.TimeProvider.GetElapsedTime(started));
+            }
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -123,32 +152,42 @@ public sealed partial class Db
     /// </summary>
     private async ValueTask WaitForMemoryAsync(CancellationToken cancellationToken)
     {
-        var stalled = false;
-        while (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
+        long? stalledAt = null;
+        try
         {
-            var released = _memoryReleased.NextPulse;
-            lock (_writeLock)
+            while (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
             {
-                if (_view.Immutables.IsEmpty && !_view.Active.IsEmpty)
+                var released = _memoryReleased.NextPulse;
+                lock (_writeLock)
                 {
-                    FreezeLocked();
+                    if (_view.Immutables.IsEmpty && !_view.Active.IsEmpty)
+                    {
+                        FreezeLocked();
+                    }
                 }
-            }
 
-            _wal.Seal();
-            ThrowIfClosed();
-            if (Interlocked.Read(ref _unflushedBytes) < _options.MaxUnflushedBytes)
+                _wal.Seal();
+                ThrowIfClosed();
+                if (Interlocked.Read(ref _unflushedBytes) < _options.MaxUnflushedBytes)
+                {
+                    break;
+                }
+
+                if (stalledAt is null)
+                {
+                    stalledAt = _options.TimeProvider.GetTimestamp();
+                    Interlocked.Increment(ref _writerStalls);
+                }
+
+                await released.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (stalledAt is { } at)
             {
-                break;
+                _telemetry.WriterStalled(_options.TimeProvider.GetElapsedTime(at));
             }
-
-            if (!stalled)
-            {
-                stalled = true;
-                Interlocked.Increment(ref _writerStalls);
-            }
-
-            await released.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

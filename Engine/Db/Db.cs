@@ -7,6 +7,7 @@ using SlateSharp.Memtable;
 using SlateSharp.Sst;
 using SlateSharp.Storage;
 using SlateSharp.Storage.Decorators;
+using SlateSharp.Telemetry;
 using SlateSharp.Wal;
 
 namespace SlateSharp;
@@ -33,6 +34,8 @@ public sealed partial class Db : IAsyncDisposable
     private readonly AsyncGate _memoryReleased = new();
     private readonly CancellationTokenSource _background = new();
     private readonly WalFence _fence;
+    private readonly DbTelemetry _telemetry;
+    private readonly IDisposable _observed;
     private DbView _view;
     private ulong _lastSequence;
     private ulong _visibleSequence;
@@ -62,6 +65,7 @@ public sealed partial class Db : IAsyncDisposable
         _ownedStore = ownedStore;
         _options = options;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Db>();
+        _telemetry = new DbTelemetry(store.Location);
         _manifest = manifest;
         _fence = fence;
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
@@ -82,7 +86,8 @@ public sealed partial class Db : IAsyncDisposable
             () => manifest.IsFenced,
             manifest.MarkFenced,
             _logger,
-            OnWalStored);
+            OnWalStored,
+            _telemetry);
         var sstOptions = SstOptions(options);
         _flusher = new MemtableFlusher(
             store,
@@ -95,7 +100,9 @@ public sealed partial class Db : IAsyncDisposable
             TimeSpan.FromSeconds(1),
             options.WriteRetryTimeout,
             options.TimeProvider,
-            _logger);
+            _logger,
+            _telemetry);
+        _observed = ObservedDatabases.Add(new Gauges(this));
     }
 
     /// <summary>Where the database lives, e.g. <c>file:///data/db</c>.</summary>
@@ -135,7 +142,7 @@ public sealed partial class Db : IAsyncDisposable
     {
         options ??= new DbOptions();
         options.Validate();
-        var storeOptions = options.ObjectStore ?? new ObjectStoreOptions { TimeProvider = options.TimeProvider, LoggerFactory = options.LoggerFactory };
+        var storeOptions = ObjectStoreOptions.For(options.ObjectStore, options.TimeProvider, options.LoggerFactory);
         var store = await ObjectStores.OpenAsync(url, storeOptions, cancellationToken).ConfigureAwait(false);
         return await OpenCoreAsync(store, store as IDisposable, options, cancellationToken).ConfigureAwait(false);
     }
@@ -270,6 +277,7 @@ public sealed partial class Db : IAsyncDisposable
 
     private static async ValueTask<Db> OpenCoreAsync(IObjectStore store, IDisposable? ownedStore, DbOptions options, CancellationToken cancellationToken)
     {
+        using var activity = new DbTelemetry(store.Location).StartActivity(ActivityNames.Open);
         try
         {
             // Requests are counted for GetStats (a store opened from a URL already counts them); the disk cache sits
@@ -301,10 +309,13 @@ public sealed partial class Db : IAsyncDisposable
 
             db._logger.LogInformation(
                 "opened {Location} as writer epoch {Epoch} (wal fence {Fence}, sequence {Sequence})", store.Location, manifest.Epoch, fence.Id, db._lastSequence);
+            activity?.SetTag("slatesharp.writer_epoch", manifest.Epoch);
+            activity?.SetTag("slatesharp.wal_replayed", db.Recovery.WalObjectsReplayed);
             return db;
         }
-        catch
+        catch (Exception e)
         {
+            activity.Fail(e);
             ownedStore?.Dispose();
             throw;
         }
@@ -321,6 +332,7 @@ public sealed partial class Db : IAsyncDisposable
     private async Task SuperviseAsync(Func<CancellationToken, Task> run, string name)
     {
         await Task.Yield();
+        DbTelemetry.DetachFromCaller();
         try
         {
             await run(_background.Token).ConfigureAwait(false);
@@ -404,6 +416,8 @@ public sealed partial class Db : IAsyncDisposable
         {
             _viewPin.Dispose();
         }
+
+        _observed.Dispose();
         _ownedStore?.Dispose();
     }
 
@@ -424,6 +438,24 @@ public sealed partial class Db : IAsyncDisposable
     {
         Interlocked.Add(ref _unflushedBytes, -segment.BatchBytes);
         _memoryReleased.PulseAll();
+    }
+
+    /// <summary>The gauges the <see cref="SlateSharpDiagnostics.Name"/> meter's observable instruments read.</summary>
+    private sealed class Gauges(Db db) : IObservedDatabase
+    {
+        public string Location => db._telemetry.Location;
+
+        public long L0Ssts => Volatile.Read(ref db._view).Manifest.L0.Count;
+
+        public long SortedRuns => Volatile.Read(ref db._view).Manifest.SortedRuns.Count;
+
+        public long FrozenMemtables => Volatile.Read(ref db._view).Immutables.Count;
+
+        public long UnflushedBytes => db.UnflushedBytes;
+
+        public long BlockCacheHits => db._blockCache?.Hits ?? 0;
+
+        public long BlockCacheMisses => db._blockCache?.Misses ?? 0;
     }
 
     /// <summary>The flusher's window into the database.</summary>

@@ -14,6 +14,12 @@ public sealed class WriteBatch
     /// <summary>Number of operations added.</summary>
     public int Count => _operations.Count;
 
+    /// <summary>Puts among the operations.</summary>
+    internal int Puts { get; private set; }
+
+    /// <summary>Key and value bytes of the operations.</summary>
+    internal long Bytes { get; private set; }
+
     /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>.</summary>
     public WriteBatch Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
@@ -28,6 +34,8 @@ public sealed class WriteBatch
         key.CopyTo(data);
         value.CopyTo(data.AsSpan(key.Length));
         _operations.Add(new Operation(data, key.Length, IsDelete: false));
+        Puts++;
+        Bytes += data.Length;
         return this;
     }
 
@@ -36,6 +44,7 @@ public sealed class WriteBatch
     {
         ValidateKey(key);
         _operations.Add(new Operation(key.ToArray(), key.Length, IsDelete: true));
+        Bytes += key.Length;
         return this;
     }
 

@@ -3,6 +3,7 @@ using SlateSharp.Leases;
 using SlateSharp.Manifest;
 using SlateSharp.Sst;
 using SlateSharp.Storage;
+using SlateSharp.Telemetry;
 using SlateSharp.Wal;
 
 namespace SlateSharp.Gc;
@@ -25,6 +26,7 @@ internal sealed partial class GarbageCollector
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<IReadOnlySet<SstId>> _inProcessPins;
+    private readonly DbTelemetry _telemetry;
 
     /// <param name="store">The database's store, scoped to it (paths such as <c>manifest/…</c> at its root).</param>
     /// <param name="options">Validated here.</param>
@@ -41,6 +43,7 @@ internal sealed partial class GarbageCollector
         _time = time;
         _logger = logger;
         _inProcessPins = inProcessPins ?? (() => NoPins);
+        _telemetry = new DbTelemetry(store.Location);
     }
 
     /// <summary>
@@ -48,6 +51,33 @@ internal sealed partial class GarbageCollector
     /// manifest is missing (a Data error naming it); failed deletes do not throw, they are in the report.
     /// </summary>
     public async ValueTask<GcReport> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        using var activity = _telemetry.StartActivity(ActivityNames.GarbageCollection);
+        GcReport result;
+        try
+        {
+            result = await RunPassAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            activity.Fail(e);
+            throw;
+        }
+
+        activity?.SetTag("slatesharp.gc.dry_run", result.DryRun);
+        activity?.SetTag("slatesharp.gc.failures", result.Failures.Count);
+        if (!result.DryRun)
+        {
+            _telemetry.GcDeleted("sst", result.Ssts.Count);
+            _telemetry.GcDeleted("wal", result.WalObjects.Count);
+            _telemetry.GcDeleted("manifest", result.Manifests.Count);
+            _telemetry.GcDeleted("lease", result.Leases.Count);
+        }
+
+        return result;
+    }
+
+    private async ValueTask<GcReport> RunPassAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var report = new GcReportBuilder(_options.DryRun, now);

@@ -1,4 +1,5 @@
 using SlateSharp.Storage;
+using SlateSharp.Telemetry;
 
 namespace SlateSharp.Manifest;
 
@@ -24,6 +25,7 @@ internal sealed class FenceableManifest : IDisposable
     private readonly ManifestStore _store;
     private readonly ManifestOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly DbTelemetry _telemetry;
     private VersionedManifest _current;
     private SlateSharpException? _fenced;
 
@@ -31,6 +33,7 @@ internal sealed class FenceableManifest : IDisposable
     {
         _store = store;
         _options = options;
+        _telemetry = new DbTelemetry(store.Store.Location);
         Role = role;
         _current = claimed;
         Epoch = EpochOf(claimed.Manifest, role);
@@ -83,6 +86,24 @@ internal sealed class FenceableManifest : IDisposable
         Func<DbManifest, DbManifest> change, IReadOnlyCollection<SstId> newSsts, ManifestUpdateAttempt? attempt, CancellationToken cancellationToken)
     {
         ThrowIfFenced();
+        using var activity = _telemetry.StartActivity(ActivityNames.ManifestUpdate);
+        activity?.SetTag("slatesharp.role", Role.ToString().ToLowerInvariant());
+        try
+        {
+            var updated = await UpdateCoreAsync(change, newSsts, attempt, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("slatesharp.manifest.id", Id);
+            return updated;
+        }
+        catch (Exception e)
+        {
+            activity.Fail(e);
+            throw;
+        }
+    }
+
+    private async ValueTask<DbManifest> UpdateCoreAsync(
+        Func<DbManifest, DbManifest> change, IReadOnlyCollection<SstId> newSsts, ManifestUpdateAttempt? attempt, CancellationToken cancellationToken)
+    {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

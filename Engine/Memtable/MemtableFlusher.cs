@@ -5,6 +5,7 @@ using SlateSharp.Iteration;
 using SlateSharp.Manifest;
 using SlateSharp.Sst;
 using SlateSharp.Storage;
+using SlateSharp.Telemetry;
 
 namespace SlateSharp.Memtable;
 
@@ -40,8 +41,10 @@ internal sealed class MemtableFlusher(
     TimeSpan l0PollInterval,
     TimeSpan retryTimeout,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger,
+    DbTelemetry? telemetry = null)
 {
+    private readonly DbTelemetry _telemetry = telemetry ?? DbTelemetry.Detached;
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(10);
     private readonly AsyncSignal _wake = new();
 
@@ -82,17 +85,35 @@ internal sealed class MemtableFlusher(
         if (!room)
         {
             L0StallTime += l0PollInterval;
+            _telemetry.FlusherStalled(l0PollInterval);
             logger.LogWarning("l0 is full ({Count} ssts, limit {Limit}); flushes wait for compaction", refreshed.L0.Count, l0MaxSsts);
         }
         else
         {
             L0StallTime += time.GetElapsedTime(started);
+            _telemetry.FlusherStalled(time.GetElapsedTime(started));
         }
 
         return room;
     }
 
     private async ValueTask FlushAsync(ImmutableMemtable memtable, CancellationToken cancellationToken)
+    {
+        using var activity = _telemetry.StartActivity(ActivityNames.MemtableFlush);
+        activity?.SetTag("slatesharp.memtable.bytes", memtable.Table.SizeBytes);
+        activity?.SetTag("slatesharp.memtable.rows", memtable.Table.Count);
+        try
+        {
+            await FlushCoreAsync(memtable, activity, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            activity.Fail(e);
+            throw;
+        }
+    }
+
+    private async ValueTask FlushCoreAsync(ImmutableMemtable memtable, System.Diagnostics.Activity? activity, CancellationToken cancellationToken)
     {
         var lastWalId = await memtable.LastWalIdAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         if (manifest.IsFenced)
@@ -175,6 +196,9 @@ internal sealed class MemtableFlusher(
 
         SstsWritten++;
         BytesWritten += handle.Size;
+        activity?.SetTag("slatesharp.sst.id", id.ToString());
+        activity?.SetTag("slatesharp.sst.bytes", handle.Size);
+        _telemetry.MemtableFlushed(handle.Size, time.GetElapsedTime(started));
         logger.LogDebug("flushed memtable to {Path} ({Bytes} bytes, {Rows} rows, replay after wal {WalId})", path, handle.Size, handle.EntryCount, lastWalId);
 
         // The view that takes the SST pins it for as long as it is current.

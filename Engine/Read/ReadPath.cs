@@ -4,6 +4,7 @@ using SlateSharp.Format;
 using SlateSharp.Iteration;
 using SlateSharp.Manifest;
 using SlateSharp.Sst;
+using SlateSharp.Telemetry;
 
 namespace SlateSharp.Read;
 
@@ -17,7 +18,7 @@ namespace SlateSharp.Read;
 /// lets it go and pins the new one. So once a view has been replaced, every read still on its manifest pinned it while
 /// it was current; a collector that reads the current manifest first and the pins after it never misses one.
 /// </remarks>
-internal sealed class ReadPath(SstReaderCache readers, SstPins pins)
+internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry)
 {
     /// <summary>The value of <paramref name="key"/> as of <paramref name="snapshot"/>, or null when absent or deleted.</summary>
     public ValueTask<byte[]?> GetAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
@@ -52,24 +53,36 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins)
     public ValueTask<RowEntry?> FindAsync(IReadView view, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken) =>
         FindAsync(view, pins.AcquireRead(view.Manifest), key, snapshot, cancellationToken);
 
-    /// <summary>The value of a found row as a new array; null for none or a tombstone.</summary>
-    public static byte[]? ValueOf(RowEntry? row) => row is { } r && r.Kind != RowKind.Delete ? r.Value.ToArray() : null;
-
-    /// <summary>Writes the value of a found row; false for none or a tombstone.</summary>
-    public static bool CopyValue(RowEntry? row, IBufferWriter<byte> destination)
+    /// <summary>The value of a found row as a new array; null for none or a tombstone. Counts the get.</summary>
+    public byte[]? ValueOf(RowEntry? row)
     {
         if (row is not { } r || r.Kind == RowKind.Delete)
         {
+            telemetry.Get(found: false, 0);
+            return null;
+        }
+
+        telemetry.Get(found: true, r.Value.Length);
+        return r.Value.ToArray();
+    }
+
+    /// <summary>Writes the value of a found row; false for none or a tombstone. Counts the get.</summary>
+    public bool CopyValue(RowEntry? row, IBufferWriter<byte> destination)
+    {
+        if (row is not { } r || r.Kind == RowKind.Delete)
+        {
+            telemetry.Get(found: false, 0);
             return false;
         }
 
+        telemetry.Get(found: true, r.Value.Length);
         destination.Write(r.Value.Span);
         return true;
     }
 
-    private static async ValueTask<byte[]?> ValueOfAsync(ValueTask<RowEntry?> found) => ValueOf(await found.ConfigureAwait(false));
+    private async ValueTask<byte[]?> ValueOfAsync(ValueTask<RowEntry?> found) => ValueOf(await found.ConfigureAwait(false));
 
-    private static async ValueTask<bool> CopyValueAsync(ValueTask<RowEntry?> found, IBufferWriter<byte> destination) =>
+    private async ValueTask<bool> CopyValueAsync(ValueTask<RowEntry?> found, IBufferWriter<byte> destination) =>
         CopyValue(await found.ConfigureAwait(false), destination);
 
     /// <summary>
@@ -223,6 +236,7 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins)
 
             await foreach (var row in MergingIterator.VisibleAsync(sources, startInclusive, endExclusive, snapshot, cancellationToken).ConfigureAwait(false))
             {
+                telemetry.Scanned(row.Value.Length);
                 yield return new KeyValue(row.Key, row.Value);
             }
         }

@@ -10,6 +10,7 @@ using SlateSharp.Reader;
 using SlateSharp.Sst;
 using SlateSharp.Storage;
 using SlateSharp.Storage.Decorators;
+using SlateSharp.Telemetry;
 
 namespace SlateSharp;
 
@@ -52,7 +53,7 @@ public sealed partial class DbReader : IAsyncDisposable
         _manifests = new ManifestStore(store);
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
         _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null, options.SstReaderCacheBytes);
-        _read = new ReadPath(_readers, _pins);
+        _read = new ReadPath(_readers, _pins, new DbTelemetry(store.Location));
     }
 
     /// <summary>Where the database lives, e.g. <c>file:///mnt/bucket/db</c>.</summary>
@@ -91,7 +92,7 @@ public sealed partial class DbReader : IAsyncDisposable
     {
         options ??= new DbReaderOptions();
         options.Validate();
-        var storeOptions = options.ObjectStore ?? new ObjectStoreOptions { TimeProvider = options.TimeProvider, LoggerFactory = options.LoggerFactory };
+        var storeOptions = ObjectStoreOptions.For(options.ObjectStore, options.TimeProvider, options.LoggerFactory);
         var access = options.UseLease ? StoreAccess.OverwritesOnly : StoreAccess.ReadOnly;
         var store = await ObjectStores.OpenForAsync(url, storeOptions, access, cancellationToken).ConfigureAwait(false);
         return await OpenCoreAsync(store, store as IDisposable, options, cancellationToken).ConfigureAwait(false);
@@ -111,9 +112,9 @@ public sealed partial class DbReader : IAsyncDisposable
     public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
         var found = FindAsync(key, cancellationToken);
-        return found.IsCompletedSuccessfully ? new(ReadPath.ValueOf(found.Result)) : ValueOfAsync(found);
+        return found.IsCompletedSuccessfully ? new(_read.ValueOf(found.Result)) : ValueOfAsync(found);
 
-        static async ValueTask<byte[]?> ValueOfAsync(ValueTask<RowEntry?> found) => ReadPath.ValueOf(await found.ConfigureAwait(false));
+        async ValueTask<byte[]?> ValueOfAsync(ValueTask<RowEntry?> found) => _read.ValueOf(await found.ConfigureAwait(false));
     }
 
     /// <summary>
@@ -125,10 +126,10 @@ public sealed partial class DbReader : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(destination);
         var found = FindAsync(key, cancellationToken);
-        return found.IsCompletedSuccessfully ? new(ReadPath.CopyValue(found.Result, destination)) : CopyValueAsync(found, destination);
+        return found.IsCompletedSuccessfully ? new(_read.CopyValue(found.Result, destination)) : CopyValueAsync(found, destination);
 
-        static async ValueTask<bool> CopyValueAsync(ValueTask<RowEntry?> found, IBufferWriter<byte> destination) =>
-            ReadPath.CopyValue(await found.ConfigureAwait(false), destination);
+        async ValueTask<bool> CopyValueAsync(ValueTask<RowEntry?> found, IBufferWriter<byte> destination) =>
+            _read.CopyValue(await found.ConfigureAwait(false), destination);
     }
 
     /// <summary>
@@ -180,12 +181,14 @@ public sealed partial class DbReader : IAsyncDisposable
 
     private static async ValueTask<DbReader> OpenCoreAsync(IObjectStore store, IDisposable? ownedStore, DbReaderOptions options, CancellationToken cancellationToken)
     {
+        using var activity = new DbTelemetry(store.Location).StartActivity(ActivityNames.OpenReader);
         try
         {
             (store, ownedStore) = SstDiskCache.Wrap(store, ownedStore, options.DiskCache, options.LoggerFactory);
         }
-        catch
+        catch (Exception e)
         {
+            activity.Fail(e);
             ownedStore?.Dispose();
             throw;
         }
@@ -194,10 +197,12 @@ public sealed partial class DbReader : IAsyncDisposable
         try
         {
             await reader.StartAsync(cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("slatesharp.manifest_id", reader.ManifestId);
             return reader;
         }
-        catch
+        catch (Exception e)
         {
+            activity.Fail(e);
             await reader.DisposeAsync().ConfigureAwait(false);
             throw;
         }

@@ -3,6 +3,7 @@ using SlateSharp.Common;
 using SlateSharp.Concurrency;
 using SlateSharp.Format;
 using SlateSharp.Storage;
+using SlateSharp.Telemetry;
 
 namespace SlateSharp.Wal;
 
@@ -25,6 +26,7 @@ internal sealed class WalWriter : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Action<WalSegment> _onDurable;
+    private readonly DbTelemetry _telemetry;
     private readonly AsyncSignal _wake = new();
     private readonly UploadPacer _pacer;
     private readonly Lock _lock = new();
@@ -50,8 +52,10 @@ internal sealed class WalWriter : IDisposable
         Func<bool> isFenced,
         Action<SlateSharpException> markFenced,
         ILogger logger,
-        Action<WalSegment> onDurable)
+        Action<WalSegment> onDurable,
+        DbTelemetry? telemetry = null)
     {
+        _telemetry = telemetry ?? DbTelemetry.Detached;
         _store = store;
         _isFenced = isFenced;
         _markFenced = markFenced;
@@ -232,6 +236,35 @@ internal sealed class WalWriter : IDisposable
         var id = _nextId;
         var path = WalPaths.PathOf(id);
         var content = segment.Finish();
+        var started = _time.GetTimestamp();
+        using var activity = _telemetry.StartActivity(ActivityNames.WalUpload);
+        activity?.SetTag("slatesharp.wal.bytes", content.Length);
+        activity?.SetTag("slatesharp.sequence.last", segment.LastSequence);
+        try
+        {
+            id = await StoreAsync(id, path, content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            activity.Fail(e);
+            throw;
+        }
+
+        activity?.SetTag("slatesharp.wal.id", id);
+        Interlocked.Exchange(ref _nextId, id + 1);
+        Interlocked.Exchange(ref _durableSequence, Math.Max(_durableSequence, segment.LastSequence));
+        Interlocked.Increment(ref _objectsWritten);
+        Interlocked.Add(ref _bytesWritten, content.Length);
+        _telemetry.WalUploaded(content.Length, _time.GetElapsedTime(started));
+        _logger.LogDebug("stored wal object {Id} ({Bytes} bytes, up to sequence {Sequence})", id, segment.Bytes, segment.LastSequence);
+        _onDurable(segment);
+        segment.Durable.TrySetResult(id);
+        segment.Dispose();
+    }
+
+    /// <summary>Creates <paramref name="content"/> at <paramref name="id"/>, or above it past older writers' fences; returns the id it was stored at.</summary>
+    private async ValueTask<ulong> StoreAsync(ulong id, ObjectPath path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
         while (true)
         {
             CrashPoints.Reached(CrashPoints.WalPutBefore);
@@ -256,14 +289,7 @@ internal sealed class WalWriter : IDisposable
             throw TakenError(id, path, result.Existing);
         }
 
-        Interlocked.Exchange(ref _nextId, id + 1);
-        Interlocked.Exchange(ref _durableSequence, Math.Max(_durableSequence, segment.LastSequence));
-        Interlocked.Increment(ref _objectsWritten);
-        Interlocked.Add(ref _bytesWritten, content.Length);
-        _logger.LogDebug("stored wal object {Id} ({Bytes} bytes, up to sequence {Sequence})", id, segment.Bytes, segment.LastSequence);
-        _onDurable(segment);
-        segment.Durable.TrySetResult(id);
-        segment.Dispose();
+        return id;
     }
 
     /// <summary>Checked right before every put: once the manifest holder knows a newer writer exists, nothing more is sent.</summary>

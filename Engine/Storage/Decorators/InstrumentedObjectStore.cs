@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SlateSharp.Telemetry;
 
 namespace SlateSharp.Storage.Decorators;
 
@@ -6,10 +7,13 @@ namespace SlateSharp.Storage.Decorators;
 /// Records every call on the inner store in <see cref="ObjectStoreMetrics"/>: its kind, latency, whether it failed,
 /// and the bytes uploaded and downloaded. <see cref="ObjectStores.OpenAsync"/> puts it directly over the backend,
 /// under the retrying decorator, so each attempt counts as a request (retries cost money too). One call is one count:
-/// a multipart or resumable upload counts as one PUT, a listing as one LIST however many pages it fetched.
+/// a multipart or resumable upload counts as one PUT, a listing as one LIST however many pages it fetched. The same
+/// figures go to the <c>slatesharp.store.*</c> instruments of the <see cref="SlateSharpDiagnostics.Name"/> meter.
 /// </summary>
 internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator, IDisposable
 {
+    private readonly StoreTelemetry _telemetry = new(inner.Location);
+
     public IObjectStore Inner => inner;
 
     /// <summary>Disposes the inner store when it is disposable (the cloud stores own HTTP clients).</summary>
@@ -31,7 +35,7 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
         }
         finally
         {
-            metrics.Record(RequestKind.Head, time.GetElapsedTime(started), failed);
+            Record(RequestKind.Head, time.GetElapsedTime(started), failed);
         }
     }
 
@@ -42,13 +46,13 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
         try
         {
             var result = await inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
-            metrics.AddBytesDown(result?.Data.Length ?? 0);
+            AddBytesDown(result?.Data.Length ?? 0);
             failed = false;
             return result;
         }
         finally
         {
-            metrics.Record(RequestKind.Get, time.GetElapsedTime(started), failed);
+            Record(RequestKind.Get, time.GetElapsedTime(started), failed);
         }
     }
 
@@ -59,13 +63,13 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
         try
         {
             var result = await inner.PutAsync(path, content, options, cancellationToken).ConfigureAwait(false);
-            metrics.AddBytesUp(content.Length);
+            AddBytesUp(content.Length);
             failed = false;
             return result;
         }
         finally
         {
-            metrics.Record(RequestKind.Put, time.GetElapsedTime(started), failed);
+            Record(RequestKind.Put, time.GetElapsedTime(started), failed);
         }
     }
 
@@ -82,8 +86,8 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
         }
         finally
         {
-            metrics.AddBytesUp(counted.BytesRead);
-            metrics.Record(RequestKind.Put, time.GetElapsedTime(started), failed);
+            AddBytesUp(counted.BytesRead);
+            Record(RequestKind.Put, time.GetElapsedTime(started), failed);
         }
     }
 
@@ -119,7 +123,7 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
         finally
         {
             await enumerator.DisposeAsync().ConfigureAwait(false);
-            metrics.Record(RequestKind.List, time.GetElapsedTime(started), failed);
+            Record(RequestKind.List, time.GetElapsedTime(started), failed);
         }
     }
 
@@ -134,8 +138,26 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
         }
         finally
         {
-            metrics.Record(RequestKind.Delete, time.GetElapsedTime(started), failed);
+            Record(RequestKind.Delete, time.GetElapsedTime(started), failed);
         }
+    }
+
+    private void Record(RequestKind kind, TimeSpan elapsed, bool failed)
+    {
+        metrics.Record(kind, elapsed, failed);
+        _telemetry.Request(kind, elapsed, failed);
+    }
+
+    private void AddBytesUp(long n)
+    {
+        metrics.AddBytesUp(n);
+        _telemetry.BytesUp(n);
+    }
+
+    private void AddBytesDown(long n)
+    {
+        metrics.AddBytesDown(n);
+        _telemetry.BytesDown(n);
     }
 
     /// <summary>Passes reads through and counts the bytes; seeking (for a replayed upload) is passed through too.</summary>
