@@ -1,8 +1,3 @@
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
-
 namespace SlateSharp.Bench;
 
 internal static class Program
@@ -42,15 +37,12 @@ internal static class Program
 
         if (args.Length > 0 && args[0] == "micro")
         {
-            // BenchmarkDotNet micro-benchmarks (Micro/); the rest of the arguments go to its switcher, e.g. --filter '*Bloom*' --job short.
-            // In-process: the project file (Engine.Bench.csproj) and assembly (SlateSharp.Bench) names differ, which the
-            // default out-of-process toolchain cannot map back to a project.
-            var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
-            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], config);
-            return 0;
+            // The micro-benchmarks see the engine's internals, so they are a project of their own (Micro/Micro.csproj).
+            Console.Error.WriteLine("the micro-benchmarks moved to their own project: dotnet run -c Release --project Engine.Bench/Micro -- " + string.Join(' ', args[1..]));
+            return 2;
         }
 
-        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | run --engine E --workload W [options] | compare [options] | ingest [options] | micro [BenchmarkDotNet arguments] | objectstore URL [options] | compactor --url URL [options] | gc --url URL [options]]");
+        Console.Error.WriteLine("usage: SlateSharp.Bench [prefill-flush [options] | run --engine E --workload W [options] | compare [options] | ingest [options] | objectstore URL [options] | compactor --url URL [options] | gc --url URL [options]]");
         return 2;
     }
 }

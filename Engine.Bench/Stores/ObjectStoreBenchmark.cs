@@ -34,6 +34,7 @@ internal static class ObjectStoreBenchmark
             Gcs = new GcsStoreOptions { VerifyConditionalWrites = verify },
         });
         Console.WriteLine($"{url}: opened in {opened.Elapsed.TotalMilliseconds:0} ms (with the conditional-write probe: {verify})");
+        using var seen = new Workloads.StoreRequestListener(store.Location);
 
         var payload = new byte[4096];
         Random.Shared.NextBytes(payload);
@@ -60,8 +61,8 @@ internal static class ObjectStoreBenchmark
         download.Stop();
         Console.WriteLine($"download {largeMiB} MiB in 8 MiB ranges: {download.Elapsed.TotalSeconds:0.00} s, {size / 1e6 / download.Elapsed.TotalSeconds:0} MB/s");
 
-        Console.WriteLine("requests seen by the store (each attempt counts):");
-        Console.WriteLine(ObjectStores.MetricsOf(store));
+        Console.WriteLine("requests seen by the store (each attempt counts; file:// stores opened from a URL are not counted):");
+        Console.WriteLine(seen);
         await Parallel.ForEachAsync(paths.Append(large), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (p, ct) => await store.DeleteAsync(p, ct));
         (store as IDisposable)?.Dispose();
         return 0;

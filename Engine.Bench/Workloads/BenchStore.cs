@@ -1,11 +1,11 @@
 using SlateSharp.Storage;
-using SlateSharp.Storage.Decorators;
 
 namespace SlateSharp.Bench.Workloads;
 
 /// <summary>
-/// The store a workload runs on, with request metrics: <c>--url</c>, or a new directory under the temp dir that is
-/// removed on dispose unless <c>--keep</c>.
+/// The store a workload runs on: <c>--url</c>, or a new directory under the temp dir that is removed on dispose unless
+/// <c>--keep</c>. Its requests are counted through the public <c>slatesharp.store.*</c> instruments
+/// (<see cref="StoreRequestListener"/>), as an application would count them.
 /// </summary>
 internal sealed class BenchStore : IDisposable
 {
@@ -19,15 +19,15 @@ internal sealed class BenchStore : IDisposable
         Url = url;
         _tempDirectory = tempDirectory;
         _keep = keep;
-        Metrics = ObjectStores.MetricsOf(opened) ?? new ObjectStoreMetrics();
-        Store = ObjectStores.MetricsOf(opened) is null ? new InstrumentedObjectStore(opened, Metrics, TimeProvider.System) : opened;
+        Store = opened;
+        Metrics = new StoreRequestListener(opened.Location);
     }
 
     public string Url { get; }
 
     public IObjectStore Store { get; }
 
-    public ObjectStoreMetrics Metrics { get; }
+    public StoreRequestListener Metrics { get; }
 
     public static async Task<BenchStore> OpenAsync(string[] args, string tempName)
     {
@@ -38,6 +38,7 @@ internal sealed class BenchStore : IDisposable
 
     public void Dispose()
     {
+        Metrics.Dispose();
         (_opened as IDisposable)?.Dispose();
         if (_tempDirectory is not null && !_keep && Directory.Exists(_tempDirectory))
         {

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using SlateSharp.Storage.Decorators;
 using static SlateSharp.Bench.Workloads.BenchArgs;
 
 namespace SlateSharp.Bench.Workloads;
@@ -99,7 +98,7 @@ internal static class ColdReadWorkload
             await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
         }
 
-        Console.WriteLine($"load:  {keys:N0} keys in {load.Elapsed.TotalSeconds:0.0} s, {bench.Metrics.Requests(RequestKind.Put)} PUTs");
+        Console.WriteLine($"load:  {keys:N0} keys in {load.Elapsed.TotalSeconds:0.0} s, {bench.Metrics.Requests("put")} PUTs");
     }
 
     private static async Task PassAsync(string name, BenchStore bench, string[] args, DiskCacheOptions? diskCache, long[] sample, int valueSize, int concurrency, int seed)
@@ -114,7 +113,7 @@ internal static class ColdReadWorkload
         };
         await using var db = await SlateSharp.Db.OpenAsync(bench.Store, string.Empty, options);
         var latencies = new LatencyHistogram();
-        var getsBefore = bench.Metrics.Requests(RequestKind.Get);
+        var getsBefore = bench.Metrics.Requests("get");
         var bytesBefore = bench.Metrics.BytesDown;
         var next = -1;
         var wall = Stopwatch.StartNew();
@@ -134,7 +133,7 @@ internal static class ColdReadWorkload
                 }
             }
         })));
-        var gets = bench.Metrics.Requests(RequestKind.Get) - getsBefore;
+        var gets = bench.Metrics.Requests("get") - getsBefore;
         Console.WriteLine($"{name,-17} GET/read {(double)gets / sample.Length:0.000}  p50 {Micros(latencies.Percentile(0.5))}  p90 {Micros(latencies.Percentile(0.9))}  " +
                           $"p99 {Micros(latencies.Percentile(0.99))}  {sample.Length / wall.Elapsed.TotalSeconds:0} reads/s  {(bench.Metrics.BytesDown - bytesBefore) >> 10} KiB down");
         if (db.DiskCacheStats is { } stats)

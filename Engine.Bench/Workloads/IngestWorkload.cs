@@ -112,13 +112,13 @@ internal static class IngestWorkload
             var stats = db.CompactionStats!;
             var logical = keys * (16L + valueSize);
             var live = Math.Min(keySpace, Distinct(keys, keySpace)) * (16L + valueSize);
-            var manifest = db.Manifest.Manifest;
+            var shape = db.GetStats();
             l0.Sort();
             Console.WriteLine($"ingest:          {ingest.Elapsed.TotalSeconds:0.0} s, {keys / ingest.Elapsed.TotalSeconds:N0} puts/s, {logical / 1e6 / ingest.Elapsed.TotalSeconds:0.0} MB/s logical");
             Console.WriteLine($"l0 ssts:         max {l0[^1]}, p50 {l0[l0.Count / 2]}, p99 {l0[(int)(l0.Count * 0.99)]} over {l0.Count} samples (limit {options.L0MaxSsts}); writer stall {db.L0StallTime.TotalSeconds:0.0} s");
             Console.WriteLine($"compaction:      {stats.Jobs} jobs, {stats.BytesRead / 1e6:0} MB read, {stats.BytesWritten / 1e6:0} MB written, {stats.MegabytesPerSecond:0.0} MB/s while busy ({stats.Busy.TotalSeconds:0.0} s), {stats.FailedJobs} failed; settled {settle.Elapsed.TotalSeconds:0.0} s after ingest");
             Console.WriteLine($"write amp:       {(double)uploadedByIngest / logical:0.00}x during ingest, {(double)metrics.BytesUp / logical:0.00}x with compaction settled ({metrics.BytesUp / 1e6:0} MB uploaded for {logical / 1e6:0} MB put)");
-            Console.WriteLine($"space amp:       {(double)stored / live:0.00}x ({stored / 1e6:0} MB of SSTs for {live / 1e6:0} MB live); {manifest.L0.Count} L0 SSTs, {manifest.SortedRuns.Count} runs ({string.Join(", ", manifest.SortedRuns.Select(r => $"{r.Ssts.Sum(s => s.Size) / 1e6:0} MB"))})");
+            Console.WriteLine($"space amp:       {(double)stored / live:0.00}x ({stored / 1e6:0} MB of SSTs for {live / 1e6:0} MB live); {shape.L0Ssts} L0 SSTs, {shape.SortedRuns} runs ({string.Join(", ", shape.SortedRunBytes.Select(b => $"{b / 1e6:0} MB"))})");
             Console.WriteLine($"old-key gets:    before compaction p50 {Micros(before.Percentile(0.5))} p99 {Micros(before.Percentile(0.99))}; after p50 {Micros(after.Percentile(0.5))} p99 {Micros(after.Percentile(0.99))}");
             Console.WriteLine($"gc:              {gc.Ssts.Count} ssts ({gc.Ssts.Bytes / 1e6:0} MB), {gc.Manifests.Count} manifests, {gc.WalObjects.Count} wal objects deleted");
             Console.WriteLine("request cost:    " + RequestCost.Describe(db.GetStats().Requests, keys));

@@ -19,6 +19,8 @@ public sealed partial class Db
             FrozenMemtables = view.Immutables.Count,
             L0Ssts = view.Manifest.L0.Count,
             SortedRuns = view.Manifest.SortedRuns.Count,
+            L0Bytes = view.Manifest.L0.Sum(s => s.Size),
+            SortedRunBytes = [.. view.Manifest.SortedRuns.Select(r => r.Ssts.Sum(s => s.Size))],
             ManifestId = view.ManifestId,
             ManifestConflicts = _manifest.Conflicts,
             WriterStalls = WriterStalls,

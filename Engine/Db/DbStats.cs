@@ -24,6 +24,12 @@ public sealed record DbStats
     /// <summary>Sorted runs in the manifest the writer holds.</summary>
     public required int SortedRuns { get; init; }
 
+    /// <summary>Bytes of the L0 SSTs in the manifest the writer holds.</summary>
+    public required long L0Bytes { get; init; }
+
+    /// <summary>Bytes of each sorted run in the manifest the writer holds, in its order (newest first).</summary>
+    public required IReadOnlyList<long> SortedRunBytes { get; init; }
+
     /// <summary>The id of the manifest the writer holds.</summary>
     public required ulong ManifestId { get; init; }
 
