@@ -36,6 +36,8 @@ public sealed class DbStatsTests
             Assert.That(afterFlush.MemtableFlushes, Is.EqualTo(afterPuts.MemtableFlushes + 1));
             Assert.That(afterFlush.MemtableFlushBytes, Is.GreaterThan(afterPuts.MemtableFlushBytes));
             Assert.That(afterFlush.L0Ssts, Is.EqualTo(afterPuts.L0Ssts + 1));
+            Assert.That(afterFlush.L0Bytes, Is.EqualTo(afterPuts.L0Bytes + afterFlush.MemtableFlushBytes - afterPuts.MemtableFlushBytes));
+            Assert.That(afterFlush.SortedRunBytes, Is.Empty);
             Assert.That(afterFlush.ManifestId, Is.GreaterThan(afterPuts.ManifestId));
             Assert.That(afterFlush.UnflushedBytes, Is.EqualTo(0));
             Assert.That(afterGet.BlockCacheHits + afterGet.BlockCacheMisses, Is.GreaterThan(afterFlush.BlockCacheHits + afterFlush.BlockCacheMisses), "the get read a block of the L0 SST");
