@@ -64,7 +64,7 @@ internal static class ObjectStoreBenchmark
         Console.WriteLine("requests seen by the store (each attempt counts; file:// stores opened from a URL are not counted):");
         Console.WriteLine(seen);
         await Parallel.ForEachAsync(paths.Append(large), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (p, ct) => await store.DeleteAsync(p, ct));
-        (store as IDisposable)?.Dispose();
+        await store.DisposeAsync();
         return 0;
     }
 

@@ -7,7 +7,7 @@ namespace SlateSharp.Bench.Workloads;
 /// <c>--keep</c>. Its requests are counted through the public <c>slatesharp.store.*</c> instruments
 /// (<see cref="StoreRequestListener"/>), as an application would count them.
 /// </summary>
-internal sealed class BenchStore : IDisposable
+internal sealed class BenchStore : IAsyncDisposable
 {
     private readonly IObjectStore _opened;
     private readonly string? _tempDirectory;
@@ -36,10 +36,10 @@ internal sealed class BenchStore : IDisposable
         return new BenchStore(await ObjectStores.OpenAsync(url, new ObjectStoreOptions()), url, tempDirectory, args.Contains("--keep"));
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         Metrics.Dispose();
-        (_opened as IDisposable)?.Dispose();
+        await _opened.DisposeAsync();
         if (_tempDirectory is not null && !_keep && Directory.Exists(_tempDirectory))
         {
             Directory.Delete(_tempDirectory, recursive: true);

@@ -49,7 +49,7 @@ internal static class ColdReadWorkload
             ChunkSizeBytes = (int)Option(args, "--chunk-kib", 64) << 10,
         };
 
-        using var bench = await BenchStore.OpenAsync(args, "slatesharp-coldread");
+        await using var bench = await BenchStore.OpenAsync(args, "slatesharp-coldread");
         Console.WriteLine($"coldread: {keys:N0} keys, values of {valueSize} B, {reads:N0} reads per pass, {concurrency} readers, " +
                           $"block cache {Option(args, "--block-cache-mib", 1)} MiB, disk chunk {diskCache.ChunkSizeBytes >> 10} KiB, store {bench.Url}");
         if (!args.Contains("--skip-load"))

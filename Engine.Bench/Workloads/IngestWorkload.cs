@@ -40,7 +40,7 @@ internal static class IngestWorkload
         var concurrency = (int)Option(args, "--concurrency", 4);
         var reads = Option(args, "--reads", 20_000);
         var seed = (int)Option(args, "--seed", 42);
-        using var bench = await BenchStore.OpenAsync(args, "slatesharp-ingest");
+        await using var bench = await BenchStore.OpenAsync(args, "slatesharp-ingest");
         var (url, store, metrics) = (bench.Url, bench.Store, bench.Metrics);
         var compaction = new CompactionOptions();
         if (Text(args, "--subcompactions") is not null)

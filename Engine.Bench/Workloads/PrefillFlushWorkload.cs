@@ -50,7 +50,7 @@ internal static class PrefillFlushWorkload
             return 2;
         }
 
-        using var bench = await BenchStore.OpenAsync(args, "slatesharp-bench");
+        await using var bench = await BenchStore.OpenAsync(args, "slatesharp-bench");
         var (url, store, metrics) = (bench.Url, bench.Store, bench.Metrics);
         var options = new DbOptions
         {

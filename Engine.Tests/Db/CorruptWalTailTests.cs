@@ -29,9 +29,9 @@ public sealed class CorruptWalTailTests(string kind)
     }
 
     [TearDown]
-    public void RemoveStore()
+    public async Task RemoveStore()
     {
-        (_store as IDisposable)?.Dispose();
+        await _store.DisposeAsync();
         _directory?.Dispose();
     }
 

@@ -18,6 +18,12 @@ public sealed class ManifestInvariantCheckTests
         _store = new ManifestStore(_objects);
     }
 
+    [TearDown]
+    public async Task DisposeStores()
+    {
+        await _objects.DisposeAsync();
+    }
+
     [Test]
     public async Task Moving_the_wal_position_backwards_is_refused()
     {

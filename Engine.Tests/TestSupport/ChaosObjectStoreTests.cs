@@ -14,6 +14,12 @@ public sealed class ChaosObjectStoreTests
     [SetUp]
     public void CreateStore() => _memory = new InMemoryObjectStore("chaos");
 
+    [TearDown]
+    public async Task DisposeStores()
+    {
+        await _memory.DisposeAsync();
+    }
+
     private ChaosObjectStore Chaos(FaultRates rates, StoreOperation? operation = StoreOperation.Put, int maxLag = 12) =>
         new(_memory, FaultProfile.None.With(operation, null, rates).WithLimits(maxLateCommitLag: maxLag), seed: 1);
 

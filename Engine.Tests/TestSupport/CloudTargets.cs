@@ -59,7 +59,7 @@ public static class CloudStores
         }
 
         await Parallel.ForEachAsync(paths, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (path, ct) => await store.DeleteAsync(path, ct));
-        (store as IDisposable)?.Dispose();
+        await store.DisposeAsync();
     }
 }
 

@@ -33,6 +33,9 @@ public sealed class FaultInjectingObjectStore(IObjectStore inner) : IObjectStore
 
     public int ListFaultAfterItems { get; set; }
 
+    /// <summary>The inner store is the test's: nothing of it is released here.</summary>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
     public string Location => inner.Location;
 
     public int Calls(string operation)

@@ -18,9 +18,9 @@ public sealed class DbCompactor : IAsyncDisposable
 {
     private readonly Compactor _compactor;
     private readonly FenceableManifest _manifest;
-    private readonly IDisposable? _ownedStore;
+    private readonly IAsyncDisposable? _ownedStore;
 
-    private DbCompactor(Compactor compactor, FenceableManifest manifest, IDisposable? ownedStore)
+    private DbCompactor(Compactor compactor, FenceableManifest manifest, IAsyncDisposable? ownedStore)
     {
         _compactor = compactor;
         _manifest = manifest;
@@ -42,11 +42,11 @@ public sealed class DbCompactor : IAsyncDisposable
         var store = await ObjectStores.OpenAsync(url, storeOptions, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await OpenCoreAsync(store, store as IDisposable, options, cancellationToken).ConfigureAwait(false);
+            return await OpenCoreAsync(store, store, options, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            (store as IDisposable)?.Dispose();
+            await store.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -79,11 +79,10 @@ public sealed class DbCompactor : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _manifest.Dispose();
-        _ownedStore?.Dispose();
-        return ValueTask.CompletedTask;
+        return _ownedStore?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 
-    private static async ValueTask<DbCompactor> OpenCoreAsync(IObjectStore store, IDisposable? ownedStore, DbOptions options, CancellationToken cancellationToken)
+    private static async ValueTask<DbCompactor> OpenCoreAsync(IObjectStore store, IAsyncDisposable? ownedStore, DbOptions options, CancellationToken cancellationToken)
     {
         var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<DbCompactor>();
         var manifest = await FenceableManifest.InitCompactorAsync(

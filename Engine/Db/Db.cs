@@ -20,7 +20,7 @@ namespace SlateSharp;
 public sealed partial class Db : IAsyncDisposable
 {
     private readonly IObjectStore _store;
-    private readonly IDisposable? _ownedStore;
+    private readonly IAsyncDisposable? _ownedStore;
     private readonly DbOptions _options;
     private readonly ILogger _logger;
     private readonly FenceableManifest _manifest;
@@ -59,7 +59,7 @@ public sealed partial class Db : IAsyncDisposable
     private bool _stopping;
     private long _writerStalls;
 
-    private Db(IObjectStore store, IDisposable? ownedStore, DbOptions options, FenceableManifest manifest, WalFence fence)
+    private Db(IObjectStore store, IAsyncDisposable? ownedStore, DbOptions options, FenceableManifest manifest, WalFence fence)
     {
         _store = store;
         _ownedStore = ownedStore;
@@ -144,7 +144,7 @@ public sealed partial class Db : IAsyncDisposable
         options.Validate();
         var storeOptions = ObjectStoreOptions.For(options.ObjectStore, options.TimeProvider, options.LoggerFactory);
         var store = await ObjectStores.OpenAsync(url, storeOptions, cancellationToken).ConfigureAwait(false);
-        return await OpenCoreAsync(store, store as IDisposable, options, cancellationToken).ConfigureAwait(false);
+        return await OpenCoreAsync(store, store, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Opens the database under <paramref name="path"/> ("" for the store's root) of <paramref name="store"/>.</summary>
@@ -275,7 +275,7 @@ public sealed partial class Db : IAsyncDisposable
         _logger.LogInformation("closed {Location} (writer epoch {Epoch})", Location, WriterEpoch);
     }
 
-    private static async ValueTask<Db> OpenCoreAsync(IObjectStore store, IDisposable? ownedStore, DbOptions options, CancellationToken cancellationToken)
+    private static async ValueTask<Db> OpenCoreAsync(IObjectStore store, IAsyncDisposable? ownedStore, DbOptions options, CancellationToken cancellationToken)
     {
         using var activity = new DbTelemetry(store.Location).StartActivity(ActivityNames.Open);
         try
@@ -316,7 +316,11 @@ public sealed partial class Db : IAsyncDisposable
         catch (Exception e)
         {
             activity.Fail(e);
-            ownedStore?.Dispose();
+            if (ownedStore is not null)
+            {
+                await ownedStore.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }
@@ -418,7 +422,10 @@ public sealed partial class Db : IAsyncDisposable
         }
 
         _observed.Dispose();
-        _ownedStore?.Dispose();
+        if (_ownedStore is not null)
+        {
+            await _ownedStore.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private void ThrowIfClosed()

@@ -29,7 +29,7 @@ public static class DbGarbageCollector
         }
         finally
         {
-            (store as IDisposable)?.Dispose();
+            await store.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -62,7 +62,7 @@ public static class DbGarbageCollector
         }
         finally
         {
-            (store as IDisposable)?.Dispose();
+            await store.DisposeAsync().ConfigureAwait(false);
         }
     }
 

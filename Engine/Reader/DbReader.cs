@@ -25,7 +25,7 @@ namespace SlateSharp;
 public sealed partial class DbReader : IAsyncDisposable
 {
     private readonly IObjectStore _store;
-    private readonly IDisposable? _ownedStore;
+    private readonly IAsyncDisposable? _ownedStore;
     private readonly DbReaderOptions _options;
     private readonly ILogger _logger;
     private readonly ManifestStore _manifests;
@@ -44,7 +44,7 @@ public sealed partial class DbReader : IAsyncDisposable
     private Task _pollTask = Task.CompletedTask;
     private Task _leaseTask = Task.CompletedTask;
 
-    private DbReader(IObjectStore store, IDisposable? ownedStore, DbReaderOptions options)
+    private DbReader(IObjectStore store, IAsyncDisposable? ownedStore, DbReaderOptions options)
     {
         _store = store;
         _ownedStore = ownedStore;
@@ -95,7 +95,7 @@ public sealed partial class DbReader : IAsyncDisposable
         var storeOptions = ObjectStoreOptions.For(options.ObjectStore, options.TimeProvider, options.LoggerFactory);
         var access = options.UseLease ? StoreAccess.OverwritesOnly : StoreAccess.ReadOnly;
         var store = await ObjectStores.OpenForAsync(url, storeOptions, access, cancellationToken).ConfigureAwait(false);
-        return await OpenCoreAsync(store, store as IDisposable, options, cancellationToken).ConfigureAwait(false);
+        return await OpenCoreAsync(store, store, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Opens a reader of the database under <paramref name="path"/> ("" for the store's root) of <paramref name="store"/>.</summary>
@@ -176,10 +176,13 @@ public sealed partial class DbReader : IAsyncDisposable
         }
 
         _background.Dispose();
-        _ownedStore?.Dispose();
+        if (_ownedStore is not null)
+        {
+            await _ownedStore.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
-    private static async ValueTask<DbReader> OpenCoreAsync(IObjectStore store, IDisposable? ownedStore, DbReaderOptions options, CancellationToken cancellationToken)
+    private static async ValueTask<DbReader> OpenCoreAsync(IObjectStore store, IAsyncDisposable? ownedStore, DbReaderOptions options, CancellationToken cancellationToken)
     {
         using var activity = new DbTelemetry(store.Location).StartActivity(ActivityNames.OpenReader);
         try
@@ -189,7 +192,11 @@ public sealed partial class DbReader : IAsyncDisposable
         catch (Exception e)
         {
             activity.Fail(e);
-            ownedStore?.Dispose();
+            if (ownedStore is not null)
+            {
+                await ownedStore.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
 

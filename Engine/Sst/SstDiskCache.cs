@@ -19,7 +19,7 @@ internal static class SstDiskCache
     /// The store to use and the object to dispose with it: <paramref name="store"/> and <paramref name="owned"/>
     /// unchanged without a disk cache, else the cache (which then disposes <paramref name="owned"/>).
     /// </summary>
-    public static (IObjectStore Store, IDisposable? Owned) Wrap(IObjectStore store, IDisposable? owned, DiskCacheOptions? options, ILoggerFactory? loggers)
+    public static (IObjectStore Store, IAsyncDisposable? Owned) Wrap(IObjectStore store, IAsyncDisposable? owned, DiskCacheOptions? options, ILoggerFactory? loggers)
     {
         if (options is null)
         {

@@ -8,10 +8,23 @@ namespace SlateSharp.Storage;
 /// Contracts common to all methods: failures are <see cref="SlateSharpException"/>s (<see cref="ErrorKind.Invalid"/>
 /// for bad arguments, <see cref="ErrorKind.Unavailable"/> for unreachable or failing storage, <see cref="ErrorKind.Data"/>
 /// for storage that returns something impossible), and the message names the path. Methods are thread-safe.
-/// Conditional outcomes are return values, not exceptions.
+/// Conditional outcomes are return values, not exceptions. A store is released with <c>await using</c> (or
+/// <see cref="IAsyncDisposable.DisposeAsync"/>): a store opened from a URL owns HTTP clients and file handles. A store
+/// passed to <c>Db.OpenAsync(store, path)</c> stays the caller's to dispose.
 /// </remarks>
-public interface IObjectStore
+public interface IObjectStore : IAsyncDisposable
 {
+    /// <summary>
+    /// Releases what the store holds. By default: <see cref="IDisposable.Dispose"/> when the store implements it,
+    /// otherwise nothing, so a store that holds nothing need not implement this.
+    /// </summary>
+    ValueTask IAsyncDisposable.DisposeAsync()
+    {
+        (this as IDisposable)?.Dispose();
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>Where this store points, for messages and logs (e.g. <c>file:///data/db</c>, <c>s3://bucket/prefix</c>).</summary>
     string Location { get; }
 

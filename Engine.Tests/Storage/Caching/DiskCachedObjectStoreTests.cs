@@ -23,14 +23,19 @@ public sealed class DiskCachedObjectStoreTests
     }
 
     [TearDown]
-    public void TearDown() => _dir.Dispose();
+    public async Task TearDown()
+    {
+        await _counting.DisposeAsync();
+        await _memory.DisposeAsync();
+        _dir.Dispose();
+    }
 
     [Test]
     public async Task Second_reads_are_served_from_disk_with_identical_bytes()
     {
         var random = new Random(TestSeeds.Get(11));
         var bytes = await PutAsync("compacted/a.sst", 300_000 + 123, random);
-        using var cache = Open();
+        await using var cache = Open();
         var ranges = Enumerable.Range(0, 200).Select(_ => RandomRange(random, bytes.Length)).ToList();
 
         foreach (var (offset, length) in ranges)
@@ -57,7 +62,7 @@ public sealed class DiskCachedObjectStoreTests
     public async Task A_suffix_read_of_an_unknown_object_fills_the_chunks_it_covers()
     {
         var bytes = await PutAsync("compacted/tail.sst", 100_001, new Random(3));
-        using (var cache = Open())
+        await using (var cache = Open())
         {
             var result = await cache.GetAsync(ObjectPath.Parse("compacted/tail.sst"), ByteRange.Suffix(10_000));
             Assert.That(result!.Offset, Is.EqualTo(bytes.Length - 10_000));
@@ -66,7 +71,7 @@ public sealed class DiskCachedObjectStoreTests
         }
 
         _counting.Reset();
-        using (var cache = Open())
+        await using (var cache = Open())
         {
             var again = await cache.GetAsync(ObjectPath.Parse("compacted/tail.sst"), ByteRange.Suffix(10_000));
             Assert.That(again!.Data.ToArray(), Is.EqualTo(bytes[^10_000..]));
@@ -83,7 +88,7 @@ public sealed class DiskCachedObjectStoreTests
     public async Task Only_cacheable_paths_are_cached()
     {
         var bytes = await PutAsync("manifest/00000000000000000001.manifest", 10_000, new Random(5));
-        using var cache = Open();
+        await using var cache = Open();
         for (var i = 0; i < 3; i++)
         {
             await AssertReadsAsync(cache, "manifest/00000000000000000001.manifest", 0, 100, bytes);
@@ -105,7 +110,7 @@ public sealed class DiskCachedObjectStoreTests
             objects.Add((path, await PutAsync(path, random.Next(1, 40_000), random)));
         }
 
-        using var cache = Open(maxBytes);
+        await using var cache = Open(maxBytes);
         for (var round = 0; round < 3; round++)
         {
             foreach (var (path, bytes) in objects)
@@ -126,7 +131,7 @@ public sealed class DiskCachedObjectStoreTests
     public async Task A_torn_or_corrupt_chunk_file_is_a_miss_and_is_fetched_again()
     {
         var bytes = await PutAsync("compacted/c.sst", 5 * Chunk, new Random(7));
-        using (var cache = Open())
+        await using (var cache = Open())
         {
             await AssertReadsAsync(cache, "compacted/c.sst", 0, bytes.Length / 2, bytes);
             await AssertReadsAsync(cache, "compacted/c.sst", bytes.Length / 2, bytes.Length - (bytes.Length / 2), bytes);
@@ -144,7 +149,7 @@ public sealed class DiskCachedObjectStoreTests
 
         File.WriteAllBytes(files[3], []);
         _counting.Reset();
-        using (var cache = Open())
+        await using (var cache = Open())
         {
             await AssertReadsAsync(cache, "compacted/c.sst", 0, bytes.Length, bytes);
             Assert.That(cache.Stats().Corrupt, Is.EqualTo(3));
@@ -162,7 +167,7 @@ public sealed class DiskCachedObjectStoreTests
         var a = await PutAsync("compacted/a.sst", 2 * Chunk, new Random(1));
         var b = await PutAsync("compacted/b.sst", 2 * Chunk, new Random(2));
         string aFile;
-        using (var cache = Open())
+        await using (var cache = Open())
         {
             await AssertReadsAsync(cache, "compacted/a.sst", 0, a.Length, a);
             aFile = ChunkFiles().Single(f => f.EndsWith("0.chunk", StringComparison.Ordinal));
@@ -172,7 +177,7 @@ public sealed class DiskCachedObjectStoreTests
         // A hash collision, in effect: b's chunk 0 replaced by a's (a valid file, with a's key inside).
         var bFile = ChunkFiles().Single(f => f.EndsWith("0.chunk", StringComparison.Ordinal) && f != aFile);
         File.Copy(aFile, bFile, overwrite: true);
-        using (var cache = Open())
+        await using (var cache = Open())
         {
             await AssertReadsAsync(cache, "compacted/b.sst", 0, b.Length, b);
         }
@@ -183,13 +188,13 @@ public sealed class DiskCachedObjectStoreTests
     {
         // Size 5 * 4 KiB: with 16 KiB chunks the last is exactly 4 KiB long, as every 4 KiB chunk is.
         var bytes = await PutAsync("compacted/resized.sst", 5 * Chunk, new Random(21));
-        using (var big = DiskCachedObjectStore.Open(
+        await using (var big = DiskCachedObjectStore.Open(
             _counting, null, new DiskCacheOptions { Directory = _dir.Path, MaxBytes = 1 << 20, ChunkSizeBytes = 4 * Chunk }, SlateSharp.Sst.SstDiskCache.IsSst, NullLogger.Instance))
         {
             await AssertReadsAsync(big, "compacted/resized.sst", 0, bytes.Length, bytes);
         }
 
-        using var small = Open();
+        await using var small = Open();
         for (var offset = 0; offset < bytes.Length; offset += Chunk)
         {
             await AssertReadsAsync(small, "compacted/resized.sst", offset, Chunk, bytes);
@@ -207,7 +212,7 @@ public sealed class DiskCachedObjectStoreTests
         }
 
         DiskCacheStats before;
-        using (var cache = Open())
+        await using (var cache = Open())
         {
             foreach (var (path, bytes) in objects)
             {
@@ -220,7 +225,7 @@ public sealed class DiskCachedObjectStoreTests
         // A crash mid-write leaves a temporary file; the next open removes it.
         File.WriteAllBytes(Path.Combine(_dir.Path, "tmp", "999-1.tmp"), [1, 2, 3]);
         _counting.Reset();
-        using (var cache = Open())
+        await using (var cache = Open())
         {
             Assert.That(cache.Stats().CurrentChunks, Is.EqualTo(before.CurrentChunks));
             Assert.That(cache.Stats().CurrentBytes, Is.EqualTo(before.CurrentBytes));
@@ -233,7 +238,7 @@ public sealed class DiskCachedObjectStoreTests
             Assert.That(_counting.Gets, Is.Zero);
         }
 
-        using (var smaller = Open(maxBytes: 3 * Chunk))
+        await using (var smaller = Open(maxBytes: 3 * Chunk))
         {
             Assert.That(smaller.Stats().CurrentBytes, Is.LessThanOrEqualTo(3 * Chunk), "a smaller bound evicts at open");
             Assert.That(DiskBytes(), Is.EqualTo(smaller.Stats().CurrentBytes));
@@ -245,7 +250,7 @@ public sealed class DiskCachedObjectStoreTests
     {
         var bytes = await PutAsync("compacted/gone.sst", 3 * Chunk, new Random(9));
         var kept = await PutAsync("compacted/kept.sst", 3 * Chunk, new Random(10));
-        using var cache = Open();
+        await using var cache = Open();
         await AssertReadsAsync(cache, "compacted/gone.sst", 0, bytes.Length, bytes);
         await AssertReadsAsync(cache, "compacted/kept.sst", 0, kept.Length, kept);
 
@@ -260,7 +265,7 @@ public sealed class DiskCachedObjectStoreTests
     public async Task An_object_deleted_behind_the_cache_reads_as_missing_and_its_chunks_go()
     {
         var bytes = await PutAsync("compacted/x.sst", 3 * Chunk, new Random(4));
-        using var cache = Open();
+        await using var cache = Open();
         await AssertReadsAsync(cache, "compacted/x.sst", 0, Chunk, bytes);
         await _memory.DeleteAsync(ObjectPath.Parse("compacted/x.sst"));
 
@@ -274,7 +279,7 @@ public sealed class DiskCachedObjectStoreTests
         var bytes = await PutAsync("compacted/p.sst", 3 * Chunk, new Random(12));
         var file = Path.Combine(_dir.Path, "a-file");
         File.WriteAllBytes(file, [0]);
-        using var cache = DiskCachedObjectStore.Open(
+        await using var cache = DiskCachedObjectStore.Open(
             _counting, null, new DiskCacheOptions { Directory = Path.Combine(file, "cache"), MaxBytes = 1 << 20, ChunkSizeBytes = Chunk }, SlateSharp.Sst.SstDiskCache.IsSst, NullLogger.Instance);
 
         Assert.That(cache.Enabled, Is.False);
@@ -288,7 +293,7 @@ public sealed class DiskCachedObjectStoreTests
     public async Task A_cache_directory_that_fails_after_open_degrades_to_passthrough()
     {
         var bytes = await PutAsync("compacted/f.sst", 8 * Chunk, new Random(13));
-        using var cache = Open();
+        await using var cache = Open();
         await AssertReadsAsync(cache, "compacted/f.sst", 0, 2 * Chunk, bytes);
 
         // Replace the whole directory with a regular file: every read and write of it fails, even as root.
@@ -309,14 +314,14 @@ public sealed class DiskCachedObjectStoreTests
     }
 
     [Test]
-    public void A_directory_in_use_by_another_cache_is_refused()
+    public async Task A_directory_in_use_by_another_cache_is_refused()
     {
-        using var first = Open();
+        await using var first = Open();
         var e = Assert.Throws<SlateSharpException>(() => Open());
         Assert.That(e!.Kind, Is.EqualTo(ErrorKind.Invalid));
         Assert.That(e.Message, Does.Contain("in use"));
-        first.Dispose();
-        using var again = Open();
+        await first.DisposeAsync();
+        await using var again = Open();
         Assert.That(again.Enabled, Is.True, "disposing releases the lock");
     }
 
@@ -325,7 +330,7 @@ public sealed class DiskCachedObjectStoreTests
     {
         var bytes = await PutAsync("compacted/hot.sst", 10 * Chunk, new Random(14));
         var gate = new GetGate(_counting);
-        using var cache = DiskCachedObjectStore.Open(
+        await using var cache = DiskCachedObjectStore.Open(
             gate, null, new DiskCacheOptions { Directory = _dir.Path, MaxBytes = 1 << 20, ChunkSizeBytes = Chunk }, SlateSharp.Sst.SstDiskCache.IsSst, NullLogger.Instance);
         await AssertReadsAsync(cache, "compacted/hot.sst", 0, 100, bytes);
         _counting.Reset();
@@ -351,7 +356,7 @@ public sealed class DiskCachedObjectStoreTests
     public async Task Long_scans_are_passed_through_without_filling()
     {
         var bytes = await PutAsync("compacted/big.sst", 2 << 20, new Random(15));
-        using var cache = Open(maxBytes: 8 << 20);
+        await using var cache = Open(maxBytes: 8 << 20);
         await AssertReadsAsync(cache, "compacted/big.sst", 0, 100, bytes);
         var chunks = cache.Stats().CurrentChunks;
 
@@ -365,7 +370,7 @@ public sealed class DiskCachedObjectStoreTests
     public async Task Ranges_at_and_beyond_the_end_behave_as_the_store_does()
     {
         var bytes = await PutAsync("compacted/e.sst", Chunk + 10, new Random(16));
-        using var cache = Open();
+        await using var cache = Open();
         await AssertReadsAsync(cache, "compacted/e.sst", Chunk, 1000, bytes);
         await AssertReadsAsync(cache, "compacted/e.sst", 0, bytes.Length + 5000, bytes);
         var all = await cache.GetAsync(ObjectPath.Parse("compacted/e.sst"), ByteRange.All);

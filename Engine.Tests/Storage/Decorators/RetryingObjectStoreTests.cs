@@ -23,6 +23,13 @@ public sealed class RetryingObjectStoreTests
         _faults = new FaultInjectingObjectStore(_memory);
     }
 
+    [TearDown]
+    public async Task DisposeStores()
+    {
+        await _faults.DisposeAsync();
+        await _memory.DisposeAsync();
+    }
+
     private RetryingObjectStore Retrying(RetryOptions? options = null, ulong seed = 42) =>
         new(_faults, new Retrier(options ?? new RetryOptions(), _time, new RandomSource(seed), NullLogger.Instance), new RandomSource(seed + 1));
 

@@ -161,7 +161,7 @@ public sealed class S3StoreTests
 
         Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Unavailable), "409 says nothing about whether an object exists");
         Assert.That(error.Message, Does.Contain("ConditionalRequestConflict"));
-        (store as IDisposable)?.Dispose();
+        await store.DisposeAsync();
     }
 
     [Test]

@@ -14,13 +14,13 @@ namespace SlateSharp.Storage.Caching;
 /// its chunks. The disk never fails a read: a missing, torn or corrupt chunk file is a miss, and an I/O error is
 /// logged and the read goes to the inner store.
 /// </summary>
-internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStoreDecorator, IDisposable
+internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStoreDecorator
 {
     /// <summary>Reads longer than this (and than one chunk) are scans, compaction's readahead: not worth filling with.</summary>
     public const int ScanThresholdBytes = 256 << 10;
 
     private readonly IObjectStore _inner;
-    private readonly IDisposable? _ownedInner;
+    private readonly IAsyncDisposable? _ownedInner;
     private readonly Func<ObjectPath, bool> _cacheable;
     private readonly ChunkDirectory? _directory;
     private readonly ChunkIndex _index;
@@ -30,7 +30,7 @@ internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStore
     private readonly ConcurrentDictionary<ChunkId, Task<ReadOnlyMemory<byte>?>> _inflight = new();
     private int _diskErrorLogged;
 
-    private DiskCachedObjectStore(IObjectStore inner, IDisposable? ownedInner, DiskCacheOptions options, Func<ObjectPath, bool> cacheable, ChunkDirectory? directory, ILogger logger)
+    private DiskCachedObjectStore(IObjectStore inner, IAsyncDisposable? ownedInner, DiskCacheOptions options, Func<ObjectPath, bool> cacheable, ChunkDirectory? directory, ILogger logger)
     {
         _inner = inner;
         _ownedInner = ownedInner;
@@ -56,7 +56,7 @@ internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStore
     /// through (logged); one locked by another cache fails with <see cref="ErrorKind.Invalid"/>. Disposing the cache
     /// disposes <paramref name="ownedInner"/>.
     /// </summary>
-    public static DiskCachedObjectStore Open(IObjectStore inner, IDisposable? ownedInner, DiskCacheOptions options, Func<ObjectPath, bool> cacheable, ILogger logger)
+    public static DiskCachedObjectStore Open(IObjectStore inner, IAsyncDisposable? ownedInner, DiskCacheOptions options, Func<ObjectPath, bool> cacheable, ILogger logger)
     {
         ChunkDirectory? directory = null;
         List<ScannedChunk> found = [];
@@ -89,10 +89,13 @@ internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStore
 
     public DiskCacheStats Stats() => _counters.Snapshot(_index.Bytes, _index.Count, Enabled);
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         _directory?.Dispose();
-        _ownedInner?.Dispose();
+        if (_ownedInner is not null)
+        {
+            await _ownedInner.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     public ValueTask<ObjectMetadata?> HeadAsync(ObjectPath path, CancellationToken cancellationToken = default) =>

@@ -10,14 +10,14 @@ namespace SlateSharp.Storage.Decorators;
 /// a multipart or resumable upload counts as one PUT, a listing as one LIST however many pages it fetched. The same
 /// figures go to the <c>slatesharp.store.*</c> instruments of the <see cref="SlateSharpDiagnostics.Name"/> meter.
 /// </summary>
-internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator, IDisposable
+internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator
 {
     private readonly StoreTelemetry _telemetry = new(inner.Location);
 
     public IObjectStore Inner => inner;
 
-    /// <summary>Disposes the inner store when it is disposable (the cloud stores own HTTP clients).</summary>
-    public void Dispose() => (inner as IDisposable)?.Dispose();
+    /// <summary>Disposes the inner store (the cloud stores own HTTP clients).</summary>
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
 
     public ObjectStoreMetrics Metrics => metrics;
 

@@ -15,12 +15,12 @@ namespace SlateSharp.Storage.Decorators;
 /// <c>x-amz-meta-*</c>) make a landed retry look lost; the engine settles such answers by reading the object back
 /// (<c>Storage/SettledCreate</c>). A put from a stream that cannot seek runs once: it cannot be replayed.
 /// </summary>
-internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, RandomSource random) : IObjectStore, IObjectStoreDecorator, IDisposable
+internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, RandomSource random) : IObjectStore, IObjectStoreDecorator
 {
     public IObjectStore Inner => inner;
 
-    /// <summary>Disposes the inner store when it is disposable (the cloud stores own HTTP clients).</summary>
-    public void Dispose() => (inner as IDisposable)?.Dispose();
+    /// <summary>Disposes the inner store (the cloud stores own HTTP clients).</summary>
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
 
     public string Location => inner.Location;
 

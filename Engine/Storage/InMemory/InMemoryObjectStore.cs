@@ -19,6 +19,9 @@ public sealed class InMemoryObjectStore : IObjectStore
     private readonly TimeProvider _time;
     private long _nextVersion;
 
+    /// <summary>Holds nothing to release: the objects stay (a named store stays reachable by its name).</summary>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
     /// <summary>Creates an empty store.</summary>
     public InMemoryObjectStore(string name = "anonymous", TimeProvider? timeProvider = null)
     {
