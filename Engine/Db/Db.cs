@@ -36,6 +36,7 @@ public sealed partial class Db : IAsyncDisposable
     private readonly WalFence _fence;
     private readonly DbTelemetry _telemetry;
     private readonly IDisposable _observed;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DbView _view;
     private ulong _lastSequence;
     private ulong _visibleSequence;
@@ -110,6 +111,14 @@ public sealed partial class Db : IAsyncDisposable
 
     /// <summary>What opening replayed from the WAL and anything it skipped (see <see cref="DbOptions.SkipCorruptWalTail"/>).</summary>
     public RecoveryReport Recovery { get; private set; } = null!;
+
+    /// <summary>
+    /// Completes when this database has stopped for good: successfully after a clean <see cref="CloseAsync"/>, and
+    /// faulted with the <see cref="SlateSharpException"/> that stopped it (<see cref="CloseReason.Fenced"/> when a
+    /// newer writer took over, <see cref="CloseReason.Failed"/> when storage failed) the moment that happens, without
+    /// the application making a failing call. Await it in a watcher, or check it in a health probe.
+    /// </summary>
+    public Task Completion => _completion.Task;
 
     /// <summary>This writer's epoch: higher than every writer before it.</summary>
     public ulong WriterEpoch => _manifest.Epoch;
@@ -368,6 +377,7 @@ public sealed partial class Db : IAsyncDisposable
         }
 
         _manifest.MarkFenced(reason);
+        Complete(reason);
         if (reason.IsFenced)
         {
             _logger.LogWarning("{Source}: {Message}; this instance stops writing", source, reason.Message);
@@ -425,6 +435,24 @@ public sealed partial class Db : IAsyncDisposable
         if (_ownedStore is not null)
         {
             await _ownedStore.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Complete(Volatile.Read(ref _closed));
+    }
+
+    /// <summary>Resolves <see cref="Completion"/> once: a clean close succeeds it, anything else faults it.</summary>
+    private void Complete(SlateSharpException? reason)
+    {
+        if (reason is null || reason.CloseReason == CloseReason.Clean)
+        {
+            _completion.TrySetResult();
+            return;
+        }
+
+        if (_completion.TrySetException(Rethrowable(reason)))
+        {
+            // Observed here, so an application that never looks at Completion raises no UnobservedTaskException.
+            _ = _completion.Task.Exception;
         }
     }
 
