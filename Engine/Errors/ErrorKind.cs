@@ -6,21 +6,20 @@ namespace SlateSharp;
 /// </summary>
 public enum ErrorKind
 {
-    /// <summary>A transaction conflicted with another; retry it.</summary>
-    Transaction,
+    // 0 was Transaction, never used (no transactions exist yet): the other values keep their numbers.
 
     /// <summary>The database is closed; see <see cref="SlateSharpException.CloseReason"/> for why.</summary>
-    Closed,
+    Closed = 1,
 
     /// <summary>Storage could not be reached or answered with a transient failure; retrying later may work.</summary>
-    Unavailable,
+    Unavailable = 2,
 
     /// <summary>The caller passed something invalid (options, path, key, URL); fix the call.</summary>
-    Invalid,
+    Invalid = 3,
 
     /// <summary>Stored data is corrupt or in an unknown format; the message names the object and offset.</summary>
-    Data,
+    Data = 4,
 
     /// <summary>An engine invariant was broken: a bug; report it.</summary>
-    Internal,
+    Internal = 5,
 }

@@ -43,7 +43,7 @@ public sealed record GcReport
         GcObjectKind.Manifest => Manifests,
         GcObjectKind.Wal => WalObjects,
         GcObjectKind.Lease => Leases,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+        _ => throw Errors.Invalid($"no such kind of collected object (kind={(int)kind})"),
     };
 
     /// <summary>A few lines for logs and the command line.</summary>
