@@ -19,7 +19,7 @@ namespace SlateSharp.Tests.TestSupport;
 /// 2 ms apart to give each a new generation.</item>
 /// <item>Chunked resumable uploads. The emulator creates the object at the first chunk; the proxy keeps the session
 /// itself (chunks in a temp file, <c>308</c> with <c>Range</c>, status queries), checks the precondition when the session
-/// starts and again when the last chunk arrives, and then uploads the whole object to the emulator in one multipart
+/// starts (an early 412, as GCS may answer) and again when the last chunk arrives (where GCS enforces it), and then uploads the whole object to the emulator in one multipart
 /// request. A finished session keeps answering status queries with its outcome, as GCS does, so a client that lost
 /// the answer to its last chunk learns it by asking.</item>
 /// <item>Optionally, bucket existence (404 for unknown buckets, where the emulator lists nothing) and a required bearer
