@@ -10,6 +10,9 @@
 #   SLATESHARP_TEST_WORK  work directory (/tmp/slatesharp-test-run)     SLATESHARP_RGW_PORT  S3 gateway (7480)
 #   CEPH_MON_PORT         Ceph monitor (6789)                           SLATESHARP_GCS_PORT  GCS emulator (9199)
 #   SLATESHARP_TOOLS_DIR  npm cache for firebase-tools (~/.cache/slatesharp-tools)
+# SLATESHARP_TEST_SERVERS=gcs starts only the GCS emulator (no Ceph, no s3fs), for a run filtered to the GCS tests,
+# e.g. SLATESHARP_TEST_SERVERS=gcs bash Engine.Tests/run-tests.sh --filter "FullyQualifiedName~Gcs|FullyQualifiedName~gcs-emulator";
+# tests of the servers not started are then ignored instead of failed. The default, all, starts everything.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,17 +23,25 @@ gcs_port=${SLATESHARP_GCS_PORT:-9199}
 export CEPH_MON_PORT=${CEPH_MON_PORT:-6789}
 tools=${SLATESHARP_TOOLS_DIR:-$HOME/.cache/slatesharp-tools}
 firebase_version=15.34.2
+only_gcs=false
+case "${SLATESHARP_TEST_SERVERS:-all}" in
+  all) ;;
+  gcs) only_gcs=true ;;
+  *) echo "run-tests: SLATESHARP_TEST_SERVERS must be all or gcs (got ${SLATESHARP_TEST_SERVERS})" >&2; exit 2 ;;
+esac
 log() { echo "run-tests: $*" >&2; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_missing() {
   local missing=()
-  command -v radosgw >/dev/null || missing+=(radosgw)
-  command -v ceph-mon >/dev/null || missing+=(ceph-mon)
-  command -v ceph-osd >/dev/null || missing+=(ceph-osd)
-  command -v s3fs >/dev/null || missing+=(s3fs)
-  command -v fusermount >/dev/null || command -v fusermount3 >/dev/null || missing+=(fuse3)
+  if ! $only_gcs; then
+    command -v radosgw >/dev/null || missing+=(radosgw)
+    command -v ceph-mon >/dev/null || missing+=(ceph-mon)
+    command -v ceph-osd >/dev/null || missing+=(ceph-osd)
+    command -v s3fs >/dev/null || missing+=(s3fs)
+    command -v fusermount >/dev/null || command -v fusermount3 >/dev/null || missing+=(fuse3)
+  fi
   command -v curl >/dev/null || missing+=(curl)
   command -v lz4 >/dev/null || missing+=(lz4)
   command -v zstd >/dev/null || missing+=(zstd)
@@ -76,11 +87,17 @@ stop_servers() {
   fi
   if [ -n "$s3fs_pid" ]; then stop_mount "$s3fs_pid" "$fuse_dir"; s3fs_pid=""; fi
   if [ -n "$s3fs_defaults_pid" ]; then stop_mount "$s3fs_defaults_pid" "$fuse_defaults_dir"; s3fs_defaults_pid=""; fi
-  CEPH_DIR="$work/ceph" bash "$servers/ceph-down.sh" || true
+  if ! $only_gcs; then CEPH_DIR="$work/ceph" bash "$servers/ceph-down.sh" || true; fi
 }
 trap stop_servers EXIT
 
 start_servers() {
+  if ! $only_gcs; then start_ceph_and_mounts; fi
+  start_gcs_emulator
+  if ! $only_gcs; then export SLATESHARP_REQUIRE_ALL_TARGETS=1; fi
+}
+
+start_ceph_and_mounts() {
   log "starting Ceph RGW on port $rgw_port"
   # A fresh OSD occasionally reports 'wrong fsid' to a fresh monitor and exits; another start has always worked.
   : > "$work/ceph-up.log"
@@ -119,7 +136,13 @@ start_servers() {
   s3fs_defaults_pid=$!
   for _ in $(seq 1 100); do mountpoint -q "$fuse_defaults_dir" && break; sleep 0.1; done
   mountpoint -q "$fuse_defaults_dir" || { cat "$work/s3fs-defaults.log" >&2; log "s3fs (defaults) did not mount"; exit 1; }
+  export SLATESHARP_TEST_FUSE_DIR="$fuse_dir"
+  export SLATESHARP_TEST_FUSE_DEFAULTS_DIR="$fuse_defaults_dir"
+  export SLATESHARP_TEST_S3_ENDPOINT="$endpoint"
+  export SLATESHARP_TEST_S3_BUCKET=slatesharp-test
+}
 
+start_gcs_emulator() {
   log "starting the GCS emulator on port $gcs_port"
   if (echo > "/dev/tcp/127.0.0.1/$gcs_port") 2>/dev/null; then
     log "port $gcs_port is taken by another process; set SLATESHARP_GCS_PORT"; exit 1
@@ -129,13 +152,7 @@ start_servers() {
   gcs_pid=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$gcs_port/" && break; sleep 0.2; done
   curl -s -o /dev/null "http://127.0.0.1:$gcs_port/" || { cat "$work/gcs-emulator.log" >&2; log "the GCS emulator did not start"; exit 1; }
-
-  export SLATESHARP_TEST_FUSE_DIR="$fuse_dir"
-  export SLATESHARP_TEST_FUSE_DEFAULTS_DIR="$fuse_defaults_dir"
-  export SLATESHARP_TEST_S3_ENDPOINT="$endpoint"
-  export SLATESHARP_TEST_S3_BUCKET=slatesharp-test
   export SLATESHARP_TEST_GCS_EMULATOR="http://127.0.0.1:$gcs_port"
-  export SLATESHARP_REQUIRE_ALL_TARGETS=1
 }
 
 summarize() {

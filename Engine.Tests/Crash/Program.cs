@@ -3,8 +3,9 @@ namespace SlateSharp.Tests.Crash;
 /// <summary>
 /// The test assembly's entry point, in place of the one Microsoft.NET.Test.Sdk generates (which does nothing: test
 /// hosts load the assembly and never call it). Given the <see cref="CrashChild.Verb"/> verb it runs as the kill
-/// test's writer child, given <see cref="CompactorChild.Verb"/> as its compactor child; otherwise it does nothing, like
-/// the generated one.
+/// test's writer child, given <see cref="CompactorChild.Verb"/> as its compactor child, given
+/// <see cref="Storage.Gcs.GcsStoreChild.Verb"/> as a GCS store in an environment of its own; otherwise it does nothing,
+/// like the generated one.
 /// </summary>
 internal static class Program
 {
@@ -12,6 +13,8 @@ internal static class Program
     {
         [CrashChild.Verb, .. var rest] => CrashChild.Run(rest),
         [CompactorChild.Verb, var url] => CompactorChild.Run(url),
+        [Storage.Gcs.GcsStoreChild.Verb, var url] => Storage.Gcs.GcsStoreChild.Run(url, null),
+        [Storage.Gcs.GcsStoreChild.Verb, var url, var endpoint] => Storage.Gcs.GcsStoreChild.Run(url, endpoint),
         _ => 0,
     };
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -17,12 +18,16 @@ namespace SlateSharp.Tests.TestSupport;
 /// forwards the write. The emulator's generations are millisecond timestamps, so writes to one name are kept at least
 /// 2 ms apart to give each a new generation.</item>
 /// <item>Chunked resumable uploads. The emulator creates the object at the first chunk; the proxy keeps the session
-/// itself (chunks in a temp file, <c>308</c> with <c>Range</c>, status queries), checks the precondition when the last
-/// chunk arrives, and then uploads the whole object to the emulator in one multipart request.</item>
+/// itself (chunks in a temp file, <c>308</c> with <c>Range</c>, status queries), checks the precondition when the session
+/// starts (an early 412, as GCS may answer) and again when the last chunk arrives (where GCS enforces it), and then uploads the whole object to the emulator in one multipart
+/// request. A finished session keeps answering status queries with its outcome, as GCS does, so a client that lost
+/// the answer to its last chunk learns it by asking.</item>
 /// <item>Optionally, bucket existence (404 for unknown buckets, where the emulator lists nothing) and a required bearer
-/// token (401 otherwise), for the error tests.</item>
+/// token (401 otherwise), for the error tests; and fault injection (failed chunks, lost answers, 409s).</item>
 /// </list>
-/// Only the requests the store makes are understood: object names come from the <c>name</c> query parameter.
+/// Only the requests the store makes are understood: every upload is resumable (Google.Cloud.Storage.V1 sends no
+/// other kind); the object name comes from the session's metadata document (gzip-compressed, as the library sends it)
+/// or the <c>name</c> query parameter.
 /// </summary>
 public sealed class GcsPreconditionProxy : IDisposable
 {
@@ -32,8 +37,10 @@ public sealed class GcsPreconditionProxy : IDisposable
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _lastWrite = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _uploadsStarted = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private int _failChunkRequests;
+    private int _dropFinalAnswers;
     private readonly string _spoolDirectory = Path.Combine(Path.GetTempPath(), "slatesharp-gcs-proxy-" + Guid.NewGuid().ToString("N"));
 
     public GcsPreconditionProxy(Uri upstream, IReadOnlySet<string>? knownBuckets = null, string? requiredToken = null)
@@ -58,8 +65,23 @@ public sealed class GcsPreconditionProxy : IDisposable
     /// <summary>Fails the next <paramref name="count"/> resumable-upload chunk requests with 503 (fault injection).</summary>
     public void FailNextChunkRequests(int count) => Volatile.Write(ref _failChunkRequests, count);
 
-    /// <summary>Answers every one-request upload of an object whose name contains this with 409 Conflict (fault injection).</summary>
+    /// <summary>
+    /// Lets the next <paramref name="count"/> uploads finish (the object is created) but answers their last chunk with
+    /// 503, as a server that fails after committing does: the client cannot tell from the answer whether the object
+    /// exists (fault injection). HttpListener cannot drop a connection without answering (closing it sends the
+    /// headers), so this is how the proxy loses an answer.
+    /// </summary>
+    public void FailAnswersToNextFinalChunks(int count) => Volatile.Write(ref _dropFinalAnswers, count);
+
+    /// <summary>Answers every upload session start for an object whose name contains this with 409 Conflict (fault injection).</summary>
     public string? ConflictOnNamesContaining { get; set; }
+
+    /// <summary>How many bytes the open or finished upload sessions of <paramref name="name"/> have persisted, at most.</summary>
+    public long PersistedBytes(string name) =>
+        _sessions.Values.Where(s => s.Name == name).Select(s => Volatile.Read(ref s.PersistedField)).DefaultIfEmpty(0).Max();
+
+    /// <summary>How many uploads of <paramref name="name"/> asked for a session (including those refused with 412).</summary>
+    public int UploadsStarted(string name) => _uploadsStarted.TryGetValue(name, out var count) ? count : 0;
 
     public void Dispose()
     {
@@ -135,14 +157,9 @@ public sealed class GcsPreconditionProxy : IDisposable
             {
                 await StartSessionAsync(request, response, BucketOf(path)!, query);
             }
-            else if (isUpload && request.HttpMethod == "POST" && ConflictOnNamesContaining is { } conflict && query["name"]!.Contains(conflict, StringComparison.Ordinal))
+            else if (isUpload)
             {
-                await ErrorAsync(response, 409, "The request conflicts with a concurrent change to the same object.");
-            }
-            else if (isUpload && request.HttpMethod == "POST")
-            {
-                await WriteAsync(BucketOf(path)!, query["name"]!, query["ifGenerationMatch"], response,
-                    () => ForwardAsync(request, response));
+                await ErrorAsync(response, 501, "the test proxy understands resumable uploads only");
             }
             else if (request.HttpMethod == "DELETE" && ObjectNameOf(path) is { } name)
             {
@@ -232,9 +249,23 @@ public sealed class GcsPreconditionProxy : IDisposable
 
     private async Task StartSessionAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, System.Collections.Specialized.NameValueCollection query)
     {
-        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        var body = request.Headers["Content-Encoding"] == "gzip" ? new GZipStream(request.InputStream, CompressionMode.Decompress) : request.InputStream;
+        using var reader = new StreamReader(body, Encoding.UTF8);
         var metadata = await reader.ReadToEndAsync();
-        var name = query["name"]!;
+        var name = query["name"] ?? NameIn(metadata);
+        if (name is null)
+        {
+            await ErrorAsync(response, 400, "no object name in the query or the metadata");
+            return;
+        }
+
+        _uploadsStarted.AddOrUpdate(name, 1, (_, count) => count + 1);
+        if (ConflictOnNamesContaining is { } conflict && name.Contains(conflict, StringComparison.Ordinal))
+        {
+            await ErrorAsync(response, 409, "The request conflicts with a concurrent change to the same object.");
+            return;
+        }
+
         var precondition = query["ifGenerationMatch"];
         if (precondition is not null && await CurrentGenerationAsync(bucket, name) != precondition)
         {
@@ -246,6 +277,17 @@ public sealed class GcsPreconditionProxy : IDisposable
         _sessions[id] = new Session(bucket, name, precondition, metadata, Path.Combine(_spoolDirectory, id));
         response.StatusCode = 200;
         response.AddHeader("Location", $"{Endpoint.ToString().TrimEnd('/')}/upload/storage/v1/b/{Uri.EscapeDataString(bucket)}/o?uploadType=resumable&upload_id={id}");
+    }
+
+    private static string? NameIn(string metadata)
+    {
+        if (metadata.Length == 0)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(metadata);
+        return document.RootElement.TryGetProperty("name", out var name) ? name.GetString() : null;
     }
 
     private async Task ChunkAsync(HttpListenerRequest request, HttpListenerResponse response, string id)
@@ -299,8 +341,13 @@ public sealed class GcsPreconditionProxy : IDisposable
             {
                 var (status, body) = await FinishAsync(session);
                 session.Done = (status, body);
-                _sessions.TryRemove(id, out _);
                 File.Delete(session.SpoolFile);
+                if (Interlocked.Decrement(ref _dropFinalAnswers) >= 0)
+                {
+                    await ErrorAsync(response, 503, "injected failure after the object was created");
+                    return;
+                }
+
                 await RespondAsync(response, status, body);
                 return;
             }
@@ -466,7 +513,13 @@ public sealed class GcsPreconditionProxy : IDisposable
 
         public SemaphoreSlim Gate { get; } = new(1);
 
-        public long Persisted { get; set; }
+        public long PersistedField;
+
+        public long Persisted
+        {
+            get => Volatile.Read(ref PersistedField);
+            set => Volatile.Write(ref PersistedField, value);
+        }
 
         public (int Status, byte[] Body)? Done { get; set; }
     }

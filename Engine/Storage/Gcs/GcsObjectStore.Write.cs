@@ -1,226 +1,158 @@
-using System.Buffers;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+using Google;
+using Google.Apis.Upload;
+using Google.Cloud.Storage.V1;
 using SlateSharp.Common;
+using SlateSharp.Storage.Decorators;
+using GcsObject = Google.Apis.Storage.v1.Data.Object;
+using GcsRetry = Google.Cloud.Storage.V1.RetryOptions;
+using ObjectUpload = Google.Apis.Storage.v1.ObjectsResource.InsertMediaUpload;
 
 namespace SlateSharp.Storage.Gcs;
 
-/// <summary>Uploads: one multipart request for small objects, resumable chunked uploads for large streams, and the probe.</summary>
+/// <summary>
+/// Puts: resumable uploads through the library (<c>StorageClient.CreateObjectUploader</c>), and the conditional-write probe.
+/// </summary>
+/// <remarks>
+/// Retries: a put whose content <see cref="RetryingObjectStore"/> can replay (bytes in memory, a seekable stream) is
+/// not retried here; the decorator runs it again whole, and a retried conditional put recognises its own earlier
+/// success by the put id. A put from a stream that cannot be replayed runs once there, so it is retried here: each
+/// failed attempt is resumed with the library's <c>ResumeAsync</c>, which asks the session how much it persisted and
+/// sends the rest from its chunk buffer (or starts the session again when it was never started). A lost answer to
+/// the last chunk is thereby settled by the session itself: the status query answers with the object it created.
+/// Either way one <see cref="RetryOptions"/> budget applies to a put.
+/// </remarks>
 internal sealed partial class GcsObjectStore
 {
-    private const int ResumeIncomplete = 308;
-
     public async ValueTask<PutResult> PutAsync(ObjectPath path, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken = default)
     {
         ThrowIfReadOnly(path);
-        return await UploadInOneRequestAsync(_keys.Key(path), content, options, cancellationToken).ConfigureAwait(false);
+        using var stream = AsStream(content);
+        return await UploadAsync(_keys.Key(path), stream, replayable: true, options, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<PutResult> PutAsync(ObjectPath path, Stream content, PutOptions options, CancellationToken cancellationToken = default)
     {
         ThrowIfReadOnly(path);
-        var key = _keys.Key(path);
-        var chunkSize = _options.UploadChunkSize;
-        var buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
+        return await UploadAsync(_keys.Key(path), content, replayable: content.CanSeek, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Uploads <paramref name="content"/> from its position to its end as a resumable upload with the precondition of
+    /// <paramref name="options"/>; memory stays at one chunk buffer whatever the size. A 412 is the lost condition.
+    /// </summary>
+    private async ValueTask<PutResult> UploadAsync(string key, Stream content, bool replayable, PutOptions options, CancellationToken cancellationToken)
+    {
+        long? precondition = null;
+        switch (options.Mode.Kind)
+        {
+            case PutModeKind.CreateIfAbsent:
+                precondition = 0;
+                break;
+            case PutModeKind.IfVersionMatches when long.TryParse(options.Mode.ExpectedVersion!.Value.Token, NumberStyles.None, CultureInfo.InvariantCulture, out var generation):
+                precondition = generation;
+                break;
+            case PutModeKind.IfVersionMatches:
+                return PutResult.VersionMismatch; // Not a generation: no object on GCS has that version.
+        }
+
+        using var deadline = new ChunkDeadline(_options.RequestTimeout, _retrier.Time);
+        var source = new GcsUploadSource(content, deadline.Pause, deadline.Resume);
+        var destination = new GcsObject
+        {
+            Bucket = _keys.Bucket,
+            Name = key,
+            ContentType = "application/octet-stream",
+            Metadata = options.PutId is null ? null : new Dictionary<string, string> { [PutIdKey] = options.PutId },
+        };
+        var upload = _storage.CreateObjectUploader(destination, source, new UploadObjectOptions { ChunkSize = _options.UploadChunkSize, IfGenerationMatch = precondition });
+        var started = _retrier.Time.GetTimestamp();
+        for (var attempt = 1; ; attempt++)
+        {
+            var error = await AttemptAsync(upload, attempt, deadline, cancellationToken).ConfigureAwait(false);
+            SlateSharpException failure;
+            if (error is null)
+            {
+                if (upload.ResponseBody?.Generation is { } stored)
+                {
+                    return PutResult.StoredAs(Version(stored));
+                }
+
+                // Finished, but the answer carried no object: it was cut short. Asking the session again tells.
+                failure = Errors.Unavailable($"gcs upload: the server finished the upload without answering with the object, outcome unknown ({Details(key)})");
+            }
+            else
+            {
+                source.Failure?.Throw(); // The caller's stream failed, not the upload.
+                cancellationToken.ThrowIfCancellationRequested();
+                failure = Classify(error, key, options, source.Started, out var conditionFailed);
+                if (conditionFailed)
+                {
+                    return options.Mode.Kind == PutModeKind.CreateIfAbsent ? PutResult.AlreadyExists : PutResult.VersionMismatch;
+                }
+            }
+
+            if (replayable || failure.Kind != ErrorKind.Unavailable || (error is not null && IsSessionLost(error)))
+            {
+                throw failure;
+            }
+
+            if (!await _retrier.WaitBeforeRetryAsync("gcs upload", failure, attempt, started, cancellationToken).ConfigureAwait(false))
+            {
+                throw _retrier.GiveUp(failure, attempt, started);
+            }
+        }
+    }
+
+    /// <summary>Runs the first attempt (or resumes after a failed one) under a fresh chunk deadline; returns what failed, or null when done.</summary>
+    private static async ValueTask<Exception?> AttemptAsync(ObjectUpload upload, int attempt, ChunkDeadline deadline, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Start());
         try
         {
-            var length = await content.ReadAtLeastAsync(buffer.AsMemory(0, chunkSize), chunkSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            return length < chunkSize
-                ? await UploadInOneRequestAsync(key, buffer.AsMemory(0, length), options, cancellationToken).ConfigureAwait(false)
-                : await UploadResumableAsync(key, content, buffer, options, cancellationToken).ConfigureAwait(false);
+            var progress = attempt == 1
+                ? await upload.UploadAsync(linked.Token).ConfigureAwait(false)
+                : await upload.ResumeAsync(linked.Token).ConfigureAwait(false);
+            return progress.Status == UploadStatus.Completed
+                ? null
+                : progress.Exception ?? new IOException($"the upload stopped in state {progress.Status}");
+        }
+        catch (Exception e) when (e is not SlateSharpException)
+        {
+            return e; // The library rethrows cancellations (the caller's, or the chunk deadline's) instead of reporting them.
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>The precondition query parameter of a put, or null when the expected version cannot exist on GCS.</summary>
-    private static string? Precondition(PutOptions options) => options.Mode.Kind switch
-    {
-        PutModeKind.CreateIfAbsent => "&ifGenerationMatch=0",
-        PutModeKind.IfVersionMatches when long.TryParse(options.Mode.ExpectedVersion!.Value.Token, NumberStyles.None, CultureInfo.InvariantCulture, out var generation)
-            => "&ifGenerationMatch=" + generation.ToString(CultureInfo.InvariantCulture),
-        PutModeKind.IfVersionMatches => null,
-        _ => string.Empty,
-    };
-
-    private static PutResult ConditionFailed(PutOptions options) =>
-        options.Mode.Kind == PutModeKind.CreateIfAbsent ? PutResult.AlreadyExists : PutResult.VersionMismatch;
-
-    private string UploadUrl(string key, string type, string precondition) =>
-        $"{_endpoint}/upload/storage/v1/{_bucketPath}?uploadType={type}&name={Uri.EscapeDataString(key)}{precondition}";
-
-    /// <summary>A multipart upload: the metadata document (name, put id) and the bytes in one request.</summary>
-    private async ValueTask<PutResult> UploadInOneRequestAsync(string key, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken)
-    {
-        if (Precondition(options) is not { } precondition)
-        {
-            return PutResult.VersionMismatch;
-        }
-
-        var metadata = GcsJson.UploadMetadata(key, options.PutId);
-        return await SendAsync("gcs put", key, () =>
-        {
-            var body = new MultipartContent("related");
-            body.Add(new ByteArrayContent(metadata) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "UTF-8" } } });
-            body.Add(new ReadOnlyMemoryContent(content) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } });
-            return new HttpRequestMessage(HttpMethod.Post, UploadUrl(key, "multipart", precondition)) { Content = body };
-        }, async (response, ct) =>
-        {
-            if (response.StatusCode == HttpStatusCode.PreconditionFailed)
-            {
-                return ConditionFailed(options);
-            }
-
-            await ThrowIfFailedAsync(response, "gcs put", key, ct).ConfigureAwait(false);
-            var stored = await GcsJson.ReadObjectAsync(response.Content, key, ct).ConfigureAwait(false);
-            return PutResult.StoredAs(new ObjectVersion(stored.Generation));
-        }, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// A resumable upload: start a session (the precondition travels with it and GCS checks it when the object is
-    /// created), then send the stream one chunk at a time from <paramref name="buffer"/>, which already holds the first
-    /// full chunk. A chunk that fails is retried from the offset the server says it persisted.
-    /// </summary>
-    private async ValueTask<PutResult> UploadResumableAsync(string key, Stream content, byte[] buffer, PutOptions options, CancellationToken cancellationToken)
-    {
-        if (Precondition(options) is not { } precondition)
-        {
-            return PutResult.VersionMismatch;
-        }
-
-        var metadata = GcsJson.UploadMetadata(key, options.PutId);
-        var session = await _retrier.RunAsync("gcs start resumable upload", (_, ct) => SendAsync("gcs start resumable upload", key, () =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, UploadUrl(key, "resumable", precondition))
-            {
-                Content = new ByteArrayContent(metadata) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "UTF-8" } } },
-            };
-            request.Headers.TryAddWithoutValidation("X-Upload-Content-Type", "application/octet-stream");
-            return request;
-        }, async (response, ct2) =>
-        {
-            if (response.StatusCode == HttpStatusCode.PreconditionFailed)
-            {
-                return null;
-            }
-
-            await ThrowIfFailedAsync(response, "gcs start resumable upload", key, ct2).ConfigureAwait(false);
-            return response.Headers.Location ?? throw Errors.Data(key, "gcs started a resumable upload without a session url");
-        }, ct), cancellationToken).ConfigureAwait(false);
-        if (session is null)
-        {
-            return ConditionFailed(options);
-        }
-
-        var chunkSize = _options.UploadChunkSize;
-        var offset = 0L;
-        var length = chunkSize;
-        while (true)
-        {
-            long? total = length < chunkSize ? offset + length : null;
-            var result = await SendChunkAsync(key, session, buffer, length, offset, total, options, cancellationToken).ConfigureAwait(false);
-            if (result is { } done)
-            {
-                return done;
-            }
-
-            offset += length;
-            length = await content.ReadAtLeastAsync(buffer.AsMemory(0, chunkSize), chunkSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            deadline.End();
         }
     }
 
     /// <summary>
-    /// Sends <paramref name="length"/> bytes of <paramref name="buffer"/> at object offset <paramref name="offset"/>;
-    /// with <paramref name="total"/> known this is the last chunk (possibly empty) and the object is created. Returns
-    /// the outcome once the object is created (or the precondition failed), null after an intermediate chunk.
+    /// The engine error for a failed upload attempt. A 412 sets <paramref name="conditionFailed"/>. A 404 before
+    /// anything was read means the session could not be started: the bucket does not exist. A 404 or 410 after that
+    /// means the session is gone (expired, or lost by the server): what it stored is unknown.
     /// </summary>
-    private ValueTask<PutResult?> SendChunkAsync(string key, Uri session, byte[] buffer, int length, long offset, long? total, PutOptions options, CancellationToken cancellationToken) =>
-        _retrier.RunAsync("gcs upload chunk", async (attempt, ct) =>
-        {
-            var from = 0L;
-            if (attempt > 1)
-            {
-                // The last attempt may have landed in part or whole: ask the session how far it got.
-                var (persisted, finished) = await ChunkRequestAsync(key, session, buffer, 0, 0, total, options, queryOnly: true, ct).ConfigureAwait(false);
-                if (finished is not null)
-                {
-                    return finished;
-                }
-
-                from = persisted - offset;
-                if (from < 0 || from > length)
-                {
-                    throw Errors.Data(key, $"gcs resumable upload lost data the store no longer holds (persisted={persisted} chunk_offset={offset})");
-                }
-            }
-
-            for (var round = 0; ; round++)
-            {
-                var (persisted, finished) = await ChunkRequestAsync(key, session, buffer, (int)from, length - (int)from, total, options, queryOnly: false, ct, offset + from).ConfigureAwait(false);
-                if (finished is not null || total is null && persisted == offset + length)
-                {
-                    return finished;
-                }
-
-                // The server kept fewer bytes than were sent (it persists in 256 KiB units): send the rest.
-                from = persisted - offset;
-                if (from < 0 || from > length || round >= 16)
-                {
-                    throw Errors.Unavailable($"gcs resumable upload made no progress (persisted={persisted} chunk_offset={offset} chunk_length={length} {Details(key)})");
-                }
-            }
-        }, cancellationToken);
-
-    /// <summary>
-    /// One PUT to the session: <paramref name="count"/> bytes from <paramref name="start"/> of the buffer at object
-    /// offset <paramref name="at"/>, or with <paramref name="queryOnly"/> an empty status query. Returns how many bytes
-    /// the server has persisted, or the outcome when the object was created or its precondition failed.
-    /// </summary>
-    private ValueTask<(long Persisted, PutResult? Finished)> ChunkRequestAsync(
-        string key, Uri session, byte[] buffer, int start, int count, long? total, PutOptions options, bool queryOnly, CancellationToken cancellationToken, long at = 0) =>
-        SendAsync("gcs upload chunk", key, () =>
-        {
-            var totalText = total?.ToString(CultureInfo.InvariantCulture) ?? "*";
-            var range = queryOnly || count == 0 ? $"bytes */{totalText}" : $"bytes {at}-{at + count - 1}/{totalText}";
-            var body = new ByteArrayContent(buffer, start, queryOnly ? 0 : count);
-            body.Headers.TryAddWithoutValidation("Content-Range", range);
-            return new HttpRequestMessage(HttpMethod.Put, session) { Content = body };
-        }, async (response, ct) =>
-        {
-            var status = (int)response.StatusCode;
-            if (status == ResumeIncomplete)
-            {
-                return (PersistedBytes(response), (PutResult?)null);
-            }
-
-            if (response.StatusCode == HttpStatusCode.PreconditionFailed)
-            {
-                return (0, ConditionFailed(options));
-            }
-
-            await ThrowIfFailedAsync(response, "gcs upload chunk", key, ct).ConfigureAwait(false);
-            var stored = await GcsJson.ReadObjectAsync(response.Content, key, ct).ConfigureAwait(false);
-            return (stored.Size, PutResult.StoredAs(new ObjectVersion(stored.Generation)));
-        }, cancellationToken);
-
-    /// <summary>The end of the persisted prefix from a 308's <c>Range: bytes=0-N</c> header (N+1), or 0 without one.</summary>
-    private static long PersistedBytes(HttpResponseMessage response)
+    private SlateSharpException Classify(Exception error, string key, PutOptions options, bool started, out bool conditionFailed)
     {
-        if (response.Headers.TryGetValues("Range", out var values) && values.FirstOrDefault() is { } range)
+        conditionFailed = error is GoogleApiException { HttpStatusCode: HttpStatusCode.PreconditionFailed };
+        if (IsSessionLost(error) && started)
         {
-            var dash = range.LastIndexOf('-');
-            if (dash >= 0 && long.TryParse(range.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var last))
-            {
-                return last + 1;
-            }
+            return Errors.Unavailable($"gcs upload: the upload session is gone, outcome unknown ({Details(key)} status={(int)((GoogleApiException)error).HttpStatusCode} mode={options.Mode})", error);
         }
 
-        return 0;
+        return Map(error, "gcs upload", key, CancellationToken.None, bucketLevel: !started)
+            ?? Errors.Internal($"gcs upload: unexpected failure: {error.Message} ({Details(key)})", error);
     }
+
+    private static bool IsSessionLost(Exception error) =>
+        error is GoogleApiException { HttpStatusCode: HttpStatusCode.NotFound or HttpStatusCode.Gone };
+
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> content) =>
+        MemoryMarshal.TryGetArray(content, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(content.ToArray(), writable: false);
 
     private ValueTask ProbeConditionalWritesAsync(RandomSource random, CancellationToken cancellationToken)
     {
@@ -228,18 +160,54 @@ internal sealed partial class GcsObjectStore
         var body = "slatesharp conditional-write probe"u8.ToArray();
         return ConditionalWriteProbe.RunAsync(
             "the gcs server does not enforce generation preconditions", "upload with ifGenerationMatch=0", "an upload with ifGenerationMatch",
-            new ObjectVersion("1"), _retrier, (mode, ct) => UploadInOneRequestAsync(key, body, mode, ct),
+            new ObjectVersion("1"), _retrier, async (mode, ct) =>
+            {
+                using var stream = AsStream(body);
+                return await UploadAsync(key, stream, replayable: true, mode, ct).ConfigureAwait(false);
+            },
             async () =>
             {
                 try
                 {
-                    await SendAsync("gcs probe cleanup", key, () => new HttpRequestMessage(HttpMethod.Delete, ObjectUrl(key)), (_, _) => ValueTask.FromResult(true), CancellationToken.None).ConfigureAwait(false);
+                    await CallAsync("gcs probe cleanup", key, async ct =>
+                    {
+                        await _storage.DeleteObjectAsync(_keys.Bucket, key, new DeleteObjectOptions { RetryOptions = GcsRetry.Never }, ct).ConfigureAwait(false);
+                        return true;
+                    }, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (SlateSharpException)
                 {
                     // Best effort: the probe key is reserved and invisible to the store.
                 }
             },
-            $"bucket={_keys.Bucket} endpoint={_endpoint} probe={key}", cancellationToken);
+            $"bucket={_keys.Bucket} endpoint={_client.Endpoint} probe={key}", cancellationToken);
+    }
+
+    /// <summary>
+    /// The request timeout of an upload attempt, on the store's clock: it runs while the library talks to the server
+    /// and is paused while the library waits for the caller's bytes, so it bounds each request, not the producer.
+    /// </summary>
+    private sealed class ChunkDeadline(TimeSpan timeout, TimeProvider time) : IDisposable
+    {
+        private CancellationTokenSource? _current;
+
+        public CancellationToken Start()
+        {
+            _current = new CancellationTokenSource(timeout, time);
+            return _current.Token;
+        }
+
+        public void Pause() => _current?.CancelAfter(Timeout.InfiniteTimeSpan);
+
+        public void Resume() => _current?.CancelAfter(timeout);
+
+        public void End()
+        {
+            var current = _current;
+            _current = null;
+            current?.Dispose();
+        }
+
+        public void Dispose() => End();
     }
 }

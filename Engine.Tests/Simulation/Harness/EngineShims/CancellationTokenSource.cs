@@ -36,6 +36,8 @@ internal sealed class CancellationTokenSource : IDisposable
 
     public void Cancel() => _inner.Cancel();
 
+    public void CancelAfter(TimeSpan delay) => _inner.CancelAfter(delay);
+
     public Task CancelAsync()
     {
         _inner.Cancel();
