@@ -21,7 +21,8 @@ public sealed partial class Db
         var data = new byte[key.Length + value.Length];
         key.Span.CopyTo(data);
         value.Span.CopyTo(data.AsSpan(key.Length));
-        return WriteCoreAsync(RowEntry.Put(data.AsMemory(0, key.Length), data.AsMemory(key.Length), 0), null, options, cancellationToken);
+        var expireAt = options?.ExpiryFor(_options.TimeProvider.GetUtcNow());
+        return WriteCoreAsync(RowEntry.Put(data.AsMemory(0, key.Length), data.AsMemory(key.Length), 0, expireAt), null, options, cancellationToken);
     }
 
     /// <summary>Removes <paramref name="key"/> (a tombstone hides every older value).</summary>
@@ -60,17 +61,18 @@ public sealed partial class Db
         var started = awaitDurable && DbTelemetry.TimesDurableWrites ? _options.TimeProvider.GetTimestamp() : 0;
         if (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
         {
-            return WriteAfterMemoryAsync(single, batch, awaitDurable, started, cancellationToken);
+            return WriteAfterMemoryAsync(single, batch, options, started, cancellationToken);
         }
 
-        var segment = Apply(single, batch, awaitDurable, cancellationToken);
+        var segment = Apply(single, batch, options, cancellationToken);
         return awaitDurable ? WaitDurableAsync(segment, started, cancellationToken) : ValueTask.CompletedTask;
     }
 
-    private async ValueTask WriteAfterMemoryAsync(RowEntry single, WriteBatch? batch, bool awaitDurable, long started, CancellationToken cancellationToken)
+    private async ValueTask WriteAfterMemoryAsync(RowEntry single, WriteBatch? batch, WriteOptions? options, long started, CancellationToken cancellationToken)
     {
+        var awaitDurable = (options ?? WriteOptions.Default).AwaitDurable;
         await WaitForMemoryAsync(cancellationToken).ConfigureAwait(false);
-        var segment = Apply(single, batch, awaitDurable, cancellationToken);
+        var segment = Apply(single, batch, options, cancellationToken);
         if (awaitDurable)
         {
             await WaitDurableAsync(segment, started, cancellationToken).ConfigureAwait(false);
@@ -78,9 +80,11 @@ public sealed partial class Db
     }
 
     /// <summary>Assigns the sequence number and appends the rows to the WAL buffer and the active memtable.</summary>
-    private WalSegment Apply(RowEntry single, WriteBatch? batch, bool awaitDurable, CancellationToken cancellationToken)
+    private WalSegment Apply(RowEntry single, WriteBatch? batch, WriteOptions? options, CancellationToken cancellationToken)
     {
-        var segment = ApplyLocked(single, batch, awaitDurable, cancellationToken);
+        var awaitDurable = (options ?? WriteOptions.Default).AwaitDurable;
+        var expireAt = batch is null ? null : options?.ExpiryFor(_options.TimeProvider.GetUtcNow());
+        var segment = ApplyLocked(single, batch, awaitDurable, expireAt, cancellationToken);
         if (batch is null)
         {
             var bytes = single.Key.Length + single.Value.Length;
@@ -101,7 +105,7 @@ public sealed partial class Db
         return segment;
     }
 
-    private WalSegment ApplyLocked(RowEntry single, WriteBatch? batch, bool awaitDurable, CancellationToken cancellationToken)
+    private WalSegment ApplyLocked(RowEntry single, WriteBatch? batch, bool awaitDurable, long? expireAt, CancellationToken cancellationToken)
     {
         lock (_writeLock)
         {
@@ -109,7 +113,7 @@ public sealed partial class Db
             ThrowIfClosed();
             var sequence = _lastSequence + 1;
             var one = new RowEntry(single.Key, single.Value, sequence, single.Kind, single.ExpireAt);
-            ReadOnlySpan<RowEntry> rows = batch is null ? new ReadOnlySpan<RowEntry>(in one) : batch.ToRows(sequence);
+            ReadOnlySpan<RowEntry> rows = batch is null ? new ReadOnlySpan<RowEntry>(in one) : batch.ToRows(sequence, expireAt);
             var segment = _wal.Append(rows, sequence, awaitDurable, out var charged);
             var active = _view.Active;
             foreach (var row in rows)

@@ -49,7 +49,7 @@ public sealed class WriteBatch
     }
 
     /// <summary>The operations as rows at <paramref name="sequence"/>, the last per key, in key order.</summary>
-    internal RowEntry[] ToRows(ulong sequence)
+    internal RowEntry[] ToRows(ulong sequence, long? expireAt = null)
     {
         // Sort operation indexes by key, the latest operation of a key first; then keep the first of each key.
         var order = new int[_operations.Count];
@@ -75,7 +75,7 @@ public sealed class WriteBatch
             }
 
             var key = operation.Data.AsMemory(0, operation.KeyLength);
-            rows[count++] = operation.IsDelete ? RowEntry.Delete(key, sequence) : RowEntry.Put(key, operation.Data.AsMemory(operation.KeyLength), sequence);
+            rows[count++] = operation.IsDelete ? RowEntry.Delete(key, sequence) : RowEntry.Put(key, operation.Data.AsMemory(operation.KeyLength), sequence, expireAt);
         }
 
         if (count < rows.Length)

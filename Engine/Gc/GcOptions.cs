@@ -14,7 +14,11 @@ public sealed class GcOptions
     /// </summary>
     public TimeSpan SstMinAge { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>A manifest version is deleted only when it was stored longer ago than this. Default 1 hour.</summary>
+    /// <summary>
+    /// A manifest version is deleted only when it was stored longer ago than this. Default 1 hour. It must exceed the
+    /// longest a writer or compactor can pause between reading a manifest and writing the next: a shorter value lets a
+    /// paused one recreate a deleted version and lose its change (docs/design/gc-and-readers.md).
+    /// </summary>
     public TimeSpan ManifestMinAge { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>The newest this many manifest versions are always kept. Default 10; at least 1 (the latest).</summary>

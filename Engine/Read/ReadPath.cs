@@ -18,8 +18,12 @@ namespace SlateSharp.Read;
 /// lets it go and pins the new one. So once a view has been replaced, every read still on its manifest pinned it while
 /// it was current; a collector that reads the current manifest first and the pins after it never misses one.
 /// </remarks>
-internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry)
+internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry, TimeProvider time)
 {
+    /// <summary>Whether <paramref name="row"/> is a value a read returns: a put that has not expired.</summary>
+    public bool IsLive(in RowEntry row) =>
+        row.Kind != RowKind.Delete && (row.ExpireAt is not { } expireAt || expireAt > time.GetUtcNow().ToUnixTimeMilliseconds());
+
     /// <summary>The value of <paramref name="key"/> as of <paramref name="snapshot"/>, or null when absent or deleted.</summary>
     public ValueTask<byte[]?> GetAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
     {
@@ -56,7 +60,7 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
     /// <summary>The value of a found row as a new array; null for none or a tombstone. Counts the get.</summary>
     public byte[]? ValueOf(RowEntry? row)
     {
-        if (row is not { } r || r.Kind == RowKind.Delete)
+        if (row is not { } r || !IsLive(r))
         {
             telemetry.Get(found: false, 0);
             return null;
@@ -69,7 +73,7 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
     /// <summary>Writes the value of a found row; false for none or a tombstone. Counts the get.</summary>
     public bool CopyValue(RowEntry? row, IBufferWriter<byte> destination)
     {
-        if (row is not { } r || r.Kind == RowKind.Delete)
+        if (row is not { } r || !IsLive(r))
         {
             telemetry.Get(found: false, 0);
             return false;
@@ -236,6 +240,12 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
 
             await foreach (var row in MergingIterator.VisibleAsync(sources, startInclusive, endExclusive, snapshot, cancellationToken).ConfigureAwait(false))
             {
+                if (row.ExpireAt is not null && !IsLive(row))
+                {
+                    // The newest visible version has expired: the key is gone, older versions with it.
+                    continue;
+                }
+
                 telemetry.Scanned(row.Value.Length);
                 yield return new KeyValue(row.Key, row.Value);
             }

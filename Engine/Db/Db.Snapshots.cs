@@ -1,0 +1,39 @@
+using SlateSharp.Sst;
+
+namespace SlateSharp;
+
+/// <summary>Snapshots (<see cref="DbSnapshot"/>): a view and a sequence number held together.</summary>
+public sealed partial class Db
+{
+    private int _openSnapshots;
+
+    /// <summary>Snapshots taken and not yet disposed.</summary>
+    internal int OpenSnapshots => Volatile.Read(ref _openSnapshots);
+
+    /// <summary>
+    /// Takes a snapshot: every write acknowledged before the call is in it, none made after. Cheap (no I/O); dispose
+    /// it when done (<c>await using var snap = await db.GetSnapshotAsync();</c>).
+    /// </summary>
+    public ValueTask<DbSnapshot> GetSnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_writeLock)
+        {
+            ThrowIfClosed();
+
+            // Under the write lock: no write is half applied, and the view and the sequence belong together.
+            var view = _view;
+            var pin = _pins.Acquire(view.Manifest);
+            Interlocked.Increment(ref _openSnapshots);
+            return ValueTask.FromResult(new DbSnapshot(this, Reads, view, pin, _visibleSequence));
+        }
+    }
+
+    internal void ReleaseSnapshot(SstPins.Pin pin)
+    {
+        pin.Dispose();
+        Interlocked.Decrement(ref _openSnapshots);
+    }
+
+    internal void ThrowIfClosedForSnapshot() => ThrowIfClosed();
+}

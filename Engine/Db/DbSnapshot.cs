@@ -1,0 +1,85 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using SlateSharp.Read;
+using SlateSharp.Sst;
+
+namespace SlateSharp;
+
+/// <summary>
+/// One consistent point in time of a <see cref="Db"/> (<see cref="Db.GetSnapshotAsync"/>): its gets and scans see
+/// exactly the writes made before it was taken, however many are made, flushed or compacted after. It holds what it
+/// reads — the memtables and the manifest of that moment, whose SSTs in-process garbage collection keeps — until it
+/// is disposed: dispose it when done, as a long-lived snapshot keeps old memtables in memory. Thread-safe. Reads
+/// fail with <see cref="ErrorKind.Closed"/> once the database is closed or the snapshot disposed.
+/// </summary>
+public sealed class DbSnapshot : IAsyncDisposable
+{
+    private readonly Db _db;
+    private readonly ReadPath _reads;
+    private readonly IReadView _view;
+    private readonly SstPins.Pin _pin;
+    private int _disposed;
+
+    internal DbSnapshot(Db db, ReadPath reads, IReadView view, SstPins.Pin pin, ulong sequence)
+    {
+        _db = db;
+        _reads = reads;
+        _view = view;
+        _pin = pin;
+        Sequence = sequence;
+    }
+
+    /// <summary>The sequence number of the newest write this snapshot sees.</summary>
+    public ulong Sequence { get; }
+
+    /// <summary>The value of <paramref name="key"/> as of this snapshot, or null when it was absent or deleted.</summary>
+    public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    {
+        WriteBatch.ValidateKey(key.Span);
+        ThrowIfUnusable();
+        return _reads.GetAsync(View, key, Sequence, cancellationToken);
+    }
+
+    /// <summary>Writes the value of <paramref name="key"/> as of this snapshot to <paramref name="destination"/>; false when absent.</summary>
+    public ValueTask<bool> GetAsync(ReadOnlyMemory<byte> key, IBufferWriter<byte> destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        WriteBatch.ValidateKey(key.Span);
+        ThrowIfUnusable();
+        return _reads.GetAsync(View, key, destination, Sequence, cancellationToken);
+    }
+
+    /// <summary>The keys in [<paramref name="startInclusive"/>, <paramref name="endExclusive"/>) as of this snapshot, ascending; an empty bound is unbounded.</summary>
+    public async IAsyncEnumerable<KeyValue> ScanAsync(
+        ReadOnlyMemory<byte> startInclusive, ReadOnlyMemory<byte> endExclusive, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ThrowIfUnusable();
+        await foreach (var row in _reads.ScanAsync(View, startInclusive, endExclusive, Sequence, cancellationToken).ConfigureAwait(false))
+        {
+            yield return row;
+        }
+    }
+
+    /// <summary>Releases what the snapshot holds; reads after it fail with <see cref="ErrorKind.Closed"/>.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _db.ReleaseSnapshot(_pin);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private IReadView View() => _view;
+
+    private void ThrowIfUnusable()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw Errors.ClosedClean($"the snapshot at sequence {Sequence} was disposed (store={_db.Location})");
+        }
+
+        _db.ThrowIfClosedForSnapshot();
+    }
+}
