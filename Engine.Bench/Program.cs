@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace SlateSharp.Bench;
 
@@ -44,9 +42,10 @@ internal static class Program
         {
             // BenchmarkDotNet micro-benchmarks (Micro/); the rest of the arguments go to its switcher, e.g. --filter '*Bloom*' --job short.
             // In-process: the project file (Engine.Bench.csproj) and assembly (SlateSharp.Bench) names differ, which the
-            // default out-of-process toolchain cannot map back to a project.
-            var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
-            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], config);
+            // default out-of-process toolchain cannot map back to a project. Asked for with the switcher's own
+            // --inProcess, so --job still chooses the job: a config job marked as default would replace it silently.
+            string[] micro = args.Contains("--inProcess", StringComparer.OrdinalIgnoreCase) ? args[1..] : [.. args[1..], "--inProcess"];
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(micro, DefaultConfig.Instance);
             return 0;
         }
 
