@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace SlateSharp.Bench.Micro;
 
@@ -10,12 +8,13 @@ internal static class MicroProgram
     /// <summary>
     /// Every argument goes to BenchmarkDotNet's switcher, e.g. <c>--filter '*Bloom*' --job short</c>. In-process: the
     /// project file (Micro.csproj) and assembly (SlateSharp.Bench.Micro) names differ, which the default out-of-process
-    /// toolchain cannot map back to a project.
+    /// toolchain cannot map back to a project. Asked for with the switcher's own <c>--inProcess</c>, so <c>--job</c>
+    /// still chooses the job (a config job marked as default would replace it silently).
     /// </summary>
     private static int Main(string[] args)
     {
-        var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
-        BenchmarkSwitcher.FromAssembly(typeof(MicroProgram).Assembly).Run(args, config);
+        string[] switcherArgs = args.Contains("--inProcess", StringComparer.OrdinalIgnoreCase) ? args : [.. args, "--inProcess"];
+        BenchmarkSwitcher.FromAssembly(typeof(MicroProgram).Assembly).Run(switcherArgs, DefaultConfig.Instance);
         return 0;
     }
 }

@@ -1,16 +1,21 @@
 using K4os.Compression.LZ4;
+using ZstdSharp.Unsafe;
 
 namespace SlateSharp.Compression;
 
 /// <summary>
-/// Compresses and decompresses single blocks with the LZ4 block format (K4os.Compression.LZ4, managed: no native
-/// library) or a Zstandard frame (the system libzstd). Callers own the buffers (typically rented from the array
-/// pool); nothing here allocates managed memory.
+/// Compresses and decompresses single blocks with the LZ4 block format (K4os.Compression.LZ4) or a Zstandard frame
+/// (ZstdSharp.Port, a C# port of libzstd's sources): both managed, so no native library is needed. Callers own the
+/// buffers (typically rented from the array pool); nothing here allocates managed memory (zstd's one-shot calls
+/// allocate and free their context in native memory, as libzstd's do).
 /// </summary>
 internal static unsafe class BlockCompressor
 {
     /// <summary>The Zstandard level used unless the options say otherwise.</summary>
     public const int DefaultZstdLevel = 3;
+
+    /// <summary>ZSTD_CONTENTSIZE_ERROR.</summary>
+    private const ulong ZstdContentSizeError = ulong.MaxValue - 1;
 
     /// <summary>The largest output <see cref="Compress"/> can produce for <paramref name="sourceLength"/> bytes.</summary>
     public static int MaxCompressedLength(CompressionCodec codec, int sourceLength)
@@ -23,8 +28,7 @@ internal static unsafe class BlockCompressor
                 var lz4 = LZ4Codec.MaximumOutputSize(sourceLength);
                 return lz4 > 0 ? lz4 : throw Errors.Internal($"lz4 cannot compress a block of {sourceLength} bytes");
             case CompressionCodec.Zstd:
-                NativeCodecLibrary.Zstd.EnsureAvailable();
-                return checked((int)ZstdNative.CompressBound((nuint)sourceLength));
+                return checked((int)Methods.ZSTD_compressBound((nuint)sourceLength));
             default:
                 throw UnknownCodec(codec);
         }
@@ -49,14 +53,13 @@ internal static unsafe class BlockCompressor
             }
 
             case CompressionCodec.Zstd:
-                NativeCodecLibrary.Zstd.EnsureAvailable();
                 fixed (byte* src = source)
                 fixed (byte* dst = destination)
                 {
-                    var written = ZstdNative.Compress(dst, (nuint)destination.Length, src, (nuint)source.Length, zstdLevel);
-                    return ZstdNative.IsError(written) == 0
+                    var written = Methods.ZSTD_compress(dst, (nuint)destination.Length, src, (nuint)source.Length, zstdLevel);
+                    return !Methods.ZSTD_isError(written)
                         ? (int)written
-                        : throw Errors.Internal($"zstd compression failed: {ZstdNative.ErrorName(written)} (length={source.Length})");
+                        : throw Errors.Internal($"zstd compression failed: {Methods.ZSTD_getErrorName(written)} (length={source.Length})");
                 }
 
             default:
@@ -100,7 +103,6 @@ internal static unsafe class BlockCompressor
                 return source.Length > 0 && LZ4Codec.Decode(source, destination) == destination.Length;
 
             case CompressionCodec.Zstd:
-                NativeCodecLibrary.Zstd.EnsureAvailable();
                 if (source.Length == 0)
                 {
                     return false;
@@ -109,8 +111,8 @@ internal static unsafe class BlockCompressor
                 fixed (byte* src = source)
                 fixed (byte* dst = destination)
                 {
-                    var result = ZstdNative.Decompress(dst, (nuint)destination.Length, src, (nuint)source.Length);
-                    return ZstdNative.IsError(result) == 0 && result == (nuint)destination.Length;
+                    var result = Methods.ZSTD_decompress(dst, (nuint)destination.Length, src, (nuint)source.Length);
+                    return !Methods.ZSTD_isError(result) && result == (nuint)destination.Length;
                 }
 
             default:
@@ -120,15 +122,14 @@ internal static unsafe class BlockCompressor
 
     private static ulong ZstdContentSize(ReadOnlySpan<byte> frame)
     {
-        NativeCodecLibrary.Zstd.EnsureAvailable();
         if (frame.Length == 0)
         {
-            return ZstdNative.ContentSizeError;
+            return ZstdContentSizeError;
         }
 
         fixed (byte* src = frame)
         {
-            return ZstdNative.GetFrameContentSize(src, (nuint)frame.Length);
+            return Methods.ZSTD_getFrameContentSize(src, (nuint)frame.Length);
         }
     }
 

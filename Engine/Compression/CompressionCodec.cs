@@ -5,8 +5,8 @@ namespace SlateSharp;
 /// a block whose compressed form does not save at least an eighth is stored uncompressed.
 /// </summary>
 /// <remarks>
-/// <see cref="Lz4"/> and <see cref="Zstd"/> call the system's native libraries (<c>liblz4.so.1</c> from the Debian
-/// package <c>liblz4-1</c>, <c>libzstd.so.1</c> from <c>libzstd1</c>); they are loaded only when the codec is used.
+/// <see cref="Lz4"/> (K4os.Compression.LZ4) and <see cref="Zstd"/> (ZstdSharp.Port) are managed: no native library
+/// is needed. Their blocks are the reference libraries' formats (liblz4, libzstd), which the tests check both ways.
 /// The numeric values are stored on disk and never change.
 /// </remarks>
 public enum CompressionCodec

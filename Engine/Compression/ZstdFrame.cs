@@ -1,37 +1,38 @@
+using ZstdSharp.Unsafe;
+
 namespace SlateSharp.Compression;
 
 /// <summary>
-/// Zstandard frames with a content checksum (what the <c>zstd</c> command line tool reads and writes), for
-/// interoperability checks and tools. SST blocks use single-shot frames through <see cref="BlockCompressor"/>.
+/// Zstandard frames with a content checksum (what the <c>zstd</c> command line tool reads and writes), through
+/// ZstdSharp.Port, for interoperability checks and tools. SST blocks use single-shot frames through <see cref="BlockCompressor"/>.
 /// </summary>
 internal static unsafe class ZstdFrame
 {
     /// <summary>Compresses <paramref name="source"/> into one frame that records its size and an XXH64 checksum.</summary>
     public static byte[] Compress(ReadOnlySpan<byte> source, int level = BlockCompressor.DefaultZstdLevel)
     {
-        NativeCodecLibrary.Zstd.EnsureAvailable();
-        var context = ZstdNative.CreateCompressionContext();
-        if (context == 0)
+        var context = Methods.ZSTD_createCCtx();
+        if (context == null)
         {
             throw Errors.Internal("zstd compression context creation failed");
         }
 
         try
         {
-            Check(ZstdNative.SetParameter(context, ZstdNative.ParameterCompressionLevel, level));
-            Check(ZstdNative.SetParameter(context, ZstdNative.ParameterChecksumFlag, 1));
-            var bound = ZstdNative.CompressBound((nuint)source.Length);
+            Check(Methods.ZSTD_CCtx_setParameter(context, ZSTD_cParameter.ZSTD_c_compressionLevel, level));
+            Check(Methods.ZSTD_CCtx_setParameter(context, ZSTD_cParameter.ZSTD_c_checksumFlag, 1));
+            var bound = Methods.ZSTD_compressBound((nuint)source.Length);
             var output = new byte[checked((int)bound)];
             fixed (byte* src = source)
             fixed (byte* dst = output)
             {
-                var written = Check(ZstdNative.Compress2(context, dst, bound, src, (nuint)source.Length));
+                var written = Check(Methods.ZSTD_compress2(context, dst, bound, src, (nuint)source.Length));
                 return output.AsSpan(0, (int)written).ToArray();
             }
         }
         finally
         {
-            _ = ZstdNative.FreeCompressionContext(context);
+            _ = Methods.ZSTD_freeCCtx(context);
         }
     }
 
@@ -42,9 +43,8 @@ internal static unsafe class ZstdFrame
     /// </summary>
     public static byte[] Decompress(ReadOnlySpan<byte> frame, int maxOutputLength, string name = "zstd frame")
     {
-        NativeCodecLibrary.Zstd.EnsureAvailable();
-        var context = ZstdNative.CreateDecompressionContext();
-        if (context == 0)
+        var context = Methods.ZSTD_createDCtx();
+        if (context == null)
         {
             throw Errors.Internal("zstd decompression context creation failed");
         }
@@ -54,7 +54,7 @@ internal static unsafe class ZstdFrame
         {
             fixed (byte* src = frame)
             {
-                var input = new ZstdNative.InputBuffer { Source = src, Size = (nuint)frame.Length, Position = 0 };
+                var input = new ZSTD_inBuffer_s { src = src, size = (nuint)frame.Length, pos = 0 };
                 while (true)
                 {
                     var room = Math.Max(1, Math.Min(128 << 10, maxOutputLength - output.WrittenCount + 1));
@@ -63,20 +63,20 @@ internal static unsafe class ZstdFrame
                     nuint produced;
                     fixed (byte* dst = span)
                     {
-                        var buffer = new ZstdNative.Buffer { Destination = dst, Size = (nuint)span.Length, Position = 0 };
-                        result = ZstdNative.DecompressStream(context, &buffer, &input);
-                        produced = buffer.Position;
+                        var buffer = new ZSTD_outBuffer_s { dst = dst, size = (nuint)span.Length, pos = 0 };
+                        result = Methods.ZSTD_decompressStream(context, &buffer, &input);
+                        produced = buffer.pos;
                     }
 
-                    if (ZstdNative.IsError(result) != 0)
+                    if (Methods.ZSTD_isError(result))
                     {
-                        throw Errors.Data(name, (long)input.Position, $"invalid zstd frame: {ZstdNative.ErrorName(result)}");
+                        throw Errors.Data(name, (long)input.pos, $"invalid zstd frame: {Methods.ZSTD_getErrorName(result)}");
                     }
 
                     output.Advance((int)produced);
                     if (output.WrittenCount > maxOutputLength)
                     {
-                        throw Errors.Data(name, (long)input.Position, $"zstd frame decompresses to more than {maxOutputLength} bytes");
+                        throw Errors.Data(name, (long)input.pos, $"zstd frame decompresses to more than {maxOutputLength} bytes");
                     }
 
                     if (result == 0)
@@ -84,15 +84,15 @@ internal static unsafe class ZstdFrame
                         break;
                     }
 
-                    if (input.Position == input.Size && produced == 0)
+                    if (input.pos == input.size && produced == 0)
                     {
-                        throw Errors.Data(name, (long)input.Position, "truncated zstd frame");
+                        throw Errors.Data(name, (long)input.pos, "truncated zstd frame");
                     }
                 }
 
-                if (input.Position != input.Size)
+                if (input.pos != input.size)
                 {
-                    throw Errors.Data(name, (long)input.Position, "unexpected bytes after the zstd frame");
+                    throw Errors.Data(name, (long)input.pos, "unexpected bytes after the zstd frame");
                 }
             }
 
@@ -100,10 +100,10 @@ internal static unsafe class ZstdFrame
         }
         finally
         {
-            _ = ZstdNative.FreeDecompressionContext(context);
+            _ = Methods.ZSTD_freeDCtx(context);
         }
     }
 
     private static nuint Check(nuint result) =>
-        ZstdNative.IsError(result) == 0 ? result : throw Errors.Internal($"zstd frame compression failed: {ZstdNative.ErrorName(result)}");
+        !Methods.ZSTD_isError(result) ? result : throw Errors.Internal($"zstd frame compression failed: {Methods.ZSTD_getErrorName(result)}");
 }
