@@ -10,7 +10,7 @@ namespace SlateSharp.Tests.Format;
 /// <summary>
 /// One stored file per format version, built from fixed seeded input: each must still decode to that input, and
 /// encoding the input must reproduce it byte for byte (compressed SSTs are checked by decoding only, since another
-/// libzstd release may compress differently). Files of versions this build no longer writes are read-only: they are
+/// zstd release may compress differently). Files of versions this build no longer writes are read-only: they are
 /// decoded, compared with a test-side encoder of the old layout, and never regenerated. Regenerate after an intended
 /// format change with SLATESHARP_REGENERATE_GOLDEN=1 (docs/format/README.md); that writes into
 /// Engine.Tests/TestData/format in the source tree.

@@ -8,7 +8,7 @@ namespace SlateSharp.Format;
 /// CRC-32C (Castagnoli), the checksum of every stored block and record. Inputs of at least
 /// <see cref="LibraryThreshold"/> bytes go to System.IO.Hashing (it folds 64 bytes at a time with carry-less
 /// multiplies and is 1.3–1.5× faster from 4 KiB up); shorter ones to the CRC32 instruction 8 bytes at a time, which is
-/// 1.4–1.7× faster below 1 KiB (<c>Crc32CBenchmarks</c>, docs/benchmarks.md). Both give the same value.
+/// 1.1–1.7× faster below 1 KiB (<c>Crc32CBenchmarks</c>, docs/benchmarks.md). Both give the same value.
 /// </summary>
 internal static class Crc32C
 {
