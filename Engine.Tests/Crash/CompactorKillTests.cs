@@ -131,8 +131,7 @@ public sealed class CompactorKillTests
 
         var clock = new ShiftedTimeProvider();
         clock.Advance(TimeSpan.FromDays(2));
-        using var store = (IDisposable)await ObjectStores.OpenAsync(url, storeOptions);
-        var opened = (IObjectStore)store;
+        await using var opened = await ObjectStores.OpenAsync(url, storeOptions);
         var report = await DbGarbageCollector.RunOnceAsync(opened, "", new GcOptions { ManifestsKept = 1 }, clock);
         var latest = (await new ManifestStore(opened).ReadLatestAsync(CancellationToken.None))!.Manifest;
         var referenced = latest.L0.Concat(latest.SortedRuns.SelectMany(r => r.Ssts)).Select(h => SlateSharp.Sst.SstPaths.PathOf(h.Id).Value).ToHashSet();

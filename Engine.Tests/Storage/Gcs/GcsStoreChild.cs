@@ -53,7 +53,7 @@ internal static class GcsStoreChild
         }
         finally
         {
-            (store as IDisposable)?.Dispose();
+            await store.DisposeAsync();
         }
     }
 
