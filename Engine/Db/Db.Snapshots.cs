@@ -34,6 +34,4 @@ public sealed partial class Db
         pin.Dispose();
         Interlocked.Decrement(ref _openSnapshots);
     }
-
-    internal void ThrowIfClosedForSnapshot() => ThrowIfClosed();
 }

@@ -456,7 +456,7 @@ public sealed partial class Db : IAsyncDisposable
         }
     }
 
-    private void ThrowIfClosed()
+    internal void ThrowIfClosed()
     {
         if (Volatile.Read(ref _closed) is { } closed)
         {

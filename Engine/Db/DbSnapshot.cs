@@ -80,6 +80,6 @@ public sealed class DbSnapshot : IAsyncDisposable
             throw Errors.ClosedClean($"the snapshot at sequence {Sequence} was disposed (store={_db.Location})");
         }
 
-        _db.ThrowIfClosedForSnapshot();
+        _db.ThrowIfClosed();
     }
 }
