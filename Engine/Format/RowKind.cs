@@ -11,4 +11,10 @@ internal enum RowKind : byte
 
     /// <summary>A merge operand to combine with older values (reserved; the merge operator comes later).</summary>
     Merge = 2,
+
+    /// <summary>
+    /// A range delete, in WAL objects (format version 3) and memtables only: the key is the range's first key, the
+    /// value its exclusive end. Never stored in an SST: a flush moves it into the manifest.
+    /// </summary>
+    RangeDelete = 3,
 }

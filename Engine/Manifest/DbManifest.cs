@@ -38,13 +38,20 @@ internal sealed record DbManifest(
     /// </summary>
     public IReadOnlyList<ManifestExtension> UnknownExtensions { get; init; } = [];
 
+    /// <summary>
+    /// Range deletes flushed from memtables and not yet known to be compacted away, in ascending sequence order
+    /// (extension <c>range_tombstones</c>, docs/format/manifest.md).
+    /// </summary>
+    public IReadOnlyList<RangeTombstone> RangeTombstones { get; init; } = [];
+
     public bool Equals(DbManifest? other) =>
         other is not null &&
         WriterEpoch == other.WriterEpoch && CompactorEpoch == other.CompactorEpoch &&
         ReplayAfterWalId == other.ReplayAfterWalId && NextWalId == other.NextWalId &&
         LastL0Sequence == other.LastL0Sequence && WalV1FencesBelow == other.WalV1FencesBelow &&
         L0.SequenceEqual(other.L0) && SortedRuns.SequenceEqual(other.SortedRuns) &&
-        Checkpoints.SequenceEqual(other.Checkpoints) && UnknownExtensions.SequenceEqual(other.UnknownExtensions);
+        Checkpoints.SequenceEqual(other.Checkpoints) && UnknownExtensions.SequenceEqual(other.UnknownExtensions) &&
+        RangeTombstones.SequenceEqual(other.RangeTombstones);
 
     public override int GetHashCode() => HashCode.Combine(WriterEpoch, CompactorEpoch, ReplayAfterWalId, NextWalId, WalV1FencesBelow, L0.Count);
 }
