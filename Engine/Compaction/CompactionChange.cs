@@ -11,7 +11,9 @@ namespace SlateSharp.Compaction;
 /// </summary>
 internal static class CompactionChange
 {
-    public static DbManifest Apply(DbManifest manifest, CompactionJob job, IReadOnlyList<SstHandle> outputs, TimeProvider time)
+    /// <summary>The manifest with the job applied; <paramref name="droppedRangeDeletes"/> (range deletes the job left nothing below, by sequence) leave it.</summary>
+    public static DbManifest Apply(
+        DbManifest manifest, CompactionJob job, IReadOnlyList<SstHandle> outputs, TimeProvider time, IReadOnlyCollection<ulong>? droppedRangeDeletes = null)
     {
         if (IsApplied(manifest, job, outputs))
         {
@@ -63,7 +65,10 @@ internal static class CompactionChange
             }
         }
 
-        return manifest with { L0 = l0, SortedRuns = runs };
+        var rangeTombstones = droppedRangeDeletes is { Count: > 0 }
+            ? manifest.RangeTombstones.Where(t => !droppedRangeDeletes.Contains(t.Sequence)).ToList()
+            : manifest.RangeTombstones;
+        return manifest with { L0 = l0, SortedRuns = runs, RangeTombstones = rangeTombstones };
     }
 
     /// <summary>Whether <paramref name="manifest"/> already holds the job's result.</summary>

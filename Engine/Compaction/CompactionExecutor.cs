@@ -8,9 +8,12 @@ using SlateSharp.Storage;
 namespace SlateSharp.Compaction;
 
 /// <summary>What a compaction job wrote: its output SSTs in key order, pinned until the caller releases them.</summary>
-internal sealed class CompactionOutput(IReadOnlyList<SstHandle> ssts, IReadOnlyList<SstPins.Pin> pins, long rowsRead) : IDisposable
+internal sealed class CompactionOutput(IReadOnlyList<SstHandle> ssts, IReadOnlyList<SstPins.Pin> pins, long rowsRead, IReadOnlyCollection<ulong> droppedRangeDeletes) : IDisposable
 {
     public IReadOnlyList<SstHandle> Ssts => ssts;
+
+    /// <summary>Sequences of the range deletes the job left nothing below: publishing it removes them from the manifest.</summary>
+    public IReadOnlyCollection<ulong> DroppedRangeDeletes => droppedRangeDeletes;
 
     public long BytesWritten => ssts.Sum(s => s.Size);
 
@@ -59,7 +62,8 @@ internal sealed class CompactionExecutor(
         for (var i = 0; i < ranges.Count; i++)
         {
             var (start, end) = ranges[i];
-            tasks[i] = Task.Run(() => CompactRangeAsync(job, start, end, new RowRetention(snapshots, job.Bottom, now), minted, cancellationToken), cancellationToken);
+            tasks[i] = Task.Run(
+                () => CompactRangeAsync(job, start, end, new RowRetention(snapshots, job.Bottom, now, job.RangeTombstones), minted, cancellationToken), cancellationToken);
         }
 
         try
@@ -79,7 +83,72 @@ internal sealed class CompactionExecutor(
         }
 
         var outputs = tasks.SelectMany(t => t.Result.Ssts).ToList();
-        return new CompactionOutput(outputs, minted.Select(m => m.Pin).ToList(), tasks.Sum(t => t.Result.RowsRead));
+        IReadOnlyCollection<ulong> dropped;
+        try
+        {
+            dropped = await DroppableRangeDeletesAsync(job, snapshots, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await DeleteUnpublishedAsync(minted.Select(m => m.Id), e).ConfigureAwait(false);
+            foreach (var (_, pin) in minted)
+            {
+                pin.Dispose();
+            }
+
+            throw;
+        }
+
+        return new CompactionOutput(outputs, minted.Select(m => m.Pin).ToList(), tasks.Sum(t => t.Result.RowsRead), dropped);
+    }
+
+    /// <summary>
+    /// The range deletes nothing is left below once the job is published: the job rewrote every sorted run, no L0 SST
+    /// outside it can hold a version older than the range delete in its range (its lowest sequence is higher), and no
+    /// retained snapshot is older (so the job kept no version the range delete hides). Rows older than a range delete
+    /// in the manifest are all in SSTs: the memtables that held them flushed before it.
+    /// </summary>
+    private async ValueTask<IReadOnlyCollection<ulong>> DroppableRangeDeletesAsync(CompactionJob job, IReadOnlyList<ulong> snapshots, CancellationToken cancellationToken)
+    {
+        if (job.PickedFrom is not { RangeTombstones.Count: > 0 } picked)
+        {
+            return [];
+        }
+
+        var inputRuns = job.Sources.Where(s => s.Run is not null).Select(s => s.Run!.Id).ToHashSet();
+        if (picked.SortedRuns.Any(r => !inputRuns.Contains(r.Id)))
+        {
+            return [];
+        }
+
+        var inputs = job.InputIds.ToHashSet();
+        var otherL0 = picked.L0.Where(h => !inputs.Contains(h.Id)).ToList();
+        var dropped = new HashSet<ulong>();
+        foreach (var tombstone in picked.RangeTombstones)
+        {
+            if (snapshots.Count > 0 && snapshots[0] < tombstone.Sequence)
+            {
+                continue;
+            }
+
+            var below = false;
+            foreach (var sst in otherL0.Where(h => Overlaps(h, tombstone.Start, tombstone.End)))
+            {
+                var reader = await readers.GetAsync(sst.Id, cancellationToken).ConfigureAwait(false);
+                if (reader.Info.MinSequence < tombstone.Sequence)
+                {
+                    below = true;
+                    break;
+                }
+            }
+
+            if (!below)
+            {
+                dropped.Add(tombstone.Sequence);
+            }
+        }
+
+        return dropped;
     }
 
     /// <summary>After a job failed before anything was published: every output is referenced by nothing.</summary>

@@ -34,6 +34,14 @@ internal sealed record CompactionSource
 /// </summary>
 internal sealed record CompactionJob(IReadOnlyList<CompactionSource> Sources, uint OutputRunId, bool Bottom)
 {
+    /// <summary>
+    /// The manifest the job was picked from: its range deletes are applied to the rows, and those the job leaves
+    /// nothing below are dropped from the manifest with it (docs/design/range-deletes.md). Null: no range deletes.
+    /// </summary>
+    public DbManifest? PickedFrom { get; init; }
+
+    public IReadOnlyList<RangeTombstone> RangeTombstones => PickedFrom?.RangeTombstones ?? [];
+
     public long InputBytes => Sources.Sum(s => s.SizeBytes);
 
     public IEnumerable<SstId> InputIds => Sources.SelectMany(s => s.Ssts).Select(h => h.Id);

@@ -80,10 +80,12 @@ internal sealed class Compactor(
     public async ValueTask<bool> RunOnceAsync(CancellationToken cancellationToken)
     {
         var current = await manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
-        if (scheduler.Pick(current) is not { } job)
+        if (scheduler.Pick(current) is not { } picked)
         {
             return false;
         }
+
+        var job = picked with { PickedFrom = current };
 
         var started = time.GetTimestamp();
         logger.LogDebug("compacting {Job}", job);
@@ -114,7 +116,7 @@ internal sealed class Compactor(
             var attempt = new ManifestUpdateAttempt();
             try
             {
-                await manifest.UpdateAsync(m => CompactionChange.Apply(m, job, output.Ssts, time), output.Ssts.Select(s => s.Id).ToList(), attempt, cancellationToken)
+                await manifest.UpdateAsync(m => CompactionChange.Apply(m, job, output.Ssts, time, output.DroppedRangeDeletes), output.Ssts.Select(s => s.Id).ToList(), attempt, cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (Exception e)

@@ -32,6 +32,36 @@ public sealed partial class Db
         return WriteCoreAsync(RowEntry.Delete(key.ToArray(), 0), null, options, cancellationToken);
     }
 
+    /// <summary>
+    /// Deletes every key in [<paramref name="startInclusive"/>, <paramref name="endExclusive"/>) (unsigned bytewise
+    /// order) as one write: reads, scans and snapshots taken after it see none of those keys; writes after it are
+    /// visible again. Costs one row whatever the range holds; compaction drops the hidden rows
+    /// (docs/design/range-deletes.md). <paramref name="options"/> as for a put (durability); a TTL does not apply.
+    /// An empty range (equal bounds) writes nothing; a start after the end is an <see cref="ErrorKind.Invalid"/> error.
+    /// </summary>
+    public ValueTask DeleteRangeAsync(
+        ReadOnlyMemory<byte> startInclusive, ReadOnlyMemory<byte> endExclusive, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        WriteBatch.ValidateKey(startInclusive.Span);
+        WriteBatch.ValidateKey(endExclusive.Span);
+        var order = startInclusive.Span.SequenceCompareTo(endExclusive.Span);
+        if (order > 0)
+        {
+            throw Errors.Invalid(
+                $"range delete start sorts after its end (start={Convert.ToHexString(startInclusive.Span)} end={Convert.ToHexString(endExclusive.Span)})");
+        }
+
+        if (order == 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ThrowIfClosed();
+            return ValueTask.CompletedTask;
+        }
+
+        var row = new RowEntry(startInclusive.ToArray(), endExclusive.ToArray(), 0, RowKind.RangeDelete);
+        return WriteCoreAsync(row, null, options, cancellationToken);
+    }
+
     /// <summary>Applies every operation of <paramref name="batch"/> atomically: all visible together, all durable together.</summary>
     public ValueTask WriteAsync(WriteBatch batch, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -88,7 +118,7 @@ public sealed partial class Db
         if (batch is null)
         {
             var bytes = single.Key.Length + single.Value.Length;
-            if (single.Kind == RowKind.Delete)
+            if (single.Kind is RowKind.Delete or RowKind.RangeDelete)
             {
                 _telemetry.Delete(bytes);
             }

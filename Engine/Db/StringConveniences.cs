@@ -28,6 +28,15 @@ public static class StringConveniences
         return db.DeleteAsync(Utf8.GetBytes(key), options, cancellationToken);
     }
 
+    /// <summary>Deletes every key in [<paramref name="startInclusive"/>, <paramref name="endExclusive"/>), compared as UTF-8 bytes.</summary>
+    public static ValueTask DeleteRangeAsync(this Db db, string startInclusive, string endExclusive, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(startInclusive);
+        ArgumentNullException.ThrowIfNull(endExclusive);
+        return db.DeleteRangeAsync(Utf8.GetBytes(startInclusive), Utf8.GetBytes(endExclusive), options, cancellationToken);
+    }
+
     /// <summary>The value of <paramref name="key"/> decoded from UTF-8, or null when absent or deleted.</summary>
     /// <exception cref="SlateSharpException"><see cref="ErrorKind.Invalid"/> when the stored value is not valid UTF-8.</exception>
     public static async ValueTask<string?> GetStringAsync(this Db db, string key, ReadOptions? options = null, CancellationToken cancellationToken = default)

@@ -13,7 +13,12 @@ namespace SlateSharp.Iteration;
 /// <param name="snapshots">Retained snapshot sequences, ascending.</param>
 /// <param name="bottom">The output is the oldest data of the database: nothing older lies below it.</param>
 /// <param name="nowUnixMilliseconds">Rows expiring at or before this are expired.</param>
-internal sealed class RowRetention(IReadOnlyList<ulong> snapshots, bool bottom, long nowUnixMilliseconds)
+/// <param name="rangeDeletes">
+/// Range deletes to apply: a version they cover is one more version of its key, at the range delete's sequence, which
+/// hides it from every read point above that sequence (docs/design/range-deletes.md). The range deletes themselves are
+/// not written; they stay in the manifest.
+/// </param>
+internal sealed class RowRetention(IReadOnlyList<ulong> snapshots, bool bottom, long nowUnixMilliseconds, IReadOnlyList<Manifest.RangeTombstone>? rangeDeletes = null)
 {
     private ReadOnlyMemory<byte>? _key;
     private ulong _newerSequence;
@@ -47,8 +52,10 @@ internal sealed class RowRetention(IReadOnlyList<ulong> snapshots, bool bottom, 
             return row;
         }
 
-        // Seen by the latest state (the newest version) or by a snapshot s with row.Sequence <= s < newer version.
-        var seen = newest || SnapshotBetween(row.Sequence, newerSequence);
+        // Seen by the latest state (the newest version, not range deleted) or by a snapshot s with row.Sequence <= s <
+        // the next newer version, a covering range delete counting as one.
+        var upper = Math.Min(newerSequence, LowestRangeDeleteAbove(row));
+        var seen = upper == ulong.MaxValue || SnapshotBetween(row.Sequence, upper);
         if (!seen)
         {
             return null;
@@ -70,6 +77,27 @@ internal sealed class RowRetention(IReadOnlyList<ulong> snapshots, bool bottom, 
         }
 
         return kept;
+    }
+
+    /// <summary>The lowest sequence above the row's of a range delete covering its key; <see cref="ulong.MaxValue"/> when none.</summary>
+    private ulong LowestRangeDeleteAbove(in RowEntry row)
+    {
+        var lowest = ulong.MaxValue;
+        if (rangeDeletes is null)
+        {
+            return lowest;
+        }
+
+        for (var i = 0; i < rangeDeletes.Count; i++)
+        {
+            var tombstone = rangeDeletes[i];
+            if (tombstone.Sequence > row.Sequence && tombstone.Sequence < lowest && tombstone.Covers(row.Key.Span))
+            {
+                lowest = tombstone.Sequence;
+            }
+        }
+
+        return lowest;
     }
 
     private bool SnapshotBetween(ulong low, ulong highExclusive)

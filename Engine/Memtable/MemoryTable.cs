@@ -1,12 +1,14 @@
 using System.Runtime.InteropServices;
 using SlateSharp.Format;
 using SlateSharp.Iteration;
+using SlateSharp.Manifest;
 
 namespace SlateSharp.Memtable;
 
 /// <summary>
 /// The in-memory table new writes go to: a <see cref="SkipList"/> plus its size and sequence range. Mutable until
-/// frozen; after that it only serves reads until its L0 SST is recorded in the manifest.
+/// frozen; after that it only serves reads until its L0 SST is recorded in the manifest. Range deletes are kept apart
+/// from the rows, in sequence order (<see cref="RangeTombstones"/>): a flush moves them into the manifest.
 /// </summary>
 internal sealed class MemoryTable
 {
@@ -16,6 +18,7 @@ internal sealed class MemoryTable
     private readonly SkipList _rows;
     private long _sizeBytes;
     private ulong _lastSequence;
+    private RangeTombstone[] _rangeTombstones = [];
 
     public MemoryTable(ulong seed) => _rows = new SkipList(seed);
 
@@ -23,7 +26,10 @@ internal sealed class MemoryTable
 
     public int Count => _rows.Count;
 
-    public bool IsEmpty => _rows.Count == 0;
+    public bool IsEmpty => _rows.Count == 0 && RangeTombstones.Count == 0;
+
+    /// <summary>The range deletes inserted, in ascending sequence order; a reader gets the list as it is now, unchanging.</summary>
+    public IReadOnlyList<RangeTombstone> RangeTombstones => Volatile.Read(ref _rangeTombstones);
 
     /// <summary>The highest sequence number inserted.</summary>
     public ulong LastSequence => Volatile.Read(ref _lastSequence);
@@ -35,8 +41,17 @@ internal sealed class MemoryTable
     /// </summary>
     public long Insert(ReadOnlyMemory<byte> key, ulong sequence, RowKind kind, ReadOnlyMemory<byte> value, long? expireAt)
     {
-        var data = AsOneArray(key, value);
-        _rows.Insert(data, key.Length, sequence, kind, expireAt);
+        if (kind == RowKind.RangeDelete)
+        {
+            // The value is the range's exclusive end (RowKind.RangeDelete). Sequences only grow, so appending keeps order.
+            // Copied on write: few range deletes, and every reader keeps an unchanging list.
+            Volatile.Write(ref _rangeTombstones, [.. _rangeTombstones, new RangeTombstone(key.ToArray(), value.ToArray(), sequence)]);
+        }
+        else
+        {
+            _rows.Insert(AsOneArray(key, value), key.Length, sequence, kind, expireAt);
+        }
+
         var charged = key.Length + value.Length + RowOverhead;
         Interlocked.Add(ref _sizeBytes, charged);
         if (sequence > _lastSequence)

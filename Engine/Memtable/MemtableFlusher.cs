@@ -121,6 +121,12 @@ internal sealed class MemtableFlusher(
             await manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (memtable.Table.Count == 0)
+        {
+            await RecordRangeDeletesOnlyAsync(memtable, lastWalId, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         SstId id;
         ObjectPath path;
         SstHandle handle;
@@ -181,6 +187,7 @@ internal sealed class MemtableFlusher(
                     ReplayAfterWalId = Math.Max(m.ReplayAfterWalId, lastWalId),
                     NextWalId = Math.Max(m.NextWalId, Math.Max(lastWalId + 1, target.NextWalId)),
                     LastL0Sequence = Math.Max(m.LastL0Sequence, memtable.Table.LastSequence),
+                    RangeTombstones = WithRangeDeletesOf(m, memtable.Table),
                 },
                 [id],
                 attempt,
@@ -205,6 +212,43 @@ internal sealed class MemtableFlusher(
         target.OnFlushed(memtable, stored);
         pin.Dispose();
     }
+
+    /// <summary>
+    /// A memtable that holds range deletes and no rows: no SST, only the manifest update that moves its range deletes
+    /// there and the WAL position past it. Idempotent: a manifest whose <c>last_l0_sequence</c> already reaches the
+    /// memtable's last sequence holds the update (ours, whose answer was lost). A failure ends the flusher with that
+    /// error, as for an SST; nothing is left to clean up.
+    /// </summary>
+    private async ValueTask RecordRangeDeletesOnlyAsync(ImmutableMemtable memtable, ulong lastWalId, CancellationToken cancellationToken)
+    {
+        DbManifest stored;
+        try
+        {
+            stored = await manifest.UpdateAsync(
+                m => m.LastL0Sequence >= memtable.Table.LastSequence ? m : m with
+                {
+                    ReplayAfterWalId = Math.Max(m.ReplayAfterWalId, lastWalId),
+                    NextWalId = Math.Max(m.NextWalId, Math.Max(lastWalId + 1, target.NextWalId)),
+                    LastL0Sequence = memtable.Table.LastSequence,
+                    RangeTombstones = WithRangeDeletesOf(m, memtable.Table),
+                },
+                [],
+                new ManifestUpdateAttempt(),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            memtable.Flushed.TrySetException(e);
+            throw;
+        }
+
+        logger.LogDebug("flushed a memtable of {Count} range deletes and no rows to the manifest (replay after wal {WalId})", memtable.Table.RangeTombstones.Count, lastWalId);
+        target.OnFlushed(memtable, stored);
+    }
+
+    /// <summary>The manifest's range deletes followed by the memtable's, all newer (memtables flush in order).</summary>
+    private static IReadOnlyList<RangeTombstone> WithRangeDeletesOf(DbManifest manifest, MemoryTable table) =>
+        table.RangeTombstones.Count == 0 ? manifest.RangeTombstones : [.. manifest.RangeTombstones, .. table.RangeTombstones];
 
     /// <summary>
     /// After a failed manifest update: the SST is deleted only when it is certain that no stored manifest references

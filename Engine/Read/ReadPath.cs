@@ -50,12 +50,34 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
     public ValueTask<RowEntry?> FindAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
     {
         var (view, pin) = Pin(current);
-        return FindAsync(view, pin, key, snapshot, cancellationToken);
+        return FindUnlessRangeDeletedAsync(view, pin, key, snapshot, cancellationToken);
     }
 
     /// <summary>Like <see cref="FindAsync(Func{IReadView}, ReadOnlyMemory{byte}, ulong, CancellationToken)"/> over one view its caller holds.</summary>
     public ValueTask<RowEntry?> FindAsync(IReadView view, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken) =>
-        FindAsync(view, pins.AcquireRead(view.Manifest), key, snapshot, cancellationToken);
+        FindUnlessRangeDeletedAsync(view, pins.AcquireRead(view.Manifest), key, snapshot, cancellationToken);
+
+    /// <summary>
+    /// The newest row, unless a range delete newer than it (and at or below the snapshot) covers the key: then a
+    /// tombstone at the range delete's sequence. Without a covering range delete, exactly the lookup below.
+    /// </summary>
+    private ValueTask<RowEntry?> FindUnlessRangeDeletedAsync(IReadView view, SstPins.ReadPin pin, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
+    {
+        var floor = RangeDeletes.Floor(view, key.Span, snapshot);
+        var found = FindAsync(view, pin, key, snapshot, cancellationToken);
+        if (floor == 0)
+        {
+            return found;
+        }
+
+        return found.IsCompletedSuccessfully ? new(HideBelow(found.Result, key, floor)) : HideBelowAsync(found, key, floor);
+    }
+
+    private static RowEntry? HideBelow(RowEntry? row, ReadOnlyMemory<byte> key, ulong floor) =>
+        row is { } r && r.Sequence < floor ? RowEntry.Delete(key, floor) : row;
+
+    private static async ValueTask<RowEntry?> HideBelowAsync(ValueTask<RowEntry?> found, ReadOnlyMemory<byte> key, ulong floor) =>
+        HideBelow(await found.ConfigureAwait(false), key, floor);
 
     /// <summary>The value of a found row as a new array; null for none or a tombstone. Counts the get.</summary>
     public byte[]? ValueOf(RowEntry? row)
@@ -238,8 +260,15 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
                 sources.Add(new SstRowIterator(await readers.GetAsync(sst.Id, cancellationToken).ConfigureAwait(false)));
             }
 
+            var rangeDeletes = RangeDeletes.Overlapping(view, startInclusive.Span, endExclusive.Span, snapshot);
             await foreach (var row in MergingIterator.VisibleAsync(sources, startInclusive, endExclusive, snapshot, cancellationToken).ConfigureAwait(false))
             {
+                if (rangeDeletes.Count > 0 && row.Sequence < RangeDeletes.Floor(rangeDeletes, row.Key.Span, snapshot))
+                {
+                    // A newer range delete covers the key: the newest version is hidden, older ones with it.
+                    continue;
+                }
+
                 if (row.ExpireAt is not null && !IsLive(row))
                 {
                     // The newest visible version has expired: the key is gone, older versions with it.
