@@ -66,6 +66,20 @@ public sealed class GoldenFileTests
         UnknownExtensions = [new ManifestExtension(0x0042, System.Text.Encoding.ASCII.GetBytes("from a newer build"))],
     };
 
+    /// <summary>
+    /// The version 3 golden with range tombstones: <see cref="ManifestV2"/> plus three flushed range deletes, so the
+    /// extension area holds 0x0042, 0x8001 and 0x8002 (range_tombstones).
+    /// </summary>
+    internal static DbManifest ManifestWithRangeTombstones() => ManifestV2() with
+    {
+        RangeTombstones =
+        [
+            new RangeTombstone(System.Text.Encoding.ASCII.GetBytes("b"), System.Text.Encoding.ASCII.GetBytes("d"), 900_000),
+            new RangeTombstone(System.Text.Encoding.ASCII.GetBytes("a"), System.Text.Encoding.ASCII.GetBytes("zz"), 987_000),
+            new RangeTombstone([0x00], [0xFF, 0xFF], 987_654),
+        ],
+    };
+
     internal static DbManifest Manifest()
     {
         static SstHandle Handle(int n, string first, string last) => new(
@@ -180,6 +194,19 @@ public sealed class GoldenFileTests
         Assert.That(decoded.UnknownExtensions.Single().Tag, Is.EqualTo(0x0042));
         Assert.That(encoded, Is.EqualTo(golden));
         Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 3, 0 }), "format version 3");
+    }
+
+    [Test]
+    public void Manifest_v3_with_range_tombstones()
+    {
+        var encoded = ManifestCodec.Encode(ManifestWithRangeTombstones());
+        var golden = Golden("manifest-v3-range-tombstones.manifest", encoded);
+        var decoded = ManifestCodec.Decode(golden, "manifest/golden.manifest");
+        Assert.That(decoded, Is.EqualTo(ManifestWithRangeTombstones()));
+        Assert.That(decoded.RangeTombstones.Select(t => t.Sequence), Is.EqualTo(new ulong[] { 900_000, 987_000, 987_654 }));
+        Assert.That(encoded, Is.EqualTo(golden));
+        Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 3, 0 }), "format version 3");
+        Assert.That(ManifestCodec.Encode(decoded with { RangeTombstones = [] }), Is.EqualTo(ReadOnlyGolden("manifest-v3.manifest")), "without tombstones, the tag is not stored");
     }
 
     [Test]
