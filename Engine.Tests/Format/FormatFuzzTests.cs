@@ -17,13 +17,23 @@ public sealed class FormatFuzzTests
 
     private static readonly List<List<RowEntry>> Batches = WalObjectCodecTests.SampleBatches(new Random(1), 8);
 
+    /// <summary><see cref="Batches"/> with range deletes between them, for the version 3 base.</summary>
+    private static readonly List<List<RowEntry>> V3Batches =
+    [
+        .. Batches.Take(4),
+        [RowEntry.RangeDelete("b"u8.ToArray(), "d"u8.ToArray(), 104)],
+        .. Batches.Skip(4),
+        [RowEntry.RangeDelete(new byte[] { 0x00 }, new byte[] { 0x00, 0x00 }, 109)],
+    ];
+
     [Test]
     public void Wal_objects()
     {
-        var v2 = WalObjectWriter.Encode(Batches, writerEpoch: 7);
+        var v3 = WalObjectWriter.Encode(V3Batches, writerEpoch: 7);
+        var v2 = WalTestFormat.EncodeV2(Batches, writerEpoch: 7);
         var v1 = WalTestFormat.EncodeV1(Batches);
         var fence = WalObjectCodec.EncodeFence(8);
-        byte[][] bases = [v2, v1, fence];
+        byte[][] bases = [v3, v2, v1, fence];
         Fuzz.Run("wal object", TestSeeds.Get(201), random => Fuzz.MutateMaybeRepaired(random, bases[random.Next(bases.Length)], WalTestFormat.Repair), bytes =>
         {
             if (bytes.Length == 0)
@@ -32,7 +42,13 @@ public sealed class FormatFuzzTests
             }
 
             var decoded = WalObjectCodec.Decode(bytes, WalPath, zeroByteIsFence: false);
-            if (bytes.AsSpan().SequenceEqual(v2))
+            Fuzz.Expect(decoded.FormatVersion >= WalObjectCodec.RangeDeleteVersion || decoded.Batches.All(b => b.Rows.All(r => r.Kind != RowKind.RangeDelete)), "a range delete in a version 1 or 2 object");
+            Fuzz.Expect(decoded.Batches.All(b => b.Rows.All(r => r.Kind != RowKind.RangeDelete || (r.ExpireAt is null && r.Value.Length is > 0 and <= RowEntry.MaxKeyLength && KeyComparer.CompareKeys(r.Value.Span, r.Key.Span) > 0))), "a malformed range delete");
+            if (bytes.AsSpan().SequenceEqual(v3))
+            {
+                Fuzz.Expect(Describe(decoded) == Describe(WalObject.Data(3, 7, [.. V3Batches.Select(b => new WalBatch(b))])), "v3 object differs");
+            }
+            else if (bytes.AsSpan().SequenceEqual(v2))
             {
                 Fuzz.Expect(Describe(decoded) == Describe(WalObject.Data(2, 7, [.. Batches.Select(b => new WalBatch(b))])), "v2 object differs");
             }
@@ -84,7 +100,7 @@ public sealed class FormatFuzzTests
         }, bytes =>
         {
             var decoded = WalObjectCodec.Decode(bytes, WalPath, zeroByteIsFence: false);
-            Fuzz.Expect(decoded is { Kind: WalObjectKind.Data, FormatVersion: 2, WriterEpoch: 3 } && decoded.Batches.Count == 1, "frame fields differ");
+            Fuzz.Expect(decoded is { Kind: WalObjectKind.Data, FormatVersion: WalObjectCodec.CurrentVersion, WriterEpoch: 3 } && decoded.Batches.Count == 1, "frame fields differ");
             Fuzz.Expect(!bytes.AsSpan().SequenceEqual(one) || decoded.Batches[0].Rows.SequenceEqual(batch), "rows differ");
             CheckWalRoundTrip(decoded);
         }, minDecodedShare: 0.25);

@@ -32,7 +32,25 @@ public sealed class GoldenFileTests
 
     internal static List<List<RowEntry>> WalBatches() => WalObjectCodecTests.SampleBatches(new Random(Seed + 1), 6);
 
-    /// <summary>The epoch stamped into the version 2 WAL golden data object.</summary>
+    /// <summary>
+    /// The rows of the version 3 WAL golden: one write per batch, as the engine writes them: puts, a put with expiry, a
+    /// delete, a merge operand and a range delete of [b, d).
+    /// </summary>
+    internal static List<List<RowEntry>> WalV3Batches()
+    {
+        static byte[] B(string text) => System.Text.Encoding.ASCII.GetBytes(text);
+        return
+        [
+            [RowEntry.Put(B("apple"), B("red"), 200), RowEntry.Put(B("banana"), B("yellow"), 200)],
+            [RowEntry.Put(B("cherry"), B("dark"), 201, expireAt: 1_763_769_600_000)],
+            [RowEntry.Delete(B("apple"), 202)],
+            [new RowEntry(B("counter"), B("+1"), 203, RowKind.Merge)],
+            [RowEntry.RangeDelete(B("b"), B("d"), 204)],
+            [RowEntry.Put(B("cat"), B("after the range delete"), 205)],
+        ];
+    }
+
+    /// <summary>The epoch stamped into the version 2 and 3 WAL golden data objects.</summary>
     internal const ulong WalWriterEpoch = 12;
 
     /// <summary>The epoch of the writer that placed the version 2 golden fence record.</summary>
@@ -46,6 +64,20 @@ public sealed class GoldenFileTests
     {
         WalV1FencesBelow = 101,
         UnknownExtensions = [new ManifestExtension(0x0042, System.Text.Encoding.ASCII.GetBytes("from a newer build"))],
+    };
+
+    /// <summary>
+    /// The version 3 golden with range tombstones: <see cref="ManifestV2"/> plus three flushed range deletes, so the
+    /// extension area holds 0x0042, 0x8001 and 0x8002 (range_tombstones).
+    /// </summary>
+    internal static DbManifest ManifestWithRangeTombstones() => ManifestV2() with
+    {
+        RangeTombstones =
+        [
+            new RangeTombstone(System.Text.Encoding.ASCII.GetBytes("b"), System.Text.Encoding.ASCII.GetBytes("d"), 900_000),
+            new RangeTombstone(System.Text.Encoding.ASCII.GetBytes("a"), System.Text.Encoding.ASCII.GetBytes("zz"), 987_000),
+            new RangeTombstone([0x00], [0xFF, 0xFF], 987_654),
+        ],
     };
 
     internal static DbManifest Manifest()
@@ -102,14 +134,26 @@ public sealed class GoldenFileTests
     }
 
     [Test]
-    public void Wal_v2_data()
+    public void Wal_v2_data_is_still_read()
     {
-        var encoded = WalObjectWriter.Encode(WalBatches(), WalWriterEpoch);
-        var golden = Golden("wal-v2.wal", encoded);
+        var golden = ReadOnlyGolden("wal-v2.wal");
         var decoded = WalObjectCodec.Decode(golden, "wal/golden.sst", zeroByteIsFence: false);
         Assert.That((decoded.Kind, decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo((WalObjectKind.Data, (ushort)2, (ulong?)WalWriterEpoch)));
         Assert.That(decoded.Batches.Select(b => b.Rows.ToList()), Is.EqualTo(WalBatches()));
+        Assert.That(WalTestFormat.EncodeV2(WalBatches(), WalWriterEpoch), Is.EqualTo(golden), "the test-side v2 encoder matches the stored v2 layout");
+    }
+
+    [Test]
+    public void Wal_v3_data_with_a_range_delete()
+    {
+        var encoded = WalObjectWriter.Encode(WalV3Batches(), WalWriterEpoch);
+        var golden = Golden("wal-v3.wal", encoded);
+        var decoded = WalObjectCodec.Decode(golden, "wal/golden.sst", zeroByteIsFence: false);
+        Assert.That((decoded.Kind, decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo((WalObjectKind.Data, (ushort)3, (ulong?)WalWriterEpoch)));
+        Assert.That(decoded.Batches.Select(b => b.Rows.ToList()), Is.EqualTo(WalV3Batches()));
+        Assert.That(decoded.Batches.SelectMany(b => b.Rows).Select(r => r.Kind).Distinct(), Is.EquivalentTo(new[] { RowKind.Put, RowKind.Delete, RowKind.Merge, RowKind.RangeDelete }));
         Assert.That(encoded, Is.EqualTo(golden));
+        Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 3, 0 }), "format version 3");
     }
 
     [Test]
@@ -150,6 +194,19 @@ public sealed class GoldenFileTests
         Assert.That(decoded.UnknownExtensions.Single().Tag, Is.EqualTo(0x0042));
         Assert.That(encoded, Is.EqualTo(golden));
         Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 3, 0 }), "format version 3");
+    }
+
+    [Test]
+    public void Manifest_v3_with_range_tombstones()
+    {
+        var encoded = ManifestCodec.Encode(ManifestWithRangeTombstones());
+        var golden = Golden("manifest-v3-range-tombstones.manifest", encoded);
+        var decoded = ManifestCodec.Decode(golden, "manifest/golden.manifest");
+        Assert.That(decoded, Is.EqualTo(ManifestWithRangeTombstones()));
+        Assert.That(decoded.RangeTombstones.Select(t => t.Sequence), Is.EqualTo(new ulong[] { 900_000, 987_000, 987_654 }));
+        Assert.That(encoded, Is.EqualTo(golden));
+        Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 3, 0 }), "format version 3");
+        Assert.That(ManifestCodec.Encode(decoded with { RangeTombstones = [] }), Is.EqualTo(ReadOnlyGolden("manifest-v3.manifest")), "without tombstones, the tag is not stored");
     }
 
     [Test]

@@ -231,4 +231,117 @@ public sealed class ManifestCodecTests
         Assert.That(decodeError.Kind, Is.EqualTo(ErrorKind.Data));
         Assert.That(decodeError.Message, Does.Contain("next wal id"));
     }
+
+    private static byte[] K(string text) => System.Text.Encoding.ASCII.GetBytes(text);
+
+    private static readonly DbManifest WithTombstones = DbManifest.Empty with
+    {
+        LastL0Sequence = 50,
+        RangeTombstones = [new RangeTombstone(K("a"), K("c"), 7), new RangeTombstone(K("b"), K("bb"), 9), new RangeTombstone([0x00], [0xFF], 50)],
+    };
+
+    [Test]
+    public void Range_tombstones_are_stored_as_critical_tag_8002_after_wal_v1_fences_below()
+    {
+        var manifest = WithTombstones with { WalV1FencesBelow = 3, UnknownExtensions = [new ManifestExtension(0x0009, UnknownValue)] };
+        var expected = ManifestTestFormat.EncodeWithExtensions(
+            manifest, (0x0009, UnknownValue), (0x8001, ManifestTestFormat.U64(3)),
+            (0x8002, ManifestTestFormat.RangeTombstones((7, K("a"), K("c")), (9, K("b"), K("bb")), (50, [0x00], [0xFF]))));
+        var bytes = ManifestCodec.Encode(manifest);
+        Assert.That(bytes, Is.EqualTo(expected));
+        Assert.That(ManifestCodec.RangeTombstonesTag, Is.EqualTo(0x8002));
+        Assert.That(ManifestCodec.IsKnownTag(0x8002), Is.True);
+        Assert.That(ManifestCodec.Decode(bytes, Path), Is.EqualTo(manifest));
+        Assert.That(ManifestCodec.Decode(ManifestCodec.Encode(WithTombstones), Path), Is.EqualTo(WithTombstones));
+    }
+
+    [Test]
+    public void An_empty_tombstone_list_is_not_stored_so_older_manifests_keep_their_bytes()
+    {
+        var sample = Sample(new Random(21));
+        Assert.That(ManifestCodec.Encode(sample with { RangeTombstones = [] }), Is.EqualTo(ManifestTestFormat.EncodeWithExtensions(sample)));
+
+        // An explicit empty list (count 0) reads like an absent tag, as wal_v1_fences_below = 0 does.
+        var explicitEmpty = ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty, (0x8002, ManifestTestFormat.RangeTombstones()));
+        Assert.That(ManifestCodec.Decode(explicitEmpty, Path), Is.EqualTo(DbManifest.Empty));
+    }
+
+    [Test]
+    public void Tombstones_at_the_key_length_limits_round_trip()
+    {
+        var longest = new byte[ushort.MaxValue];
+        var manifest = DbManifest.Empty with
+        {
+            LastL0Sequence = 2,
+            RangeTombstones = [new RangeTombstone([0x00], longest, 1), new RangeTombstone(longest, [0x01], 2)],
+        };
+        Assert.That(ManifestCodec.Decode(ManifestCodec.Encode(manifest), Path), Is.EqualTo(manifest));
+    }
+
+    [TestCase("count past the value", "count")]
+    [TestCase("truncated value", "truncated")]
+    [TestCase("bytes after the tombstones", "1 unexpected bytes after the tombstones (count=1)")]
+    [TestCase("sequences equal", "sequences must strictly ascend")]
+    [TestCase("sequences descend", "sequences must strictly ascend")]
+    [TestCase("start equals end", "start key does not sort before the end key")]
+    [TestCase("start after end", "start key does not sort before the end key")]
+    [TestCase("empty start", "empty start key")]
+    [TestCase("empty end", "empty end key")]
+    [TestCase("above last_l0_sequence", "above last_l0_sequence")]
+    public void A_corrupt_range_tombstones_value_is_a_data_error_naming_the_manifest(string corruption, string reason)
+    {
+        var one = ManifestTestFormat.RangeTombstones((5, K("a"), K("c")));
+        var value = corruption switch
+        {
+            "count past the value" => [2, 0, 0, 0, .. one[4..]],
+            "truncated value" => ManifestTestFormat.RangeTombstones((5, K("aaaa"), K("c")))[..^1],
+            "bytes after the tombstones" => [.. one, 0],
+            "sequences equal" => ManifestTestFormat.RangeTombstones((5, K("a"), K("c")), (5, K("d"), K("e"))),
+            "sequences descend" => ManifestTestFormat.RangeTombstones((5, K("a"), K("c")), (4, K("d"), K("e"))),
+            "start equals end" => ManifestTestFormat.RangeTombstones((5, K("c"), K("c"))),
+            "start after end" => ManifestTestFormat.RangeTombstones((5, K("cc"), K("c"))),
+            "empty start" => ManifestTestFormat.RangeTombstones((5, [], K("cc"))),
+            "empty end" => ManifestTestFormat.RangeTombstones((5, K("aa"), [])),
+            "above last_l0_sequence" => ManifestTestFormat.RangeTombstones((101, K("a"), K("c"))),
+            _ => throw new ArgumentOutOfRangeException(nameof(corruption)),
+        };
+        var bytes = ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty with { LastL0Sequence = 100 }, (0x8002, value));
+        var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(bytes, Path))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.Contain(reason).And.Contain($"path={Path}"));
+    }
+
+    [TestCase((ushort)0x8003)]
+    [TestCase((ushort)0x8005)]
+    [TestCase((ushort)0xFFFF)]
+    public void Other_critical_tags_are_still_refused_beside_range_tombstones(ushort tag)
+    {
+        var bytes = ManifestTestFormat.EncodeWithExtensions(
+            DbManifest.Empty with { LastL0Sequence = 9 }, (0x8002, ManifestTestFormat.RangeTombstones((5, K("a"), K("c")))), (tag, [1]));
+        var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(bytes, Path))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.Contain($"tag=0x{tag:x4}").And.Contain("critical and unknown"));
+    }
+
+    [Test]
+    public void Broken_range_tombstones_are_refused_on_encode_and_their_rules_are_invariants()
+    {
+        var broken = new[]
+        {
+            WithTombstones with { RangeTombstones = [.. WithTombstones.RangeTombstones.Reverse()] },
+            WithTombstones with { RangeTombstones = [new RangeTombstone(K("a"), K("c"), 7), new RangeTombstone(K("d"), K("e"), 7)] },
+            WithTombstones with { LastL0Sequence = 49 },
+            WithTombstones with { RangeTombstones = [new RangeTombstone(K("c"), K("c"), 7)] },
+            WithTombstones with { RangeTombstones = [new RangeTombstone(K("d"), K("c"), 7)] },
+            WithTombstones with { RangeTombstones = [new RangeTombstone([], K("c"), 7)] },
+            WithTombstones with { RangeTombstones = [new RangeTombstone(K("a"), [], 7)] },
+            WithTombstones with { RangeTombstones = [new RangeTombstone(K("a"), new byte[ushort.MaxValue + 1], 7)] },
+        };
+        foreach (var manifest in broken)
+        {
+            Assert.That(ManifestInvariants.FindViolation(manifest), Does.Contain("range tombstone"), string.Join(", ", manifest.RangeTombstones));
+            var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Encode(manifest))!;
+            Assert.That(error.Kind, Is.EqualTo(ErrorKind.Internal), error.Message);
+        }
+    }
 }

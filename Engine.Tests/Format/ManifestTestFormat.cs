@@ -50,6 +50,31 @@ internal static class ManifestTestFormat
     /// <summary>Recomputes the trailing checksum over everything before it (inputs shorter than a checksum stay as they are).</summary>
     public static byte[] Repair(byte[] input) => input.Length < 4 ? (byte[])input.Clone() : WithChecksum(input[..^4]);
 
+    /// <summary>
+    /// The value of extension <c>range_tombstones</c> (0x8002) written field by field as docs/format/manifest.md lays it
+    /// out: u32 count, then per tombstone u64 sequence, u16 start length, start, u16 end length, end; valid or not.
+    /// </summary>
+    public static byte[] RangeTombstones(params (ulong Sequence, byte[] Start, byte[] End)[] tombstones)
+    {
+        var value = new List<byte>();
+        var u32 = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(u32, (uint)tombstones.Length);
+        value.AddRange(u32);
+        foreach (var (sequence, start, end) in tombstones)
+        {
+            value.AddRange(U64(sequence));
+            foreach (var key in new[] { start, end })
+            {
+                var u16 = new byte[2];
+                BinaryPrimitives.WriteUInt16LittleEndian(u16, (ushort)key.Length);
+                value.AddRange(u16);
+                value.AddRange(key);
+            }
+        }
+
+        return [.. value];
+    }
+
     public static byte[] U64(ulong value)
     {
         var bytes = new byte[8];

@@ -42,7 +42,7 @@ public sealed class WalObjectCodecTests
         var batches = SampleBatches(new Random(seed), 20);
         var bytes = WalObjectWriter.Encode(batches, writerEpoch: 7);
         var decoded = WalObjectCodec.Decode(bytes, Path, zeroByteIsFence: false);
-        Assert.That((decoded.Kind, decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo((WalObjectKind.Data, (ushort)2, (ulong?)7)));
+        Assert.That((decoded.Kind, decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo((WalObjectKind.Data, (ushort)3, (ulong?)7)));
         Assert.That(decoded.Batches.Select(b => b.Rows.ToList()), Is.EqualTo(batches), $"seed={seed}");
         Assert.That(BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(8)), Is.EqualTo(7UL), "the epoch sits at offset 8 of the header");
     }
@@ -196,8 +196,8 @@ public sealed class WalObjectCodecTests
         Assert.That(() => writer.AppendBatch([RowEntry.Put(Array.Empty<byte>(), default, 1)]), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Invalid));
     }
 
-    [TestCase(false, "wal format version 9", "versions 1 to 2")]
-    [TestCase(true, "wal fence format version 9", "fence records of versions 2 to 2")]
+    [TestCase(false, "wal format version 9", "versions 1 to 3")]
+    [TestCase(true, "wal fence format version 9", "fence records of version 2 only")]
     public void A_newer_version_is_rejected_naming_both_versions(bool fence, string found, string supported)
     {
         var bytes = fence ? WalObjectCodec.EncodeFence(1) : WalObjectWriter.Encode(SampleBatches(new Random(3), 1), writerEpoch: 1);
@@ -225,5 +225,90 @@ public sealed class WalObjectCodecTests
         var cut = full.AsSpan(0, two.Length - WalObjectCodec.TrailerLength).ToArray();
         var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(cut, Path, zeroByteIsFence: false))!;
         Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+    }
+
+    /// <summary>Offset of the first row's flags byte in a current-version object: header, batch record header, row count.</summary>
+    private const int FirstRowFlags = WalObjectCodec.HeaderLength + WalObjectCodec.BatchHeaderLength + 4;
+
+    [Test]
+    public void Version_3_data_objects_carry_range_deletes_between_other_rows()
+    {
+        List<List<RowEntry>> batches =
+        [
+            [RowEntry.Put("a"u8.ToArray(), "1"u8.ToArray(), 10)],
+            [RowEntry.RangeDelete("a"u8.ToArray(), "a\0"u8.ToArray(), 11)],
+            [RowEntry.RangeDelete(new byte[] { 0x00 }, new byte[] { 0xFF, 0xFF }, 12), RowEntry.Delete("z"u8.ToArray(), 12)],
+            [RowEntry.RangeDelete(new byte[RowEntry.MaxKeyLength], (byte[])[.. new byte[RowEntry.MaxKeyLength - 1], 1], 13)],
+        ];
+        var bytes = WalObjectWriter.Encode(batches, writerEpoch: 5);
+        Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)), Is.EqualTo(WalObjectCodec.CurrentVersion));
+        Assert.That(WalObjectCodec.CurrentVersion, Is.EqualTo(3));
+        var decoded = WalObjectCodec.Decode(bytes, Path, zeroByteIsFence: false);
+        Assert.That((decoded.FormatVersion, decoded.WriterEpoch), Is.EqualTo(((ushort)3, (ulong?)5)));
+        Assert.That(decoded.Batches.Select(b => b.Rows.ToList()), Is.EqualTo(batches));
+        Assert.That(decoded.Batches[1].Rows[0].Kind, Is.EqualTo(RowKind.RangeDelete));
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    public void A_range_delete_in_a_version_1_or_2_object_is_a_data_error(int version)
+    {
+        List<List<RowEntry>> batches = [[RowEntry.Put("k"u8.ToArray(), "v"u8.ToArray(), 1)], [RowEntry.RangeDelete("b"u8.ToArray(), "d"u8.ToArray(), 2)]];
+        var bytes = version == 1 ? WalTestFormat.EncodeV1(batches) : WalTestFormat.EncodeV2(batches, writerEpoch: 1);
+        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(bytes, Path, zeroByteIsFence: false))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.Contain("bad row flags 03").And.Contain($"version {version} object").And.Contain($"path={Path}").And.Match("offset=[0-9]+"));
+
+        // Without the range delete, the same version reads.
+        var withoutIt = version == 1 ? WalTestFormat.EncodeV1(batches.Take(1)) : WalTestFormat.EncodeV2(batches.Take(1), writerEpoch: 1);
+        Assert.That(WalObjectCodec.Decode(withoutIt, Path, zeroByteIsFence: false).FormatVersion, Is.EqualTo(version));
+    }
+
+    [Test]
+    public void A_malformed_range_delete_row_is_a_data_error()
+    {
+        // Rows the writer refuses, built as other kinds of the same shape and then given kind 3 behind a fixed checksum.
+        var cases = new (RowEntry Row, byte Flags, string Reason)[]
+        {
+            (RowEntry.Put("b"u8.ToArray(), "d"u8.ToArray(), 1, expireAt: 5), 0x07, "has no expire time"),
+            (RowEntry.Put("b"u8.ToArray(), ReadOnlyMemory<byte>.Empty, 1), 0x03, "end key of bad length 0"),
+            (RowEntry.Put("b"u8.ToArray(), new byte[RowEntry.MaxKeyLength + 1], 1), 0x03, $"end key of bad length {RowEntry.MaxKeyLength + 1}"),
+            (RowEntry.Put("b"u8.ToArray(), "b"u8.ToArray(), 1), 0x03, "does not sort after its start key"),
+            (RowEntry.Put("b"u8.ToArray(), "a"u8.ToArray(), 1), 0x03, "does not sort after its start key"),
+            (RowEntry.Put("ba"u8.ToArray(), "b"u8.ToArray(), 1), 0x03, "does not sort after its start key"),
+        };
+        foreach (var (row, flags, reason) in cases)
+        {
+            var bytes = WalObjectWriter.Encode([[row]], writerEpoch: 1);
+            bytes[FirstRowFlags] = flags;
+            var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(WalTestFormat.Repair(bytes), Path, zeroByteIsFence: false), reason)!;
+            Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data), reason);
+            Assert.That(error.Message, Does.Contain(reason).And.Contain($"path={Path}").And.Match("offset=[0-9]+"), reason);
+        }
+    }
+
+    [Test]
+    public void The_writer_refuses_range_deletes_that_are_empty_unordered_or_expiring()
+    {
+        var writer = new WalObjectWriter(new ArrayBufferWriter<byte>(), writerEpoch: 1);
+        var b = "b"u8.ToArray();
+        foreach (var end in new[] { Array.Empty<byte>(), "b"u8.ToArray(), "a"u8.ToArray(), new byte[RowEntry.MaxKeyLength + 1] })
+        {
+            Assert.That(() => writer.AppendBatch([RowEntry.RangeDelete(b, end, 1)]), Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Invalid), $"end length {end.Length}");
+        }
+
+        Assert.That(() => writer.AppendBatch([new RowEntry(b, "c"u8.ToArray(), 1, RowKind.RangeDelete, expireAt: 9)]),
+            Throws.TypeOf<SlateSharpException>().With.Property("Kind").EqualTo(ErrorKind.Internal));
+        Assert.That(writer.BatchCount, Is.Zero, "nothing was appended");
+    }
+
+    [Test]
+    public void A_fence_record_claiming_version_3_is_rejected()
+    {
+        var bytes = WalObjectCodec.EncodeFence(1);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
+        var error = Assert.Throws<SlateSharpException>(() => WalObjectCodec.Decode(WalTestFormat.Repair(bytes), Path, zeroByteIsFence: false))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.Contain("wal fence format version 3").And.Contain("fence records of version 2 only").And.Contain(Path));
     }
 }

@@ -4,22 +4,36 @@ using SlateSharp.Format;
 namespace SlateSharp.Tests.Format;
 
 /// <summary>
-/// Test-side WAL encodings the engine no longer writes (version 1 data objects), a re-encoder for any decoded object,
-/// and a checksum repair that lets fuzz cases reach the decoder's structural checks.
+/// Test-side WAL encodings the engine no longer writes (version 1 and 2 data objects), a re-encoder for any decoded
+/// object, and a checksum repair that lets fuzz cases reach the decoder's structural checks.
 /// </summary>
 internal static class WalTestFormat
 {
     /// <summary>
-    /// A version 1 data object holding <paramref name="batches"/>: the version 2 encoding without the epoch, with
+    /// A version 1 data object holding <paramref name="batches"/>: the current encoding without the epoch, with
     /// version 1 in the header and the trailer checksum over the 8-byte header (docs/format/wal.md, version history).
+    /// Range-delete rows are encoded as given, which no version 1 writer could have done: the decoder must refuse them.
     /// </summary>
     public static byte[] EncodeV1(IEnumerable<IReadOnlyList<RowEntry>> batches)
     {
-        var v2 = WalObjectWriter.Encode(batches, writerEpoch: 1);
-        byte[] v1 = [.. v2.AsSpan(0, WalObjectCodec.V1HeaderLength), .. v2.AsSpan(WalObjectCodec.HeaderLength)];
+        var current = WalObjectWriter.Encode(batches, writerEpoch: 1);
+        byte[] v1 = [.. current.AsSpan(0, WalObjectCodec.V1HeaderLength), .. current.AsSpan(WalObjectCodec.HeaderLength)];
         BinaryPrimitives.WriteUInt16LittleEndian(v1.AsSpan(4), 1);
         FixTrailer(v1, WalObjectCodec.V1HeaderLength);
         return v1;
+    }
+
+    /// <summary>
+    /// A version 2 data object holding <paramref name="batches"/>: the version 3 encoding with version 2 in the header
+    /// and the trailer checksum recomputed (version 3 only added row kind 3). Range-delete rows are encoded as given,
+    /// which no version 2 writer could have done: the decoder must refuse them.
+    /// </summary>
+    public static byte[] EncodeV2(IEnumerable<IReadOnlyList<RowEntry>> batches, ulong writerEpoch)
+    {
+        var v2 = WalObjectWriter.Encode(batches, writerEpoch);
+        BinaryPrimitives.WriteUInt16LittleEndian(v2.AsSpan(4), 2);
+        FixTrailer(v2, WalObjectCodec.HeaderLength);
+        return v2;
     }
 
     /// <summary>Encodes a decoded object again in its own version and kind (a zero-byte v1 fence gives zero bytes).</summary>
@@ -31,6 +45,7 @@ internal static class WalTestFormat
             (WalObjectKind.Fence, 1) => [],
             (WalObjectKind.Fence, _) => WalObjectCodec.EncodeFence(decoded.WriterEpoch!.Value),
             (WalObjectKind.Data, 1) => EncodeV1(rows),
+            (WalObjectKind.Data, 2) => EncodeV2(rows, decoded.WriterEpoch!.Value),
             _ => WalObjectWriter.Encode(rows, decoded.WriterEpoch!.Value),
         };
     }

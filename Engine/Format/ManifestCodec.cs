@@ -7,7 +7,7 @@ namespace SlateSharp.Format;
 
 /// <summary>
 /// Encodes and decodes <see cref="DbManifest"/> (docs/format/manifest.md): magic, format version, the positional
-/// fields of version 1, from version 2 a tagged extension area, CRC32C. Writes version 3, reads 1 to 3 (version 3
+/// fields of version 1, from version 2 a tagged extension area (known tags: wal_v1_fences_below, range_tombstones), CRC32C. Writes version 3, reads 1 to 3 (version 3
 /// differs from 2 only in that sorted-run ids descend, newest highest; older versions stored them ascending, newest
 /// lowest, and are read by handing the same ids out in reverse, so the list order and the id set stay as stored). Both
 /// directions check the manifest's invariants: encoding an invalid manifest is an <see cref="ErrorKind.Internal"/>
@@ -30,6 +30,12 @@ internal static class ManifestCodec
     /// <summary>Extension tag 1, critical: u64 <see cref="DbManifest.WalV1FencesBelow"/>, stored only when non-zero.</summary>
     public const ushort WalV1FencesBelowTag = CriticalTagBit | 0x0001;
 
+    /// <summary>
+    /// Extension tag 2, critical: <see cref="DbManifest.RangeTombstones"/>, stored only when non-empty. Critical because
+    /// a build that skipped it would resurrect deleted keys, and one that rewrote the manifest would drop the deletes.
+    /// </summary>
+    public const ushort RangeTombstonesTag = CriticalTagBit | 0x0002;
+
     /// <summary>Extension entry overhead: tag u16, value length u32.</summary>
     public const int ExtensionHeaderLength = 2 + 4;
 
@@ -38,6 +44,9 @@ internal static class ManifestCodec
     private const int MinCheckpointLength = 16 + 8 + 8 + 1;
     private const byte CheckpointHasExpiry = 0x01;
     private const byte CheckpointHasName = 0x02;
+
+    /// <summary>A range tombstone's smallest encoding: sequence u64, start length u16, one byte, end length u16, one byte.</summary>
+    private const int MinRangeTombstoneLength = 8 + 2 + 1 + 2 + 1;
 
     /// <summary>Encodes <paramref name="manifest"/>; throws <see cref="ErrorKind.Internal"/> if it breaks an invariant.</summary>
     public static byte[] Encode(DbManifest manifest)
@@ -131,18 +140,18 @@ internal static class ManifestCodec
         }
 
         // A version 1 manifest was written by v1 writers, whose fences are zero-byte objects at any WAL id.
-        var walV1FencesBelow = ulong.MaxValue;
-        IReadOnlyList<ManifestExtension> unknown = [];
+        var extensions = new Extensions(ulong.MaxValue, [], []);
         if (version >= 2)
         {
-            (walV1FencesBelow, unknown) = ReadExtensions(ref reader, path);
+            extensions = ReadExtensions(ref reader, path);
         }
 
         reader.Require(reader.Remaining == 0, $"{reader.Remaining} unexpected bytes after the manifest fields");
         var manifest = new DbManifest(writerEpoch, compactorEpoch, replayAfter, nextWalId, lastL0Sequence, l0, runs, checkpoints)
         {
-            WalV1FencesBelow = walV1FencesBelow,
-            UnknownExtensions = unknown,
+            WalV1FencesBelow = extensions.WalV1FencesBelow,
+            UnknownExtensions = extensions.Unknown,
+            RangeTombstones = extensions.RangeTombstones,
         };
         if (ManifestInvariants.FindViolation(manifest) is { } problem)
         {
@@ -176,16 +185,21 @@ internal static class ManifestCodec
     }
 
     /// <summary>True for the tags this build interprets; every other tag is unknown to it.</summary>
-    public static bool IsKnownTag(ushort tag) => tag == WalV1FencesBelowTag;
+    public static bool IsKnownTag(ushort tag) => tag is WalV1FencesBelowTag or RangeTombstonesTag;
 
     private static void WriteExtensions(ArrayBufferWriter<byte> output, DbManifest manifest)
     {
-        var known = new List<ManifestExtension>(1);
+        var known = new List<ManifestExtension>(2);
         if (manifest.WalV1FencesBelow != 0)
         {
             var value = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(value, manifest.WalV1FencesBelow);
             known.Add(new ManifestExtension(WalV1FencesBelowTag, value));
+        }
+
+        if (manifest.RangeTombstones.Count > 0)
+        {
+            known.Add(new ManifestExtension(RangeTombstonesTag, EncodeRangeTombstones(manifest.RangeTombstones)));
         }
 
         // The invariants guarantee unknown tags are ascending, unique and distinct from known ones: one merge by tag.
@@ -201,10 +215,14 @@ internal static class ManifestCodec
         }
     }
 
-    private static (ulong WalV1FencesBelow, IReadOnlyList<ManifestExtension> Unknown) ReadExtensions(ref SpanReader reader, string path)
+    /// <summary>What the extension area holds: the known tags' values (absent tags at their defaults) and the unknown tags.</summary>
+    private sealed record Extensions(ulong WalV1FencesBelow, IReadOnlyList<RangeTombstone> RangeTombstones, IReadOnlyList<ManifestExtension> Unknown);
+
+    private static Extensions ReadExtensions(ref SpanReader reader, string path)
     {
         var count = reader.ReadCount(ExtensionHeaderLength);
         ulong walV1FencesBelow = 0;
+        IReadOnlyList<RangeTombstone> rangeTombstones = [];
         var unknown = new List<ManifestExtension>();
         var previous = -1;
         for (var i = 0; i < count; i++)
@@ -226,11 +244,16 @@ internal static class ManifestCodec
             previous = tag;
             var length = reader.ReadU32();
             reader.Require(length <= (uint)reader.Remaining, $"extension 0x{tag:x4} runs past the checksum (length={length} remaining={reader.Remaining})");
+            var valueOffset = reader.AbsoluteOffset;
             var value = reader.Take((int)length);
             if (tag == WalV1FencesBelowTag)
             {
                 reader.Require(length == 8, $"extension wal_v1_fences_below must be 8 bytes (tag=0x{tag:x4} length={length})");
                 walV1FencesBelow = BinaryPrimitives.ReadUInt64LittleEndian(value);
+            }
+            else if (tag == RangeTombstonesTag)
+            {
+                rangeTombstones = DecodeRangeTombstones(value, path, valueOffset);
             }
             else
             {
@@ -238,7 +261,47 @@ internal static class ManifestCodec
             }
         }
 
-        return (walV1FencesBelow, unknown);
+        return new Extensions(walV1FencesBelow, rangeTombstones, unknown);
+    }
+
+    /// <summary>The value of <see cref="RangeTombstonesTag"/>: u32 count, then per tombstone u64 sequence, u16 + start, u16 + end.</summary>
+    private static byte[] EncodeRangeTombstones(IReadOnlyList<RangeTombstone> tombstones)
+    {
+        var output = new ArrayBufferWriter<byte>(4 + (tombstones.Count * 32));
+        WriteU32(output, (uint)tombstones.Count);
+        foreach (var tombstone in tombstones)
+        {
+            WriteU64(output, tombstone.Sequence);
+            WriteBytes16(output, tombstone.Start);
+            WriteBytes16(output, tombstone.End);
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Reads the value of <see cref="RangeTombstonesTag"/>, which starts at <paramref name="offset"/> of the manifest. The
+    /// invariants check the same rules again on the whole manifest; checking here names the byte that breaks them.
+    /// </summary>
+    private static RangeTombstone[] DecodeRangeTombstones(ReadOnlySpan<byte> value, string path, long offset)
+    {
+        var reader = new SpanReader(value, path, offset, "manifest extension range_tombstones");
+        var count = reader.ReadCount(MinRangeTombstoneLength);
+        var tombstones = new RangeTombstone[count];
+        for (var i = 0; i < count; i++)
+        {
+            var sequence = reader.ReadU64();
+            reader.Require(i == 0 || sequence > tombstones[i - 1].Sequence, $"sequences must strictly ascend (sequence={sequence} previous={(i == 0 ? 0 : tombstones[i - 1].Sequence)})");
+            var start = reader.Take(reader.ReadU16());
+            reader.Require(start.Length > 0, $"empty start key (sequence={sequence})");
+            var end = reader.Take(reader.ReadU16());
+            reader.Require(end.Length > 0, $"empty end key (sequence={sequence})");
+            reader.Require(KeyComparer.CompareKeys(start, end) < 0, $"start key does not sort before the end key (sequence={sequence})");
+            tombstones[i] = new RangeTombstone(start.ToArray(), end.ToArray(), sequence);
+        }
+
+        reader.Require(reader.Remaining == 0, $"{reader.Remaining} unexpected bytes after the tombstones (count={count})");
+        return tombstones;
     }
 
     private static void WriteHandles(ArrayBufferWriter<byte> output, IReadOnlyList<SstHandle> handles)

@@ -74,7 +74,41 @@ internal static class ManifestInvariants
             }
         }
 
-        return CheckExtensions(manifest.UnknownExtensions);
+        return CheckRangeTombstones(manifest) ?? CheckExtensions(manifest.UnknownExtensions);
+    }
+
+    /// <summary>
+    /// Range tombstones come from flushed memtables, so each is at or below last_l0_sequence; one per write, so their
+    /// sequences are distinct, and the list is kept in ascending sequence order.
+    /// </summary>
+    private static string? CheckRangeTombstones(DbManifest manifest)
+    {
+        ulong? previous = null;
+        foreach (var tombstone in manifest.RangeTombstones)
+        {
+            if (previous is { } p && tombstone.Sequence <= p)
+            {
+                return $"range tombstone sequences must strictly ascend (sequence={tombstone.Sequence} previous={p})";
+            }
+
+            previous = tombstone.Sequence;
+            if (tombstone.Sequence > manifest.LastL0Sequence)
+            {
+                return $"range tombstone above last_l0_sequence: only flushed range deletes are in the manifest (tombstone={tombstone} last_l0_sequence={manifest.LastL0Sequence})";
+            }
+
+            if (tombstone.Start.Length is 0 or > ushort.MaxValue || tombstone.End.Length is 0 or > ushort.MaxValue)
+            {
+                return $"range tombstone has a key of bad length (sequence={tombstone.Sequence} start_length={tombstone.Start.Length} end_length={tombstone.End.Length})";
+            }
+
+            if (tombstone.Start.AsSpan().SequenceCompareTo(tombstone.End) >= 0)
+            {
+                return $"range tombstone start must sort before its end (tombstone={tombstone})";
+            }
+        }
+
+        return null;
     }
 
     private static string? CheckExtensions(IReadOnlyList<ManifestExtension> extensions)

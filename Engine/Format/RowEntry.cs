@@ -30,13 +30,13 @@ internal readonly struct RowEntry : IEquatable<RowEntry>
     /// <summary>The key: 1 to <see cref="MaxKeyLength"/> bytes.</summary>
     public ReadOnlyMemory<byte> Key { get; }
 
-    /// <summary>The value (empty for a tombstone).</summary>
+    /// <summary>The value (empty for a tombstone; for a range delete the exclusive end key).</summary>
     public ReadOnlyMemory<byte> Value { get; }
 
     /// <summary>The sequence number of the write that produced this row.</summary>
     public ulong Sequence { get; }
 
-    /// <summary>Put, tombstone or merge operand.</summary>
+    /// <summary>Put, tombstone, merge operand or range delete.</summary>
     public RowKind Kind { get; }
 
     /// <summary>When the row expires, in Unix milliseconds, or null for never.</summary>
@@ -49,6 +49,13 @@ internal readonly struct RowEntry : IEquatable<RowEntry>
     /// <summary>A tombstone row.</summary>
     public static RowEntry Delete(ReadOnlyMemory<byte> key, ulong sequence) =>
         new(key, ReadOnlyMemory<byte>.Empty, sequence, RowKind.Delete);
+
+    /// <summary>
+    /// A range delete of [<paramref name="start"/>, <paramref name="endExclusive"/>): key = start, value = end (docs/format/wal.md).
+    /// The end must sort after the start; the WAL encoder checks that, not this factory.
+    /// </summary>
+    public static RowEntry RangeDelete(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> endExclusive, ulong sequence) =>
+        new(start, endExclusive, sequence, RowKind.RangeDelete);
 
     /// <inheritdoc/>
     public bool Equals(RowEntry other) =>

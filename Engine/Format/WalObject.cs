@@ -26,7 +26,7 @@ internal sealed class WalObject
 
     public bool IsFence => Kind == WalObjectKind.Fence;
 
-    /// <summary>The WAL format version the object was written in (1 or 2).</summary>
+    /// <summary>The WAL format version the object was written in (data objects 1 to 3, fences 1 or 2).</summary>
     public ushort FormatVersion { get; }
 
     /// <summary>
@@ -39,7 +39,7 @@ internal sealed class WalObject
     public IReadOnlyList<WalBatch> Batches { get; }
 
     /// <summary>A version 2 fence record placed by the writer of epoch <paramref name="writerEpoch"/>.</summary>
-    public static WalObject Fence(ulong writerEpoch) => new(WalObjectKind.Fence, 2, writerEpoch, []);
+    public static WalObject Fence(ulong writerEpoch) => new(WalObjectKind.Fence, WalObjectCodec.FenceVersion, writerEpoch, []);
 
     /// <summary>A data object holding <paramref name="batches"/>; <paramref name="writerEpoch"/> is null for version 1.</summary>
     public static WalObject Data(ushort formatVersion, ulong? writerEpoch, IReadOnlyList<WalBatch> batches) =>

@@ -4,15 +4,25 @@ namespace SlateSharp.Format;
 
 /// <summary>
 /// Decodes WAL objects (docs/format/wal.md); <see cref="WalObjectWriter"/> encodes data objects and
-/// <see cref="EncodeFence"/> fence records. Reads versions 1 and 2: a version 1 data object has an 8-byte header
-/// without an epoch, and a version 1 fence is a zero-byte object, which is only taken for a fence where the caller
-/// knows from the manifest that a version 1 writer may have put one. Every length is bounds-checked before use and
-/// every failure is an <see cref="ErrorKind.Data"/> error naming the object and offset.
+/// <see cref="EncodeFence"/> fence records. Reads data objects of versions 1 to 3: a version 1 data object has an
+/// 8-byte header without an epoch, version 3 is version 2 with range-delete rows (<see cref="RowKind.RangeDelete"/>)
+/// allowed. A version 1 fence is a zero-byte object, which is only taken for a fence where the caller knows from the
+/// manifest that a version 1 writer may have put one; fence records have stayed at version 2. Every length is
+/// bounds-checked before use and every failure is an <see cref="ErrorKind.Data"/> error naming the object and offset.
 /// </summary>
 internal static class WalObjectCodec
 {
-    /// <summary>The WAL object format version this build writes.</summary>
-    public const ushort CurrentVersion = 2;
+    /// <summary>The WAL data object format version this build writes.</summary>
+    public const ushort CurrentVersion = 3;
+
+    /// <summary>The first data object version that may hold <see cref="RowKind.RangeDelete"/> rows.</summary>
+    public const ushort RangeDeleteVersion = 3;
+
+    /// <summary>
+    /// The one fence record version: written by this build and the only one it reads. Version 3 changed data objects
+    /// only, and a fence has one encoding per epoch, so a fence claiming version 3 is corrupt.
+    /// </summary>
+    public const ushort FenceVersion = 2;
 
     /// <summary>The oldest version this build reads.</summary>
     public const ushort OldestReadableVersion = 1;
@@ -83,14 +93,14 @@ internal static class WalObjectCodec
         CheckEpoch(writerEpoch);
         var fence = new byte[FenceLength];
         BinaryPrimitives.WriteUInt32LittleEndian(fence, FenceMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(fence.AsSpan(4), CurrentVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(fence.AsSpan(4), FenceVersion);
         BinaryPrimitives.WriteUInt16LittleEndian(fence.AsSpan(6), 0);
         BinaryPrimitives.WriteUInt64LittleEndian(fence.AsSpan(8), writerEpoch);
         BinaryPrimitives.WriteUInt32LittleEndian(fence.AsSpan(16), Crc32C.Compute(fence.AsSpan(0, 16)));
         return fence;
     }
 
-    /// <summary>Writes the version 2 data object header for <paramref name="writerEpoch"/> into its first 16 bytes.</summary>
+    /// <summary>Writes the current-version data object header for <paramref name="writerEpoch"/> into its first 16 bytes.</summary>
     internal static void WriteHeader(Span<byte> span, ulong writerEpoch)
     {
         CheckEpoch(writerEpoch);
@@ -100,7 +110,7 @@ internal static class WalObjectCodec
         BinaryPrimitives.WriteUInt64LittleEndian(span[8..], writerEpoch);
     }
 
-    /// <summary>Writes the trailer: batch count, CRC32C over the version 2 header and the count.</summary>
+    /// <summary>Writes the trailer: batch count, CRC32C over the current-version header and the count.</summary>
     internal static void WriteTrailer(Span<byte> span, ulong writerEpoch, int batchCount)
     {
         Span<byte> header = stackalloc byte[HeaderLength];
@@ -112,7 +122,7 @@ internal static class WalObjectCodec
     private static WalObject DecodeData(ReadOnlyMemory<byte> data, string path, ref SpanReader header)
     {
         var span = data.Span;
-        var version = ReadVersion(ref header, path, OldestReadableVersion, "wal format", $"versions {OldestReadableVersion} to {CurrentVersion}");
+        var version = ReadVersion(ref header, path, OldestReadableVersion, CurrentVersion, "wal format", $"versions {OldestReadableVersion} to {CurrentVersion}");
         header.Require(header.ReadU16() == 0, "reserved header field is not zero");
         var headerLength = version == 1 ? V1HeaderLength : HeaderLength;
         header.Require(span.Length >= headerLength + TrailerLength, $"too short for header and trailer (length={span.Length})");
@@ -147,7 +157,7 @@ internal static class WalObjectCodec
                 throw Errors.Data(path, recordOffset, $"wal batch checksum mismatch (batch={batches.Count} expected={crc:x8} actual={actual:x8})");
             }
 
-            batches.Add(DecodeBatch(data.Slice(payloadOffset, (int)length), path, payloadOffset));
+            batches.Add(DecodeBatch(data.Slice(payloadOffset, (int)length), path, payloadOffset, version));
         }
 
         if (batches.Count != batchCount)
@@ -160,8 +170,8 @@ internal static class WalObjectCodec
 
     private static WalObject DecodeFence(ReadOnlySpan<byte> span, string path, ref SpanReader header)
     {
-        // Fence records exist from version 2 on; a version 1 fence is a zero-byte object.
-        ReadVersion(ref header, path, 2, "wal fence format", $"fence records of versions 2 to {CurrentVersion}");
+        // Fence records exist from version 2 on and are still version 2; a version 1 fence is a zero-byte object.
+        ReadVersion(ref header, path, FenceVersion, FenceVersion, "wal fence format", $"fence records of version {FenceVersion} only");
         header.Require(header.ReadU16() == 0, "reserved fence field is not zero");
         header.Require(span.Length == FenceLength, $"fence record must be {FenceLength} bytes (length={span.Length})");
         var epoch = header.ReadU64();
@@ -180,10 +190,10 @@ internal static class WalObjectCodec
         return WalObject.Fence(epoch);
     }
 
-    private static ushort ReadVersion(ref SpanReader header, string path, ushort oldest, string what, string reads)
+    private static ushort ReadVersion(ref SpanReader header, string path, ushort oldest, ushort newest, string what, string reads)
     {
         var version = header.ReadU16();
-        if (version < oldest || version > CurrentVersion)
+        if (version < oldest || version > newest)
         {
             throw Errors.Data(path, 4, $"unsupported {what} version {version}; this build reads {reads}");
         }
@@ -209,16 +219,19 @@ internal static class WalObjectCodec
         return Crc32C.Compute(header, count);
     }
 
-    private static WalBatch DecodeBatch(ReadOnlyMemory<byte> payload, string path, long offset)
+    private static WalBatch DecodeBatch(ReadOnlyMemory<byte> payload, string path, long offset, ushort version)
     {
         var reader = new SpanReader(payload.Span, path, offset, "wal batch");
         var rowCount = reader.ReadCount(MinRowLength);
         reader.Require(rowCount > 0, "batch has no rows");
+        var newestKind = version >= RangeDeleteVersion ? RowKind.RangeDelete : RowKind.Merge;
         var rows = new RowEntry[rowCount];
         for (var i = 0; i < rowCount; i++)
         {
             var flags = reader.ReadU8();
-            reader.Require((flags & ~(HasExpireFlag | 0x03)) == 0 && (flags & 0x03) <= (byte)RowKind.Merge, $"bad row flags {flags:x2}");
+            reader.Require((flags & ~(HasExpireFlag | 0x03)) == 0 && (flags & 0x03) <= (byte)newestKind,
+                $"bad row flags {flags:x2}" + ((flags & 0x03) == (byte)RowKind.RangeDelete ? $" (a range delete, first allowed in wal format version {RangeDeleteVersion}, in a version {version} object)" : ""));
+            var kind = (RowKind)(flags & 0x03);
             var sequence = reader.ReadU64();
             long? expireAt = (flags & HasExpireFlag) != 0 ? reader.ReadI64() : null;
             var keyLength = reader.ReadVarint();
@@ -226,10 +239,17 @@ internal static class WalObjectCodec
             reader.Require(keyLength is > 0 and <= RowEntry.MaxKeyLength, $"bad key length {keyLength}");
             reader.Require(valueLength <= RowEntry.MaxValueLength, $"value too long ({valueLength} bytes)");
             var keyStart = reader.Position;
-            reader.Take((int)keyLength);
+            var key = reader.Take((int)keyLength);
             var valueStart = reader.Position;
-            reader.Take((int)valueLength);
-            rows[i] = new RowEntry(payload.Slice(keyStart, (int)keyLength), payload.Slice(valueStart, (int)valueLength), sequence, (RowKind)(flags & 0x03), expireAt);
+            var value = reader.Take((int)valueLength);
+            if (kind == RowKind.RangeDelete)
+            {
+                reader.Require(expireAt is null, $"bad row flags {flags:x2} (a range delete has no expire time)");
+                reader.Require(valueLength is > 0 and <= RowEntry.MaxKeyLength, $"range delete end key of bad length {valueLength}");
+                reader.Require(KeyComparer.CompareKeys(value, key) > 0, "range delete end key does not sort after its start key");
+            }
+
+            rows[i] = new RowEntry(payload.Slice(keyStart, (int)keyLength), payload.Slice(valueStart, (int)valueLength), sequence, kind, expireAt);
         }
 
         reader.Require(reader.Remaining == 0, $"{reader.Remaining} unexpected bytes after the batch's rows");

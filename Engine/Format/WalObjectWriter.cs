@@ -4,7 +4,7 @@ using System.Buffers.Binary;
 namespace SlateSharp.Format;
 
 /// <summary>
-/// Encodes one WAL data object (format version 2, stamped with the writer's epoch) incrementally: the header on construction, one checksummed record per
+/// Encodes one WAL data object (format version 3, stamped with the writer's epoch) incrementally: the header on construction, one checksummed record per
 /// <see cref="AppendBatch"/>, the trailer on <see cref="Finish"/> (docs/format/wal.md). A group-commit task appends
 /// batches as they arrive and uploads the buffer when it is full or the flush interval passes; each append writes
 /// straight into the <see cref="IBufferWriter{T}"/>, so nothing is buffered twice. Not thread-safe.
@@ -152,9 +152,33 @@ internal sealed class WalObjectWriter
             throw Errors.Invalid($"value too long (length={row.Value.Length} max={RowEntry.MaxValueLength})");
         }
 
-        if (row.Kind is not (RowKind.Put or RowKind.Delete or RowKind.Merge))
+        if (row.Kind is not (RowKind.Put or RowKind.Delete or RowKind.Merge or RowKind.RangeDelete))
         {
             throw Errors.Internal($"unknown row kind (kind={(int)row.Kind})");
+        }
+
+        if (row.Kind == RowKind.RangeDelete)
+        {
+            CheckRangeDelete(row);
+        }
+    }
+
+    /// <summary>A range delete's value is its exclusive end key: a key that sorts after the start; it never expires.</summary>
+    private static void CheckRangeDelete(RowEntry row)
+    {
+        if (row.ExpireAt.HasValue)
+        {
+            throw Errors.Internal($"a range delete has no expire time (row={row})");
+        }
+
+        if (row.Value.Length is 0 or > RowEntry.MaxKeyLength)
+        {
+            throw Errors.Invalid($"range delete end key length out of range (length={row.Value.Length} min=1 max={RowEntry.MaxKeyLength})");
+        }
+
+        if (KeyComparer.CompareKeys(row.Value.Span, row.Key.Span) <= 0)
+        {
+            throw Errors.Invalid($"range delete end key must sort after its start key (start={Convert.ToHexString(row.Key.Span)} end={Convert.ToHexString(row.Value.Span)})");
         }
     }
 }

@@ -50,6 +50,11 @@ internal static class ManifestTransitions
             }
         }
 
+        if (FindRangeTombstoneViolation(previous, next, role) is { } tombstones)
+        {
+            return tombstones;
+        }
+
         return role switch
         {
             ManifestRole.Writer when !next.SortedRuns.SequenceEqual(previous.SortedRuns) =>
@@ -60,6 +65,54 @@ internal static class ManifestTransitions
                 "only the writer may change the wal position and last_l0_sequence",
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// The writer only appends range tombstones, with the flush that raises last_l0_sequence past them; the compactor
+    /// only removes them, once compacted away. Neither rewrites, reorders or re-adds one: a tombstone that came back
+    /// would delete keys written after its removal was decided, one that moved could hide or expose other keys.
+    /// </summary>
+    private static string? FindRangeTombstoneViolation(DbManifest previous, DbManifest next, ManifestRole role)
+    {
+        var before = previous.RangeTombstones;
+        var after = next.RangeTombstones;
+        if (role == ManifestRole.Compactor)
+        {
+            // A subsequence of the previous list: walk both lists once, matching in order.
+            var p = 0;
+            foreach (var tombstone in after)
+            {
+                while (p < before.Count && !before[p].Equals(tombstone))
+                {
+                    p++;
+                }
+
+                if (p == before.Count)
+                {
+                    return $"the compactor may remove range tombstones but never add or change them (tombstone={tombstone})";
+                }
+
+                p++;
+            }
+
+            return null;
+        }
+
+        if (after.Count < before.Count || !after.Take(before.Count).SequenceEqual(before))
+        {
+            return $"the writer may append range tombstones but never remove or change them (before={before.Count} after={after.Count})";
+        }
+
+        for (var i = before.Count; i < after.Count; i++)
+        {
+            var added = after[i];
+            if (added.Sequence <= previous.LastL0Sequence || added.Sequence > next.LastL0Sequence)
+            {
+                return $"a range tombstone must arrive with the flush that raises last_l0_sequence past it (tombstone={added} last_l0_sequence={previous.LastL0Sequence}->{next.LastL0Sequence})";
+            }
+        }
+
+        return null;
     }
 
     private static HashSet<SstId> AllSsts(DbManifest manifest)
