@@ -44,6 +44,40 @@ public sealed class LossPathTests(StoreTarget target) : StoreTargetFixture(targe
         await AssertIntactAsync(written);
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task A_flush_of_range_deletes_only_whose_manifest_answer_is_lost_or_exists_records_them_once(bool lost)
+    {
+        var store = new InterceptingObjectStore(Store);
+        var db = await SlateSharp.Db.OpenAsync(store, Db, Options);
+        var written = await WriteAsync(db, "kept", 20, WriteOptions.NoWait);
+        await db.PutAsync(Bytes("gone-1"), Bytes("x"), WriteOptions.NoWait);
+        await db.PutAsync(Bytes("gone-2"), Bytes("x"), WriteOptions.NoWait);
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+
+        // The next memtable holds one range delete and no rows: its flush is a manifest update alone.
+        await db.DeleteRangeAsync(Bytes("gone-"), Bytes("gone."));
+        var once = new Once();
+        store.OnPut = async (path, _, proceed, _) =>
+        {
+            var result = await proceed();
+            return IsManifest(path) && once.Fire() ? lost ? throw InterceptingObjectStore.AnswerLost(path) : PutResult.AlreadyExists : result;
+        };
+
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+
+        Assert.That(once.Fired, Is.True, "the fault must have struck");
+        Assert.That(db.Manifest.Manifest.RangeTombstones, Has.Count.EqualTo(1), "the range delete is recorded once");
+        Assert.That(db.Manifest.Manifest.L0, Has.Count.EqualTo(1), "no sst for a memtable without rows");
+        Assert.That(db.Manifest.IsFenced, Is.False, "our own write is not another writer");
+        Assert.That(await db.GetAsync(Bytes("gone-1")), Is.Null);
+        await db.CloseAsync();
+        await AssertIntactAsync(written);
+        await using var reopened = await SlateSharp.Db.OpenAsync(Store, Db, Options);
+        Assert.That(await reopened.GetAsync(Bytes("gone-2")), Is.Null, "the range delete survives the reopen");
+        Assert.That(reopened.ViewManifest.RangeTombstones, Has.Count.EqualTo(1));
+    }
+
     [Test]
     public async Task A_manifest_write_answered_exists_for_its_own_landed_write_is_not_applied_twice()
     {

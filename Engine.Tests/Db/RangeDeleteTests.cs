@@ -93,6 +93,38 @@ public sealed class RangeDeleteTests
     }
 
     [Test]
+    public async Task A_reader_sees_range_deletes_from_the_wal_and_from_the_manifest()
+    {
+        var store = new InMemoryObjectStore();
+        await using var db = await SlateSharp.Db.OpenAsync(store, Path, Options(5));
+        foreach (var key in new[] { "a", "b", "c", "d" })
+        {
+            await db.PutAsync(key, "v-" + key);
+        }
+
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        await db.DeleteRangeAsync("b", "c");
+        await using (var reader = await DbReader.OpenAsync(store, Path))
+        {
+            Assert.That(await reader.GetStringAsync("b"), Is.Null, "replayed from the wal");
+            Assert.That(await reader.GetStringAsync("c"), Is.EqualTo("v-c"));
+        }
+
+        await db.DeleteRangeAsync("c", "d");
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        await using (var reader = await DbReader.OpenAsync(store, Path))
+        {
+            var keys = new List<string>();
+            await foreach (var row in reader.ScanAsync(default, default))
+            {
+                keys.Add(row.KeyString());
+            }
+
+            Assert.That(keys, Is.EqualTo(new[] { "a", "d" }));
+        }
+    }
+
+    [Test]
     public async Task Invalid_ranges_are_refused_and_an_empty_one_writes_nothing()
     {
         await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), Path, Options(4));
