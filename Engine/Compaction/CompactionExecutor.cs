@@ -45,7 +45,8 @@ internal sealed class CompactionExecutor(
     TimeProvider time,
     Func<IReadOnlyList<ulong>> retainedSnapshots,
     Action beforePut,
-    ILogger logger)
+    ILogger logger,
+    IMergeOperator? mergeOperator = null)
 {
     private const int SamplesPerSst = 64;
 
@@ -59,7 +60,7 @@ internal sealed class CompactionExecutor(
         for (var i = 0; i < ranges.Count; i++)
         {
             var (start, end) = ranges[i];
-            tasks[i] = Task.Run(() => CompactRangeAsync(job, start, end, new RowRetention(snapshots, job.Bottom, now), minted, cancellationToken), cancellationToken);
+            tasks[i] = Task.Run(() => CompactRangeAsync(job, start, end, new RowRetention(snapshots, job.Bottom, now, mergeOperator), minted, cancellationToken), cancellationToken);
         }
 
         try

@@ -42,7 +42,8 @@ internal sealed class MemtableFlusher(
     TimeSpan retryTimeout,
     TimeProvider time,
     ILogger logger,
-    DbTelemetry? telemetry = null)
+    DbTelemetry? telemetry = null,
+    IMergeOperator? mergeOperator = null)
 {
     private readonly DbTelemetry _telemetry = telemetry ?? DbTelemetry.Detached;
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(10);
@@ -251,19 +252,34 @@ internal sealed class MemtableFlusher(
     }
 
     private ValueTask<SstHandle> WriteSstAsync(SstId id, MemoryTable table, CancellationToken cancellationToken) =>
-        SstUpload.WriteAsync(store, id, sstOptions, (builder, token) => AddNewestVersionsAsync(builder, table, token), manifest.ThrowIfFenced, cancellationToken);
+        SstUpload.WriteAsync(store, id, sstOptions, (builder, token) => AddNewestVersionsAsync(builder, table, mergeOperator, token), manifest.ThrowIfFenced, cancellationToken);
 
-    private static async ValueTask AddNewestVersionsAsync(SstBuilder builder, MemoryTable table, CancellationToken cancellationToken)
+    private static async ValueTask AddNewestVersionsAsync(SstBuilder builder, MemoryTable table, IMergeOperator? mergeOperator, CancellationToken cancellationToken)
     {
         // Newest version per key only (tombstones kept: older versions may lie below in L0 and sorted runs). Expiry is
         // left to compaction, so a flush never changes what a read of the memtable returned.
-        var retention = RowRetention.NewestOnly(long.MinValue);
+        // Merge operands are folded into a put below them in this memtable (or combined) when an operator is set.
+        var retention = RowRetention.NewestOnly(long.MinValue, mergeOperator);
         var rows = table.CreateIterator();
-        while (await rows.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+        var more = true;
+        while (more)
         {
-            if (retention.Apply(rows.Current) is { } row && builder.Add(row.Key.Span, row.Value.Span, row.Sequence, row.Kind, row.ExpireAt))
+            more = await rows.MoveNextAsync(cancellationToken).ConfigureAwait(false);
+            if (more)
             {
-                await builder.FlushAsync(cancellationToken).ConfigureAwait(false);
+                retention.Add(rows.Current);
+            }
+            else
+            {
+                retention.Finish();
+            }
+
+            while (retention.TryTake(out var row))
+            {
+                if (builder.Add(row.Key.Span, row.Value.Span, row.Sequence, row.Kind, row.ExpireAt))
+                {
+                    await builder.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
         }
     }
