@@ -143,7 +143,7 @@ public sealed class WriteBatch
             if (first > 0)
             {
                 var below = list[first - 1];
-                ReadOnlyMemory<byte>? existing = below.Kind == RowKind.Put ? below.Data.AsMemory(below.KeyLength) : null;
+                ReadOnlyMemory<byte>? existing = below.Kind == RowKind.Put ? below.Data.AsMemory(below.KeyLength) : (ReadOnlyMemory<byte>?)null;
                 result = MergeResolver.FullMerge(mergeOperator, key, existing, operands);
                 kind = RowKind.Put;
             }

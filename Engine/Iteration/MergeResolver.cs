@@ -31,7 +31,7 @@ internal sealed class MergeResolver(IMergeOperator? mergeOperator, TimeProvider 
             operands++;
         }
 
-        ReadOnlyMemory<byte>? existing = operands < versions.Length && IsLivePut(versions[operands], now) ? versions[operands].Value : null;
+        ReadOnlyMemory<byte>? existing = operands < versions.Length && IsLivePut(versions[operands], now) ? versions[operands].Value : (ReadOnlyMemory<byte>?)null;
         if (operands == 0)
         {
             return existing;

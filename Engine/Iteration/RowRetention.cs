@@ -97,7 +97,7 @@ internal sealed class RowRetention(IReadOnlyList<ulong> snapshots, bool bottom, 
         _chain = false;
         if (_operands.Count > 0)
         {
-            if ((kept.Kind == RowKind.Delete || kept.ExpireAt is null) && TryFold(kept.Kind == RowKind.Put ? kept.Value : null))
+            if ((kept.Kind == RowKind.Delete || kept.ExpireAt is null) && TryFold(kept.Kind == RowKind.Put ? kept.Value : (ReadOnlyMemory<byte>?)null))
             {
                 // The base is folded in; what lies below it is seen only by snapshots older than it.
                 _dropRest = kept.Kind == RowKind.Delete && bottom && !AnySnapshotBelow(kept.Sequence);
