@@ -178,6 +178,20 @@ public sealed class MergeOperatorTests
     }
 
     [Test]
+    public async Task Merges_are_counted_one_per_operand()
+    {
+        using var recorder = new Telemetry.MeasurementRecorder();
+        await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "merges-" + Guid.NewGuid().ToString("N"), Options(Counter));
+        recorder.Location = db.Location;
+        await db.MergeAsync(K("a"), CounterMergeOperator.Encode(1));
+        await db.WriteAsync(new WriteBatch().Merge(K("b"), CounterMergeOperator.Encode(1)).Merge(K("c"), CounterMergeOperator.Encode(1)).Put(K("d"), K("v")));
+        recorder.Collect();
+        Assert.That(recorder.Sum("slatesharp.db.merges"), Is.EqualTo(3), "one merge and two in the batch");
+        Assert.That(recorder.Sum("slatesharp.db.puts"), Is.EqualTo(1));
+        Assert.That(recorder.Sum("slatesharp.db.deletes"), Is.EqualTo(0), "a batch's merges are not counted as deletes");
+    }
+
+    [Test]
     public async Task The_usage_example_works_as_written()
     {
         await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", new DbOptions { MergeOperator = new UsageCounter() });
