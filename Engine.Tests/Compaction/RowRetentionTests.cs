@@ -49,16 +49,41 @@ public sealed class RowRetentionTests
     }
 
     [Test]
-    public void A_merge_operand_keeps_every_older_version_of_its_key()
+    public void Without_an_operator_a_merge_operand_keeps_the_versions_down_to_its_base()
     {
         var merge = new RowEntry(A, "+1"u8.ToArray(), 9, RowKind.Merge);
-        Assert.That(Apply(new RowRetention([], bottom: true, 0), merge, Put(A, 5), Delete(A, 3), Put(B, 2)), Is.EqualTo(new[] { "a@9 Merge", "a@5 Put", "a@3 Delete", "b@2 Put" }));
+        Assert.That(Apply(new RowRetention([], bottom: true, 0), merge, Put(A, 5), Delete(A, 3), Put(B, 2)), Is.EqualTo(new[] { "a@9 Merge", "a@5 Put", "b@2 Put" }));
+        Assert.That(Apply(new RowRetention([], bottom: false, 0), merge, Merge(A, 7, "x"), Delete(A, 3), Put(A, 2)), Is.EqualTo(new[] { "a@9 Merge", "a@7 Merge", "a@3 Delete" }));
     }
 
     private static RowEntry Put(byte[] key, ulong sequence) => RowEntry.Put(key, "v"u8.ToArray(), sequence);
 
     private static RowEntry Delete(byte[] key, ulong sequence) => RowEntry.Delete(key, sequence);
 
-    private static List<string> Apply(RowRetention retention, params RowEntry[] rows) =>
-        rows.Select(r => retention.Apply(r)).Where(r => r is not null).Select(r => $"{System.Text.Encoding.ASCII.GetString(r!.Value.Key.Span)}@{r.Value.Sequence} {r.Value.Kind}").ToList();
+    private static RowEntry Merge(byte[] key, ulong sequence, string operand) => new(key, System.Text.Encoding.UTF8.GetBytes(operand), sequence, RowKind.Merge);
+
+    /// <summary>Feeds the rows and finishes; the kept rows as "key@sequence Kind".</summary>
+    internal static List<string> Apply(RowRetention retention, params RowEntry[] rows) =>
+        Run(retention, rows).Select(r => $"{System.Text.Encoding.ASCII.GetString(r.Key.Span)}@{r.Sequence} {r.Kind}").ToList();
+
+    internal static List<RowEntry> Run(RowRetention retention, IEnumerable<RowEntry> rows)
+    {
+        var kept = new List<RowEntry>();
+        foreach (var row in rows)
+        {
+            retention.Add(row);
+            while (retention.TryTake(out var output))
+            {
+                kept.Add(output);
+            }
+        }
+
+        retention.Finish();
+        while (retention.TryTake(out var output))
+        {
+            kept.Add(output);
+        }
+
+        return kept;
+    }
 }

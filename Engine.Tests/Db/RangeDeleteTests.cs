@@ -16,8 +16,9 @@ public sealed class RangeDeleteTests
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
-    private static DbOptions Options(int seed) => new()
+    private static DbOptions Options(int seed, IMergeOperator? mergeOperator = null) => new()
     {
+        MergeOperator = mergeOperator,
         RandomSeed = seed,
         FlushInterval = TimeSpan.FromMilliseconds(2),
         MemtableSizeBytes = 8 << 10,
@@ -122,6 +123,72 @@ public sealed class RangeDeleteTests
 
             Assert.That(keys, Is.EqualTo(new[] { "a", "d" }));
         }
+    }
+
+    [Test]
+    public async Task Merge_operands_above_a_range_delete_merge_onto_nothing_in_memtables_ssts_compaction_and_after_reopen()
+    {
+        var store = new InMemoryObjectStore();
+        var options = Options(6, new CounterMergeOperator());
+        var db = await SlateSharp.Db.OpenAsync(store, Path, options);
+        await db.PutAsync(B("n"), CounterMergeOperator.Encode(10));
+        await db.MergeAsync(B("n"), CounterMergeOperator.Encode(1));
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        await db.MergeAsync(B("n"), CounterMergeOperator.Encode(2));
+        await using var before = await db.GetSnapshotAsync();
+        await db.DeleteRangeAsync(B("m"), B("o"));
+        await db.MergeAsync(B("n"), CounterMergeOperator.Encode(5));
+
+        async Task ExpectAsync(string when)
+        {
+            Assert.That(CounterMergeOperator.Decode((await db.GetAsync(B("n")))!), Is.EqualTo(5), $"{when}: get");
+            var rows = new List<long>();
+            await foreach (var row in db.ScanAsync(default, default))
+            {
+                rows.Add(CounterMergeOperator.Decode(row.Value.Span));
+            }
+
+            Assert.That(rows, Is.EqualTo(new[] { 5L }), $"{when}: scan");
+        }
+
+        await ExpectAsync("in memtables");
+        Assert.That(CounterMergeOperator.Decode((await before.GetAsync(B("n")))!), Is.EqualTo(13), "the snapshot before the range delete");
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        await ExpectAsync("in l0");
+
+        var compacted = await CompactEverythingAsync(store, new CounterMergeOperator());
+        await db.RefreshViewAsync();
+        Assert.That(compacted.Jobs, Is.GreaterThan(0));
+        Assert.That(db.ViewManifest.RangeTombstones, Is.Empty);
+        Assert.That(db.ViewManifest.SortedRuns.Sum(r => r.Ssts.Sum(h => h.EntryCount)), Is.EqualTo(1), "folded into one put");
+        await ExpectAsync("after compaction");
+
+        await db.DisposeAsync();
+        db = await SlateSharp.Db.OpenAsync(store, Path, options);
+        await ExpectAsync("after reopen");
+        await db.DisposeAsync();
+    }
+
+    [Test]
+    public async Task A_memtable_whose_rows_its_range_deletes_all_hide_flushes_without_an_sst()
+    {
+        var store = new InMemoryObjectStore();
+        await using var db = await SlateSharp.Db.OpenAsync(store, Path, Options(7));
+        await db.PutAsync("a", "1");
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        await db.PutAsync("b1", "2");
+        await db.PutAsync("b2", "3");
+        await db.DeleteRangeAsync("b", "c");
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+
+        Assert.That(db.ViewManifest.L0, Has.Count.EqualTo(1), "only the first flush wrote an sst");
+        Assert.That(db.ViewManifest.RangeTombstones, Has.Count.EqualTo(1));
+        Assert.That(await db.GetStringAsync("b1"), Is.Null);
+        Assert.That(await db.GetStringAsync("a"), Is.EqualTo("1"));
+        await db.PutAsync("b3", "4");
+        await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        Assert.That(db.ViewManifest.L0, Has.Count.EqualTo(2), "a row written after the range delete is flushed");
+        Assert.That(await db.GetStringAsync("b3"), Is.EqualTo("4"));
     }
 
     [Test]
@@ -235,9 +302,9 @@ public sealed class RangeDeleteTests
 
     private static string Key(Random random) => $"k{random.Next(300):D3}";
 
-    private static async Task<CompactionStats> CompactEverythingAsync(IObjectStore store)
+    private static async Task<CompactionStats> CompactEverythingAsync(IObjectStore store, IMergeOperator? mergeOperator = null)
     {
-        var options = new DbOptions { RandomSeed = 7, Compaction = new() { MinSourcesPerJob = 2, SizeRatio = 1_000_000 } };
+        var options = new DbOptions { RandomSeed = 7, MergeOperator = mergeOperator, Compaction = new() { MinSourcesPerJob = 2, SizeRatio = 1_000_000 } };
         await using var compactor = await DbCompactor.OpenAsync(store, Path, options);
         while (await compactor.RunOnceAsync())
         {

@@ -48,7 +48,8 @@ internal sealed class CompactionExecutor(
     TimeProvider time,
     Func<IReadOnlyList<ulong>> retainedSnapshots,
     Action beforePut,
-    ILogger logger)
+    ILogger logger,
+    IMergeOperator? mergeOperator = null)
 {
     private const int SamplesPerSst = 64;
 
@@ -63,7 +64,8 @@ internal sealed class CompactionExecutor(
         {
             var (start, end) = ranges[i];
             tasks[i] = Task.Run(
-                () => CompactRangeAsync(job, start, end, new RowRetention(snapshots, job.Bottom, now, job.RangeTombstones), minted, cancellationToken), cancellationToken);
+                () => CompactRangeAsync(job, start, end, new RowRetention(snapshots, job.Bottom, now, mergeOperator, job.RangeTombstones), minted, cancellationToken),
+                cancellationToken);
         }
 
         try

@@ -33,7 +33,11 @@ public sealed class DbCompactor : IAsyncDisposable
     /// <summary>What this compactor has done since it opened.</summary>
     public CompactionStats Stats => _compactor.Stats;
 
-    /// <summary>Opens the compactor of the database at <paramref name="url"/> with <paramref name="options"/>' compaction, SST and clock settings.</summary>
+    /// <summary>
+    /// Opens the compactor of the database at <paramref name="url"/> with <paramref name="options"/>' compaction, SST
+    /// and clock settings, and its <see cref="DbOptions.MergeOperator"/>: give it the writer's operator so that
+    /// compaction folds merge operands; without one it keeps them as they are (correct, only unfolded).
+    /// </summary>
     public static async ValueTask<DbCompactor> OpenAsync(string url, DbOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new DbOptions();
@@ -92,7 +96,7 @@ public sealed class DbCompactor : IAsyncDisposable
         var sstOptions = Db.SstOptions(options);
         var ids = new SstIdGenerator(SstIdRole.Compactor, manifest.Epoch, options.TimeProvider, random);
         var executor = new CompactionExecutor(
-            store, readers, sstOptions, ids, new SstPins(), options.Compaction, options.TimeProvider, static () => [], manifest.ThrowIfFenced, logger);
+            store, readers, sstOptions, ids, new SstPins(), options.Compaction, options.TimeProvider, static () => [], manifest.ThrowIfFenced, logger, options.MergeOperator);
         var compactor = new Compactor(manifest, new SizeTieredScheduler(options.Compaction), executor, options.Compaction, options.TimeProvider, logger, telemetry: new Telemetry.DbTelemetry(store.Location));
         logger.LogInformation("compactor of {Location} opened as epoch {Epoch}", store.Location, manifest.Epoch);
         return new DbCompactor(compactor, manifest, ownedStore);

@@ -79,7 +79,7 @@ public sealed partial class Db
         AdvanceView(_manifest.Current);
         var ids = new SstIdGenerator(SstIdRole.Compactor, manifest.Epoch, _options.TimeProvider, new Random(_random.Next()));
         var executor = new CompactionExecutor(
-            _store, _readers, SstOptions(_options), ids, _pins, options, _options.TimeProvider, static () => [], manifest.ThrowIfFenced, _logger);
+            _store, _readers, SstOptions(_options), ids, _pins, options, _options.TimeProvider, static () => [], manifest.ThrowIfFenced, _logger, _options.MergeOperator);
         _compactor = new Compactor(manifest, new SizeTieredScheduler(options), executor, options, _options.TimeProvider, _logger, OnCompactionPublished, _telemetry);
         lock (_writeLock)
         {

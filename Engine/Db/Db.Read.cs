@@ -7,7 +7,7 @@ namespace SlateSharp;
 /// <summary>The read path (<see cref="ReadPath"/>) over the writer's view: memtables, frozen memtables, then SSTs.</summary>
 public sealed partial class Db
 {
-    private ReadPath Reads => field ??= new ReadPath(_readers, _pins, _telemetry, _options.TimeProvider);
+    private ReadPath Reads => field ??= new ReadPath(_readers, _pins, _telemetry, _options.TimeProvider, _options.MergeOperator);
 
     /// <summary>The view accessor as one delegate, so a get does not allocate a new one from the method group.</summary>
     private Func<IReadView> CurrentViewAccessor => field ??= CurrentView;

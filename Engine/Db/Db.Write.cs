@@ -62,6 +62,28 @@ public sealed partial class Db
         return WriteCoreAsync(row, null, options, cancellationToken);
     }
 
+    /// <summary>
+    /// Merges <paramref name="operand"/> into the value of <paramref name="key"/> with <see cref="DbOptions.MergeOperator"/>:
+    /// reads see the operator's full merge of every operand since the last put or delete onto that value (or onto none).
+    /// The operand is stored as it is and merged when read, flushed or compacted. Without an operator this is
+    /// <see cref="ErrorKind.Invalid"/>, and so is a <see cref="WriteOptions.Ttl"/> or <see cref="WriteOptions.ExpireAt"/>:
+    /// an operand never expires (put the value with a TTL instead; merges onto it see it until it expires, and nothing after).
+    /// </summary>
+    public ValueTask MergeAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> operand, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        WriteBatch.ValidateKey(key.Span);
+        if (operand.Length > RowEntry.MaxValueLength)
+        {
+            throw Errors.Invalid($"merge operand too large: at most {RowEntry.MaxValueLength} bytes (length={operand.Length})");
+        }
+
+        RequireMergeable(options);
+        var data = new byte[key.Length + operand.Length];
+        key.Span.CopyTo(data);
+        operand.Span.CopyTo(data.AsSpan(key.Length));
+        return WriteCoreAsync(new RowEntry(data.AsMemory(0, key.Length), data.AsMemory(key.Length), 0, RowKind.Merge), null, options, cancellationToken);
+    }
+
     /// <summary>Applies every operation of <paramref name="batch"/> atomically: all visible together, all durable together.</summary>
     public ValueTask WriteAsync(WriteBatch batch, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -73,7 +95,27 @@ public sealed partial class Db
             return ValueTask.CompletedTask;
         }
 
+        if (batch.Merges > 0)
+        {
+            RequireMergeable(options);
+            batch = batch.CombineMerges(_options.MergeOperator!);
+        }
+
         return WriteCoreAsync(default, batch, options, cancellationToken);
+    }
+
+    /// <summary>A merge needs an operator and takes no expiry.</summary>
+    private void RequireMergeable(WriteOptions? options)
+    {
+        if (_options.MergeOperator is null)
+        {
+            throw Errors.Invalid($"merge needs a merge operator: set DbOptions.MergeOperator (location={Location})");
+        }
+
+        if (options is { Ttl: not null } or { ExpireAt: not null })
+        {
+            throw Errors.Invalid("a merge takes no Ttl or ExpireAt: operands never expire (put the value with an expiry instead)");
+        }
     }
 
     /// <summary>
@@ -118,18 +160,16 @@ public sealed partial class Db
         if (batch is null)
         {
             var bytes = single.Key.Length + single.Value.Length;
-            if (single.Kind is RowKind.Delete or RowKind.RangeDelete)
+            switch (single.Kind)
             {
-                _telemetry.Delete(bytes);
-            }
-            else
-            {
-                _telemetry.Put(bytes);
+                case RowKind.Delete or RowKind.RangeDelete: _telemetry.Delete(bytes); break;
+                case RowKind.Merge: _telemetry.Merge(bytes); break;
+                default: _telemetry.Put(bytes); break;
             }
         }
         else
         {
-            _telemetry.Batch(batch.Puts, batch.Count - batch.Puts, batch.Bytes);
+            _telemetry.Batch(batch.Puts, batch.Count - batch.Puts - batch.Merges, batch.Merges, batch.Bytes);
         }
 
         return segment;

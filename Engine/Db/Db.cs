@@ -102,7 +102,8 @@ public sealed partial class Db : IAsyncDisposable
             options.WriteRetryTimeout,
             options.TimeProvider,
             _logger,
-            _telemetry);
+            _telemetry,
+            options.MergeOperator);
         _observed = ObservedDatabases.Add(new Gauges(this));
     }
 

@@ -49,6 +49,14 @@ public sealed class DbOptions
     /// </summary>
     public TimeSpan ManifestPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Combines the operands of <see cref="Db.MergeAsync"/> with the value below them, in reads, scans, memtable
+    /// flushes and compaction (a <see cref="DbCompactor"/> opened with these options too). Null (the default): merges
+    /// are refused with <see cref="ErrorKind.Invalid"/>, and a read that meets operands stored earlier fails the same
+    /// way. Every process that opens the database must use the same operator (<see cref="IMergeOperator"/>).
+    /// </summary>
+    public IMergeOperator? MergeOperator { get; init; }
+
     /// <summary>SST data block size. Default 4 KiB.</summary>
     public int BlockSizeBytes { get; init; } = 4096;
 

@@ -37,6 +37,15 @@ public static class StringConveniences
         return db.DeleteRangeAsync(Utf8.GetBytes(startInclusive), Utf8.GetBytes(endExclusive), options, cancellationToken);
     }
 
+    /// <summary>Merges <paramref name="operand"/> into <paramref name="key"/>, both UTF-8 (<see cref="Db.MergeAsync"/>).</summary>
+    public static ValueTask MergeAsync(this Db db, string key, string operand, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(operand);
+        return db.MergeAsync(Utf8.GetBytes(key), Utf8.GetBytes(operand), options, cancellationToken);
+    }
+
     /// <summary>The value of <paramref name="key"/> decoded from UTF-8, or null when absent or deleted.</summary>
     /// <exception cref="SlateSharpException"><see cref="ErrorKind.Invalid"/> when the stored value is not valid UTF-8.</exception>
     public static async ValueTask<string?> GetStringAsync(this Db db, string key, ReadOptions? options = null, CancellationToken cancellationToken = default)
@@ -62,6 +71,15 @@ public static class StringConveniences
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
         return batch.Put(Utf8.GetBytes(key), Utf8.GetBytes(value));
+    }
+
+    /// <summary>Adds a merge of <paramref name="operand"/> into <paramref name="key"/>, both UTF-8.</summary>
+    public static WriteBatch Merge(this WriteBatch batch, string key, string operand)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(operand);
+        return batch.Merge(Utf8.GetBytes(key), Utf8.GetBytes(operand));
     }
 
     /// <summary>Adds a delete of <paramref name="key"/> (UTF-8).</summary>

@@ -1,11 +1,13 @@
 using SlateSharp.Format;
+using SlateSharp.Iteration;
 
 namespace SlateSharp;
 
 /// <summary>
-/// Puts and deletes applied atomically by <see cref="Db.WriteAsync"/>: all become visible together, under one
-/// sequence number, and are durable together. When a key appears more than once, the last operation wins. The
-/// batch copies keys and values, so callers may reuse their buffers.
+/// Puts, deletes and merges applied atomically by <see cref="Db.WriteAsync"/>: all become visible together, under one
+/// sequence number, and are durable together. When a key appears more than once, the last put or delete wins and the
+/// merges after it are applied to it in order (with the database's <see cref="DbOptions.MergeOperator"/>). The batch
+/// copies keys and values, so callers may reuse their buffers.
 /// </summary>
 public sealed class WriteBatch
 {
@@ -17,25 +19,28 @@ public sealed class WriteBatch
     /// <summary>Puts among the operations.</summary>
     internal int Puts { get; private set; }
 
+    /// <summary>Merges among the operations.</summary>
+    internal int Merges { get; private set; }
+
     /// <summary>Key and value bytes of the operations.</summary>
     internal long Bytes { get; private set; }
 
     /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>.</summary>
     public WriteBatch Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        ValidateKey(key);
-        if (value.Length > RowEntry.MaxValueLength)
-        {
-            throw Errors.Invalid($"value too large: at most {RowEntry.MaxValueLength} bytes (length={value.Length})");
-        }
-
-        // One copy into one array, key then value: the memtable keeps it as it is.
-        var data = new byte[key.Length + value.Length];
-        key.CopyTo(data);
-        value.CopyTo(data.AsSpan(key.Length));
-        _operations.Add(new Operation(data, key.Length, IsDelete: false));
+        Add(key, value, RowKind.Put);
         Puts++;
-        Bytes += data.Length;
+        return this;
+    }
+
+    /// <summary>
+    /// Merges <paramref name="operand"/> into <paramref name="key"/> (<see cref="Db.MergeAsync"/>); the write fails with
+    /// <see cref="ErrorKind.Invalid"/> unless the database has a <see cref="DbOptions.MergeOperator"/>.
+    /// </summary>
+    public WriteBatch Merge(ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand)
+    {
+        Add(key, operand, RowKind.Merge);
+        Merges++;
         return this;
     }
 
@@ -43,7 +48,7 @@ public sealed class WriteBatch
     public WriteBatch Delete(ReadOnlySpan<byte> key)
     {
         ValidateKey(key);
-        _operations.Add(new Operation(key.ToArray(), key.Length, IsDelete: true));
+        _operations.Add(new Operation(key.ToArray(), key.Length, RowKind.Delete));
         Bytes += key.Length;
         return this;
     }
@@ -75,7 +80,13 @@ public sealed class WriteBatch
             }
 
             var key = operation.Data.AsMemory(0, operation.KeyLength);
-            rows[count++] = operation.IsDelete ? RowEntry.Delete(key, sequence) : RowEntry.Put(key, operation.Data.AsMemory(operation.KeyLength), sequence, expireAt);
+            var value = operation.Data.AsMemory(operation.KeyLength);
+            rows[count++] = operation.Kind switch
+            {
+                RowKind.Delete => RowEntry.Delete(key, sequence),
+                RowKind.Merge => new RowEntry(key, value, sequence, RowKind.Merge),
+                _ => RowEntry.Put(key, value, sequence, expireAt),
+            };
         }
 
         if (count < rows.Length)
@@ -86,6 +97,94 @@ public sealed class WriteBatch
         return rows;
     }
 
+    /// <summary>
+    /// This batch with every key that has a merge after another operation reduced to one operation (the batch's rows
+    /// share one sequence number, so a key gets one row): merges onto the last put or delete before them become a put
+    /// (full merge), several merges with nothing before them one merge (partial merge; <see cref="ErrorKind.Invalid"/>
+    /// when the operator declines). Counts stay those of this batch. Calls the operator, so it runs outside any lock.
+    /// </summary>
+    internal WriteBatch CombineMerges(IMergeOperator mergeOperator)
+    {
+        var combined = new WriteBatch { Puts = Puts, Merges = Merges, Bytes = Bytes };
+        var operations = _operations;
+        var order = Enumerable.Range(0, operations.Count).ToArray();
+        Array.Sort(order, (a, b) =>
+        {
+            var byKey = operations[a].Key.SequenceCompareTo(operations[b].Key);
+            return byKey != 0 ? byKey : a.CompareTo(b);
+        });
+        for (var start = 0; start < order.Length;)
+        {
+            var end = start + 1;
+            while (end < order.Length && operations[order[end]].Key.SequenceEqual(operations[order[start]].Key))
+            {
+                end++;
+            }
+
+            var list = order[start..end].Select(i => operations[i]).ToList();
+            start = end;
+            var key = list[0].Key.ToArray();
+            var last = list.Count - 1;
+            if (list[last].Kind != RowKind.Merge || list.Count == 1)
+            {
+                combined._operations.Add(list[last]);
+                continue;
+            }
+
+            var first = last;
+            while (first > 0 && list[first - 1].Kind == RowKind.Merge)
+            {
+                first--;
+            }
+
+            var operands = list.GetRange(first, last - first + 1).Select(o => (ReadOnlyMemory<byte>)o.Data.AsMemory(o.KeyLength)).ToArray();
+            ReadOnlyMemory<byte> result;
+            RowKind kind;
+            if (first > 0)
+            {
+                var below = list[first - 1];
+                ReadOnlyMemory<byte>? existing = below.Kind == RowKind.Put ? below.Data.AsMemory(below.KeyLength) : (ReadOnlyMemory<byte>?)null;
+                result = MergeResolver.FullMerge(mergeOperator, key, existing, operands);
+                kind = RowKind.Put;
+            }
+            else if (operands.Length == 1)
+            {
+                combined._operations.Add(list[last]);
+                continue;
+            }
+            else if (MergeResolver.TryPartialMerge(mergeOperator, key, operands, out result))
+            {
+                kind = RowKind.Merge;
+            }
+            else
+            {
+                throw Errors.Invalid(
+                    $"a write batch holds {operands.Length} merges of key {Convert.ToHexString(key)} that the merge operator declined to combine; " +
+                    "a batch gives a key one row, so write them in separate batches");
+            }
+
+            combined.Add(key, result.Span, kind);
+        }
+
+        return combined;
+    }
+
+    private void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, RowKind kind)
+    {
+        ValidateKey(key);
+        if (value.Length > RowEntry.MaxValueLength)
+        {
+            throw Errors.Invalid($"value too large: at most {RowEntry.MaxValueLength} bytes (length={value.Length})");
+        }
+
+        // One copy into one array, key then value: the memtable keeps it as it is.
+        var data = new byte[key.Length + value.Length];
+        key.CopyTo(data);
+        value.CopyTo(data.AsSpan(key.Length));
+        _operations.Add(new Operation(data, key.Length, kind));
+        Bytes += data.Length;
+    }
+
     internal static void ValidateKey(ReadOnlySpan<byte> key)
     {
         if (key.Length is 0 or > RowEntry.MaxKeyLength)
@@ -94,9 +193,10 @@ public sealed class WriteBatch
         }
     }
 
-    /// <summary>One put or delete: the key is the first <paramref name="KeyLength"/> bytes of <paramref name="Data"/>, the value the rest.</summary>
-    private readonly record struct Operation(byte[] Data, int KeyLength, bool IsDelete)
+    /// <summary>One put, delete or merge: the key is the first <paramref name="KeyLength"/> bytes of <paramref name="Data"/>, the value (or operand) the rest.</summary>
+    private readonly record struct Operation(byte[] Data, int KeyLength, RowKind Kind)
     {
         public ReadOnlySpan<byte> Key => Data.AsSpan(0, KeyLength);
     }
 }
+

@@ -9,7 +9,7 @@ internal enum RowKind : byte
     /// <summary>A tombstone: the key was deleted at this sequence number.</summary>
     Delete = 1,
 
-    /// <summary>A merge operand to combine with older values (reserved; the merge operator comes later).</summary>
+    /// <summary>A merge operand, combined with older versions by the merge operator (docs/design/compaction.md, "Merge operands").</summary>
     Merge = 2,
 
     /// <summary>

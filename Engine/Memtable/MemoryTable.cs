@@ -62,6 +62,30 @@ internal sealed class MemoryTable
         return charged;
     }
 
+    /// <summary>
+    /// Whether some row is not hidden by a newer range delete of this memtable, so that its flush writes an SST; false
+    /// for a memtable of range deletes only, or whose every row they hide. Linear in rows times range deletes.
+    /// </summary>
+    public bool HasRowsOutsideItsRangeDeletes()
+    {
+        var tombstones = RangeTombstones;
+        for (var node = _rows.First; node is not null; node = node.NextNode)
+        {
+            var hidden = false;
+            for (var i = 0; i < tombstones.Count && !hidden; i++)
+            {
+                hidden = tombstones[i].Sequence > node.Sequence && tombstones[i].Covers(node.KeySpan);
+            }
+
+            if (!hidden)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The newest row for <paramref name="key"/> with a sequence at or below <paramref name="maxSequence"/>.</summary>
     public RowEntry? Get(ReadOnlySpan<byte> key, ulong maxSequence)
     {

@@ -42,7 +42,8 @@ internal sealed class MemtableFlusher(
     TimeSpan retryTimeout,
     TimeProvider time,
     ILogger logger,
-    DbTelemetry? telemetry = null)
+    DbTelemetry? telemetry = null,
+    IMergeOperator? mergeOperator = null)
 {
     private readonly DbTelemetry _telemetry = telemetry ?? DbTelemetry.Detached;
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(10);
@@ -121,7 +122,7 @@ internal sealed class MemtableFlusher(
             await manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (memtable.Table.Count == 0)
+        if (!memtable.Table.HasRowsOutsideItsRangeDeletes())
         {
             await RecordRangeDeletesOnlyAsync(memtable, lastWalId, cancellationToken).ConfigureAwait(false);
             return;
@@ -214,7 +215,7 @@ internal sealed class MemtableFlusher(
     }
 
     /// <summary>
-    /// A memtable that holds range deletes and no rows: no SST, only the manifest update that moves its range deletes
+    /// A memtable that holds range deletes and no rows they do not hide: no SST, only the manifest update that moves its range deletes
     /// there and the WAL position past it. Idempotent: a manifest whose <c>last_l0_sequence</c> already reaches the
     /// memtable's last sequence holds the update (ours, whose answer was lost). A failure ends the flusher with that
     /// error, as for an SST; nothing is left to clean up.
@@ -242,7 +243,7 @@ internal sealed class MemtableFlusher(
             throw;
         }
 
-        logger.LogDebug("flushed a memtable of {Count} range deletes and no rows to the manifest (replay after wal {WalId})", memtable.Table.RangeTombstones.Count, lastWalId);
+        logger.LogDebug("flushed a memtable of {Count} range deletes and no other visible rows to the manifest (replay after wal {WalId})", memtable.Table.RangeTombstones.Count, lastWalId);
         target.OnFlushed(memtable, stored);
     }
 
@@ -295,19 +296,35 @@ internal sealed class MemtableFlusher(
     }
 
     private ValueTask<SstHandle> WriteSstAsync(SstId id, MemoryTable table, CancellationToken cancellationToken) =>
-        SstUpload.WriteAsync(store, id, sstOptions, (builder, token) => AddNewestVersionsAsync(builder, table, token), manifest.ThrowIfFenced, cancellationToken);
+        SstUpload.WriteAsync(store, id, sstOptions, (builder, token) => AddNewestVersionsAsync(builder, table, mergeOperator, token), manifest.ThrowIfFenced, cancellationToken);
 
-    private static async ValueTask AddNewestVersionsAsync(SstBuilder builder, MemoryTable table, CancellationToken cancellationToken)
+    private static async ValueTask AddNewestVersionsAsync(SstBuilder builder, MemoryTable table, IMergeOperator? mergeOperator, CancellationToken cancellationToken)
     {
         // Newest version per key only (tombstones kept: older versions may lie below in L0 and sorted runs). Expiry is
         // left to compaction, so a flush never changes what a read of the memtable returned.
-        var retention = RowRetention.NewestOnly(long.MinValue);
+        // Merge operands are folded into a put below them in this memtable (or combined) when an operator is set.
+        // The memtable's own range deletes apply (older ones in the manifest hold nothing of it: they flushed before).
+        var retention = RowRetention.NewestOnly(long.MinValue, mergeOperator, table.RangeTombstones);
         var rows = table.CreateIterator();
-        while (await rows.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+        var more = true;
+        while (more)
         {
-            if (retention.Apply(rows.Current) is { } row && builder.Add(row.Key.Span, row.Value.Span, row.Sequence, row.Kind, row.ExpireAt))
+            more = await rows.MoveNextAsync(cancellationToken).ConfigureAwait(false);
+            if (more)
             {
-                await builder.FlushAsync(cancellationToken).ConfigureAwait(false);
+                retention.Add(rows.Current);
+            }
+            else
+            {
+                retention.Finish();
+            }
+
+            while (retention.TryTake(out var row))
+            {
+                if (builder.Add(row.Key.Span, row.Value.Span, row.Sequence, row.Kind, row.ExpireAt))
+                {
+                    await builder.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
         }
     }

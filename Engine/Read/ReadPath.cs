@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SlateSharp.Format;
 using SlateSharp.Iteration;
 using SlateSharp.Manifest;
@@ -18,11 +19,12 @@ namespace SlateSharp.Read;
 /// lets it go and pins the new one. So once a view has been replaced, every read still on its manifest pinned it while
 /// it was current; a collector that reads the current manifest first and the pins after it never misses one.
 /// </remarks>
-internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry, TimeProvider time)
+internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry, TimeProvider time, IMergeOperator? mergeOperator = null)
 {
+    private readonly MergeResolver _merges = new(mergeOperator, time);
+
     /// <summary>Whether <paramref name="row"/> is a value a read returns: a put that has not expired.</summary>
-    public bool IsLive(in RowEntry row) =>
-        row.Kind != RowKind.Delete && (row.ExpireAt is not { } expireAt || expireAt > time.GetUtcNow().ToUnixTimeMilliseconds());
+    public bool IsLive(in RowEntry row) => MergeResolver.IsLivePut(row, time.GetUtcNow().ToUnixTimeMilliseconds());
 
     /// <summary>The value of <paramref name="key"/> as of <paramref name="snapshot"/>, or null when absent or deleted.</summary>
     public ValueTask<byte[]?> GetAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
@@ -43,7 +45,9 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
 
     /// <summary>
     /// The newest row of <paramref name="key"/> at or below <paramref name="snapshot"/> (a put or a tombstone), or null.
-    /// Completes synchronously, allocating nothing, when every block it reads is cached and every SST open. The row's
+    /// When that row is a merge operand, the older versions are read too and merged (<see cref="MergeResolver"/>): the
+    /// answer is then a put of the merged value, or a tombstone when there is none, at the operand's sequence.
+    /// Completes synchronously, allocating nothing, when no merge is involved, every block it reads is cached and every SST open. The row's
     /// key is <paramref name="key"/>; its value aliases an immutable memtable array or cached block, so it stays valid
     /// after the pin is released (the pin keeps the SST objects from being collected, not memory).
     /// </summary>
@@ -127,7 +131,8 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
             {
                 if (view.MemtableAt(i).Get(key.Span, snapshot) is { } row)
                 {
-                    return new(row);
+                    ownsPin = row.Kind != RowKind.Merge;
+                    return ownsPin ? new(row) : ResolveMergeAsync(view, pin, key, row, cancellationToken);
                 }
             }
 
@@ -157,7 +162,8 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
 
                 if (pending.Result is { } row)
                 {
-                    return new(row);
+                    ownsPin = row.Kind != RowKind.Merge;
+                    return ownsPin ? new(row) : ResolveMergeAsync(view, pin, key, row, cancellationToken);
                 }
             }
 
@@ -184,7 +190,8 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
 
                 if (pending.Result is { } row)
                 {
-                    return new(row);
+                    ownsPin = row.Kind != RowKind.Merge;
+                    return ownsPin ? new(row) : ResolveMergeAsync(view, pin, key, row, cancellationToken);
                 }
             }
 
@@ -207,7 +214,7 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
         {
             if (await pending.ConfigureAwait(false) is { } found)
             {
-                return found;
+                return found.Kind == RowKind.Merge ? await ResolveMergeCoreAsync(view, key, found, cancellationToken).ConfigureAwait(false) : found;
             }
 
             if (!inRuns)
@@ -217,7 +224,7 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
                 {
                     if (Covers(l0[i], key.Span) && await GetFromSstAsync(l0[i], key, hash, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
                     {
-                        return row;
+                        return row.Kind == RowKind.Merge ? await ResolveMergeCoreAsync(view, key, row, cancellationToken).ConfigureAwait(false) : row;
                     }
                 }
 
@@ -229,12 +236,75 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
             {
                 if (FindInRun(runs[i], key.Span) is { } sst && await GetFromSstAsync(sst, key, hash, snapshot, cancellationToken).ConfigureAwait(false) is { } row)
                 {
-                    return row;
+                    return row.Kind == RowKind.Merge ? await ResolveMergeCoreAsync(view, key, row, cancellationToken).ConfigureAwait(false) : row;
                 }
             }
 
             return null;
         }
+    }
+
+    private async ValueTask<RowEntry?> ResolveMergeAsync(IReadView view, SstPins.ReadPin pin, ReadOnlyMemory<byte> key, RowEntry newest, CancellationToken cancellationToken)
+    {
+        using (pin)
+        {
+            return await ResolveMergeCoreAsync(view, key, newest, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The slow path of a get that found a merge operand: reads the older versions of the key newest first (each the
+    /// newest row below the one before, from the same or an older source) down to a put, a tombstone or the end, and
+    /// merges them. The caller holds the pin.
+    /// </summary>
+    private async ValueTask<RowEntry?> ResolveMergeCoreAsync(IReadView view, ReadOnlyMemory<byte> key, RowEntry newest, CancellationToken cancellationToken)
+    {
+        var hash = BloomFilter.Hash(key.Span);
+        var versions = new List<RowEntry> { newest };
+        var row = newest;
+
+        // A version below a covering range delete is hidden: the range delete is the operands' base (no value).
+        var floor = RangeDeletes.Floor(view, key.Span, newest.Sequence);
+        while (row.Kind == RowKind.Merge && row.Sequence > 0 &&
+               await FindNewestAsync(view, key, hash, row.Sequence - 1, cancellationToken).ConfigureAwait(false) is { } older)
+        {
+            row = older.Sequence < floor ? RowEntry.Delete(key, floor) : older;
+            versions.Add(row);
+        }
+
+        return _merges.Resolve(CollectionsMarshal.AsSpan(versions)) is { } value
+            ? RowEntry.Put(key, value, newest.Sequence)
+            : RowEntry.Delete(key, newest.Sequence);
+    }
+
+    /// <summary>The newest row of the key at or below <paramref name="maxSequence"/> in the view, the plain async way.</summary>
+    private async ValueTask<RowEntry?> FindNewestAsync(IReadView view, ReadOnlyMemory<byte> key, ulong hash, ulong maxSequence, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < view.MemtableCount; i++)
+        {
+            if (view.MemtableAt(i).Get(key.Span, maxSequence) is { } row)
+            {
+                return row;
+            }
+        }
+
+        foreach (var sst in view.Manifest.L0)
+        {
+            if (Covers(sst, key.Span) && await GetFromSstAsync(sst, key, hash, maxSequence, cancellationToken).ConfigureAwait(false) is { } row)
+            {
+                return row;
+            }
+        }
+
+        foreach (var run in view.Manifest.SortedRuns)
+        {
+            if (FindInRun(run, key.Span) is { } sst && await GetFromSstAsync(sst, key, hash, maxSequence, cancellationToken).ConfigureAwait(false) is { } row)
+            {
+                return row;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -261,14 +331,8 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
             }
 
             var rangeDeletes = RangeDeletes.Overlapping(view, startInclusive.Span, endExclusive.Span, snapshot);
-            await foreach (var row in MergingIterator.VisibleAsync(sources, startInclusive, endExclusive, snapshot, cancellationToken).ConfigureAwait(false))
+            await foreach (var row in MergingIterator.VisibleAsync(sources, startInclusive, endExclusive, snapshot, _merges, rangeDeletes, cancellationToken).ConfigureAwait(false))
             {
-                if (rangeDeletes.Count > 0 && row.Sequence < RangeDeletes.Floor(rangeDeletes, row.Key.Span, snapshot))
-                {
-                    // A newer range delete covers the key: the newest version is hidden, older ones with it.
-                    continue;
-                }
-
                 if (row.ExpireAt is not null && !IsLive(row))
                 {
                     // The newest visible version has expired: the key is gone, older versions with it.

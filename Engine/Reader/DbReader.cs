@@ -53,7 +53,7 @@ public sealed partial class DbReader : IAsyncDisposable
         _manifests = new ManifestStore(store);
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
         _readers = new SstReaderCache(store, options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null, options.SstReaderCacheBytes);
-        _read = new ReadPath(_readers, _pins, new DbTelemetry(store.Location), options.TimeProvider);
+        _read = new ReadPath(_readers, _pins, new DbTelemetry(store.Location), options.TimeProvider, options.MergeOperator);
     }
 
     /// <summary>Where the database lives, e.g. <c>file:///mnt/bucket/db</c>.</summary>

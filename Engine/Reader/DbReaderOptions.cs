@@ -42,6 +42,9 @@ public sealed class DbReaderOptions
     /// </summary>
     public ObjectStoreOptions? ObjectStore { get; init; }
 
+    /// <summary>The writer's <see cref="DbOptions.MergeOperator"/>; without it a read of a key that holds merge operands fails with <see cref="ErrorKind.Invalid"/>.</summary>
+    public IMergeOperator? MergeOperator { get; init; }
+
     /// <summary>The clock for polling, lease renewal and checkpoint expiry. Default the system clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

@@ -37,9 +37,20 @@ internal sealed class DbTelemetry(string location)
         Instruments.BytesWritten.Add(bytes, _location);
     }
 
-    public void Batch(int puts, int deletes, long bytes)
+    public void Merge(int bytes)
+    {
+        Instruments.Merges.Add(1, _location);
+        Instruments.BytesWritten.Add(bytes, _location);
+    }
+
+    public void Batch(int puts, int deletes, int merges, long bytes)
     {
         Instruments.Batches.Add(1, _location);
+        if (merges > 0)
+        {
+            Instruments.Merges.Add(merges, _location);
+        }
+
         if (puts > 0)
         {
             Instruments.Puts.Add(puts, _location);

@@ -21,9 +21,11 @@ internal static class Instruments
 
     public static readonly Counter<long> Deletes = Meter.CreateCounter<long>("slatesharp.db.deletes", "{delete}", "Keys deleted, one per delete and per delete in a batch.");
 
+    public static readonly Counter<long> Merges = Meter.CreateCounter<long>("slatesharp.db.merges", "{merge}", "Merge operands written, one per merge and per merge in a batch.");
+
     public static readonly Counter<long> Batches = Meter.CreateCounter<long>("slatesharp.db.batches", "{batch}", "Write batches applied.");
 
-    public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("slatesharp.db.bytes_written", "By", "Key and value bytes of the puts and deletes applied.");
+    public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("slatesharp.db.bytes_written", "By", "Key and value bytes of the puts, deletes and merges applied.");
 
     public static readonly Counter<long> Gets = Meter.CreateCounter<long>("slatesharp.db.gets", "{get}", "Point reads, tagged found=true|false.");
 
