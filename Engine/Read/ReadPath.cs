@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using SlateSharp.Format;
-using SlateSharp.Iteration;
 using SlateSharp.Manifest;
 using SlateSharp.Sst;
 using SlateSharp.Telemetry;
@@ -18,7 +16,7 @@ namespace SlateSharp.Read;
 /// lets it go and pins the new one. So once a view has been replaced, every read still on its manifest pinned it while
 /// it was current; a collector that reads the current manifest first and the pins after it never misses one.
 /// </remarks>
-internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry, TimeProvider time)
+internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry, TimeProvider time)
 {
     /// <summary>Whether <paramref name="row"/> is a value a read returns: a put that has not expired.</summary>
     public bool IsLive(in RowEntry row) =>
@@ -215,43 +213,6 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
         }
     }
 
-    /// <summary>
-    /// The visible rows in [<paramref name="startInclusive"/>, <paramref name="endExclusive"/>) as of
-    /// <paramref name="snapshot"/>; the view is taken (and pinned) when enumeration starts and released when it ends or
-    /// the enumerator is disposed. An empty bound means unbounded.
-    /// </summary>
-    public async IAsyncEnumerable<KeyValue> ScanAsync(
-        Func<IReadView> current,
-        ReadOnlyMemory<byte> startInclusive,
-        ReadOnlyMemory<byte> endExclusive,
-        ulong snapshot,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var (view, pin) = Pin(current);
-        using (pin)
-        {
-            var sources = new List<IRowIterator>();
-            sources.AddRange(view.Memtables.Select(t => t.CreateIterator()));
-            var ssts = view.Manifest.L0.Concat(view.Manifest.SortedRuns.SelectMany(r => r.Ssts));
-            foreach (var sst in ssts.Where(s => Overlaps(s, startInclusive.Span, endExclusive.Span)))
-            {
-                sources.Add(new SstRowIterator(await readers.GetAsync(sst.Id, cancellationToken).ConfigureAwait(false)));
-            }
-
-            await foreach (var row in MergingIterator.VisibleAsync(sources, startInclusive, endExclusive, snapshot, cancellationToken).ConfigureAwait(false))
-            {
-                if (row.ExpireAt is not null && !IsLive(row))
-                {
-                    // The newest visible version has expired: the key is gone, older versions with it.
-                    continue;
-                }
-
-                telemetry.Scanned(row.Value.Length);
-                yield return new KeyValue(row.Key, row.Value);
-            }
-        }
-    }
-
     private (IReadView View, SstPins.ReadPin Pin) Pin(Func<IReadView> current)
     {
         var view = current();
@@ -282,9 +243,6 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
 
     private static bool Covers(SstHandle sst, ReadOnlySpan<byte> key) =>
         key.SequenceCompareTo(sst.FirstKey) >= 0 && key.SequenceCompareTo(sst.LastKey) <= 0;
-
-    private static bool Overlaps(SstHandle sst, ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) =>
-        (start.IsEmpty || start.SequenceCompareTo(sst.LastKey) <= 0) && (end.IsEmpty || end.SequenceCompareTo(sst.FirstKey) > 0);
 
     private static SstHandle? FindInRun(SortedRun run, ReadOnlySpan<byte> key)
     {
