@@ -26,7 +26,8 @@ public sealed class ReadmeExampleTests
             lines.Add($"{Encoding.UTF8.GetString(key.Span)} = {Encoding.UTF8.GetString(value.Span)}");
         }
 
-        var newest = await db.ScanAsync(KeyRange.From("a"u8.ToArray()), new ScanOptions { Reverse = true, Limit = 10 }).ToListAsync();
+        var last = await db.ScanAsync(KeyRange.From("a"u8.ToArray()),
+            new ScanOptions { Reverse = true, Limit = 10 }).ToListAsync();
 
         byte[]? then;
         await using (var snapshot = await db.GetSnapshotAsync())
@@ -47,7 +48,7 @@ public sealed class ReadmeExampleTests
         time.Advance(TimeSpan.FromMinutes(31));
         Assert.That(await db.GetStringAsync("session:9"), Is.Null, "expired after its TTL");
         Assert.That(lines, Is.EqualTo(new[] { "user:1 = Ada" }));
-        Assert.That(newest.Select(kv => Encoding.UTF8.GetString(kv.Key.Span)), Is.EqualTo(new[] { "user:1", "a" }), "descending from the last key");
+        Assert.That(last.Select(kv => Encoding.UTF8.GetString(kv.Key.Span)), Is.EqualTo(new[] { "user:1", "a" }), "descending from the last key");
         Assert.That(await db.GetAsync("a"u8.ToArray()), Is.EqualTo("1"u8.ToArray()));
     }
 }
