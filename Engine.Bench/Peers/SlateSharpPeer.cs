@@ -43,13 +43,15 @@ internal sealed class SlateSharpPeer : IBenchEngine
 
     public async ValueTask<int> ScanAsync(byte[] start, int rows)
     {
-        var read = 0;
-        await foreach (var _ in _db.ScanAsync(start, ReadOnlyMemory<byte>.Empty))
+        if (rows <= 0)
         {
-            if (++read >= rows)
-            {
-                break;
-            }
+            return 0;
+        }
+
+        var read = 0;
+        await foreach (var _ in _db.ScanAsync(KeyRange.From(start), new ScanOptions { Limit = rows }))
+        {
+            read++;
         }
 
         return read;

@@ -197,7 +197,7 @@ public sealed class CompactorTests
 
     internal static async Task AssertMatchesAsync(SlateSharp.Db db, SortedDictionary<string, string> model)
     {
-        var scanned = await db.ScanAsync(default, default).Select(kv => (Encoding.ASCII.GetString(kv.Key.Span), Encoding.ASCII.GetString(kv.Value.Span))).ToListAsync();
+        var scanned = await db.ScanAsync(KeyRange.All).Select(kv => (Encoding.ASCII.GetString(kv.Key.Span), Encoding.ASCII.GetString(kv.Value.Span))).ToListAsync();
         Assert.That(scanned, Is.EqualTo(model.Select(kv => (kv.Key, kv.Value)).ToList()));
         for (var i = 0; i < Keys; i += 7)
         {

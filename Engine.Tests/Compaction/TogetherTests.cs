@@ -97,7 +97,7 @@ public sealed class TogetherTests(StoreTarget target) : StoreTargetFixture(targe
                 await using var reader = await DbReader.OpenAsync(Store, "db", new DbReaderOptions { PollInterval = TimeSpan.FromMilliseconds(50), LeaseLifetime = TimeSpan.FromSeconds(10) });
                 for (var i = 0; i < 20 && !done.IsCancellationRequested; i++)
                 {
-                    await foreach (var (key, value) in reader.ScanAsync(default, default))
+                    await foreach (var (key, value) in reader.ScanAsync(KeyRange.All))
                     {
                         var k = Encoding.ASCII.GetString(key.Span);
                         var v = Encoding.ASCII.GetString(value.Span);

@@ -81,7 +81,7 @@ public sealed class CompactorKillTests
             await using var following = await DbReader.OpenAsync(url, new DbReaderOptions { PollInterval = TimeSpan.FromMilliseconds(50), ObjectStore = options.ObjectStore });
             while (!stop.IsCancellationRequested)
             {
-                await foreach (var (key, value) in following.ScanAsync(default, default))
+                await foreach (var (key, value) in following.ScanAsync(KeyRange.All))
                 {
                     var k = Encoding.ASCII.GetString(key.Span);
                     var v = Encoding.ASCII.GetString(value.Span);

@@ -203,7 +203,7 @@ internal sealed class KillRun(CrashStore store, int seed, CrashWorkload workload
             using var timeout = new CancellationTokenSource(ReopenTimeout);
             var db = await SlateSharp.Db.OpenAsync(args.Url, args.DbOptions(parentSeed), timeout.Token);
             var rows = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            await foreach (var row in db.ScanAsync(default, default, cancellationToken: timeout.Token))
+            await foreach (var row in db.ScanAsync(KeyRange.All, cancellationToken: timeout.Token))
             {
                 rows[Encoding.ASCII.GetString(row.Key.Span)] = row.Value.ToArray();
             }

@@ -39,7 +39,7 @@ public sealed class CancellationTests
 
         await db.CloseAsync();
         await using var reopened = await SlateSharp.Db.OpenAsync(store, "db", Fast);
-        Assert.That(await reopened.ScanAsync(default, default).Select(kv => Encoding.UTF8.GetString(kv.Key.Span)).ToListAsync(), Is.EqualTo(new[] { "deleted?" }));
+        Assert.That(await reopened.ScanAsync(KeyRange.All).Select(kv => Encoding.UTF8.GetString(kv.Key.Span)).ToListAsync(), Is.EqualTo(new[] { "deleted?" }));
     }
 
     [Test]
@@ -127,7 +127,7 @@ public sealed class CancellationTests
         Assert.That(Assert.ThrowsAsync<SlateSharpException>(async () => await db.WriteAsync(new WriteBatch()))!.Kind, Is.EqualTo(ErrorKind.Closed));
         Assert.That(Assert.ThrowsAsync<SlateSharpException>(async () => await db.FlushAsync())!.Kind, Is.EqualTo(ErrorKind.Closed));
         Assert.That(Assert.ThrowsAsync<SlateSharpException>(async () => await db.GetAsync(B("k")))!.Kind, Is.EqualTo(ErrorKind.Closed));
-        Assert.That(Assert.ThrowsAsync<SlateSharpException>(async () => await db.ScanAsync(default, default).ToListAsync())!.Kind, Is.EqualTo(ErrorKind.Closed));
+        Assert.That(Assert.ThrowsAsync<SlateSharpException>(async () => await db.ScanAsync(KeyRange.All).ToListAsync())!.Kind, Is.EqualTo(ErrorKind.Closed));
         Assert.That(async () => await db.WriteAsync(null!), Throws.ArgumentNullException);
         Assert.That(async () => await SlateSharp.Db.OpenAsync((SlateSharp.Storage.IObjectStore)null!, "db"), Throws.ArgumentNullException);
     }

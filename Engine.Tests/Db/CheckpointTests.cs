@@ -59,7 +59,7 @@ public sealed class CheckpointTests
         Assert.That(S(await frozen.GetAsync(B("a"))), Is.EqualTo("1"));
         Assert.That(S(await frozen.GetAsync(B("gone"))), Is.EqualTo("x"));
         Assert.That(await frozen.GetAsync(B("b")), Is.Null);
-        Assert.That(await frozen.ScanAsync(default, default).Select(kv => Encoding.UTF8.GetString(kv.Key.Span)).ToListAsync(), Is.EqualTo(new[] { "a", "gone" }));
+        Assert.That(await frozen.ScanAsync(KeyRange.All).Select(kv => Encoding.UTF8.GetString(kv.Key.Span)).ToListAsync(), Is.EqualTo(new[] { "a", "gone" }));
         Assert.That(frozen.ManifestId, Is.EqualTo(checkpoint.ManifestId), "a frozen view never polls");
     }
 

@@ -260,7 +260,7 @@ public sealed class CorruptionTests(StoreTarget target) : StoreTargetFixture(tar
             SlateSharpException? error = null;
             try
             {
-                await foreach (var row in db.ScanAsync(Bytes(start), Bytes(end)))
+                await foreach (var row in db.ScanAsync(RangeOf(start, end)))
                 {
                     rows.Add((Encoding.UTF8.GetString(row.Key.Span), Encoding.UTF8.GetString(row.Value.Span)));
                 }
@@ -551,6 +551,15 @@ public sealed class CorruptionTests(StoreTarget target) : StoreTargetFixture(tar
     private static string Relative(string path) => path[(Db.Length + 1)..];
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    private static KeyRange RangeOf(string start, string end) =>
+        (start, end) switch
+        {
+            ("", "") => KeyRange.All,
+            ("", _) => KeyRange.Until(Bytes(end)),
+            (_, "") => KeyRange.From(Bytes(start)),
+            _ => KeyRange.Between(Bytes(start), Bytes(end)),
+        };
 
     private static string? Text(byte[]? bytes) => bytes is null ? null : Encoding.UTF8.GetString(bytes);
 

@@ -54,8 +54,8 @@ public sealed class DbBasicsTests
         await db.DeleteAsync(B("e"));
         await db.PutAsync(B("d"), B("new-d"));
 
-        var all = await db.ScanAsync(default, default).Select(kv => $"{Encoding.UTF8.GetString(kv.Key.Span)}={Encoding.UTF8.GetString(kv.Value.Span)}").ToListAsync();
-        var bounded = await db.ScanAsync(B("b"), B("g")).Select(kv => Encoding.UTF8.GetString(kv.Key.Span)).ToListAsync();
+        var all = await db.ScanAsync(KeyRange.All).Select(kv => $"{Encoding.UTF8.GetString(kv.Key.Span)}={Encoding.UTF8.GetString(kv.Value.Span)}").ToListAsync();
+        var bounded = await db.ScanAsync(KeyRange.Between(B("b"), B("g"))).Select(kv => Encoding.UTF8.GetString(kv.Key.Span)).ToListAsync();
 
         Assert.That(all, Is.EqualTo(new[] { "a=old-a", "c=new-c", "d=new-d", "g=old-g" }));
         Assert.That(bounded, Is.EqualTo(new[] { "c", "d" }));

@@ -68,7 +68,7 @@ public sealed class DbBehaviourTests
             ("delete", async () => await db.DeleteAsync(B("k"))),
             ("empty batch", async () => await db.WriteAsync(new WriteBatch())),
             ("get", async () => await db.GetAsync(B("k"))),
-            ("scan", async () => await db.ScanAsync(default, default).CountAsync()),
+            ("scan", async () => await db.ScanAsync(KeyRange.All).CountAsync()),
             ("flush", async () => await db.FlushAsync()),
             ("memtable flush", async () => await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable })),
         };
@@ -116,7 +116,7 @@ public sealed class DbBehaviourTests
         await using var reopened = await SlateSharp.Db.OpenAsync(store, "db", options);
         var size = reopened.Manifest.Manifest.L0.Sum(h => h.Size);
 
-        Assert.That(await reopened.ScanAsync(default, default).CountAsync(), Is.EqualTo(2_000));
+        Assert.That(await reopened.ScanAsync(KeyRange.All).CountAsync(), Is.EqualTo(2_000));
         Assert.That(Encoding.UTF8.GetString((await reopened.GetAsync(B("key-01234")))!), Is.EqualTo(new string((char)('a' + (1234 % 26)), 200)));
         Assert.That(size, codec == CompressionCodec.None ? Is.GreaterThan(400_000) : Is.LessThan(200_000), "compression must pay on repetitive values");
     }

@@ -27,6 +27,10 @@ public sealed class ErrorRuleTests
         yield return Case("option out of range", _ => SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "x", new DbOptions { FlushInterval = TimeSpan.Zero }).AsTask());
         yield return Case("unknown url scheme", _ => SlateSharp.Db.OpenAsync("ftp://host/db").AsTask());
         yield return Case("malformed object path", _ => Task.FromResult(ObjectPath.Parse("../escape")));
+        yield return Case("key range start after its end", _ => Task.FromResult(KeyRange.Between(new byte[] { 2 }, new byte[] { 1 })));
+        yield return Case("empty scan prefix", db => db.ScanPrefixAsync(ReadOnlyMemory<byte>.Empty).ToListAsync().AsTask());
+        yield return Case("non-positive scan limit", _ => Task.FromResult(new ScanOptions { Limit = 0 }));
+        yield return Case("empty key in get-many", db => db.GetManyAsync([ReadOnlyMemory<byte>.Empty]).AsTask());
         yield return Case("undefined enum value", _ => Task.FromResult(new SlateSharp.Gc.GcReportBuilder(dryRun: true, DateTimeOffset.UnixEpoch).Build().Of((GcObjectKind)99)));
     }
 

@@ -137,7 +137,7 @@ public sealed class FaultModelTests
         await CallAsync("open", async () => reopened = await SlateSharp.Db.OpenAsync(store, "db", options, cancel.Token));
         if (reopened is not null)
         {
-            await CallAsync("scan after open", () => reopened.ScanAsync(default, default, cancellationToken: cancel.Token).ToListAsync(cancel.Token).AsTask());
+            await CallAsync("scan after open", () => reopened.ScanAsync(KeyRange.All, cancellationToken: cancel.Token).ToListAsync(cancel.Token).AsTask());
             await CallAsync("close after open", () => reopened.CloseAsync(cancel.Token).AsTask());
         }
 

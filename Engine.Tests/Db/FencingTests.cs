@@ -33,7 +33,7 @@ public sealed class FencingTests(StoreTarget target) : StoreTargetFixture(target
             async () => await old.PutAsync(B("durable"), B("z")),
             async () => await old.GetAsync(B("acknowledged")),
             async () => await old.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable }),
-            async () => await old.ScanAsync(default, default).CountAsync(),
+            async () => await old.ScanAsync(KeyRange.All).CountAsync(),
             async () => await old.CloseAsync(),
         })
         {
@@ -69,7 +69,7 @@ public sealed class FencingTests(StoreTarget target) : StoreTargetFixture(target
         var referenced = current.Manifest.Manifest.L0.Select(h => $"db/compacted/{h.Id}.sst").ToHashSet();
         var stored = (await SnapshotAsync()).Select(s => s.Split(' ')[0]).Where(p => p.StartsWith("db/compacted/", StringComparison.Ordinal)).ToList();
         Assert.That(stored.Where(p => !referenced.Contains(p)), Is.Empty, "the fenced writer's sst must be deleted");
-        Assert.That(await current.ScanAsync(default, default).CountAsync(), Is.EqualTo(100), "everything the old writer made durable is replayed");
+        Assert.That(await current.ScanAsync(KeyRange.All).CountAsync(), Is.EqualTo(100), "everything the old writer made durable is replayed");
     }
 
     private async Task<HashSet<string>> SnapshotAsync() =>

@@ -41,7 +41,7 @@ public sealed class PrefillFlushTests(StoreTarget target) : StoreTargetFixture(t
         var expectedKey = new byte[16];
         var expectedValue = new byte[100];
         var next = 0;
-        await foreach (var (key, value) in db.ScanAsync(default, default))
+        await foreach (var (key, value) in db.ScanAsync(KeyRange.All))
         {
             Fill(next, expectedKey, expectedValue);
             Assert.That(key.Span.SequenceEqual(expectedKey) && value.Span.SequenceEqual(expectedValue), Is.True, $"key {next} differs in the scan");

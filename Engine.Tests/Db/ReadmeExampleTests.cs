@@ -21,10 +21,13 @@ public sealed class ReadmeExampleTests
         var batch = new WriteBatch().Put("a"u8, "1"u8).Delete("user:2"u8);
         await db.WriteAsync(batch);
 
-        await foreach (var (key, value) in db.ScanAsync("user:"u8.ToArray(), "user;"u8.ToArray()))
+        await foreach (var (key, value) in db.ScanPrefixAsync("user:"u8.ToArray()))
         {
             lines.Add($"{Encoding.UTF8.GetString(key.Span)} = {Encoding.UTF8.GetString(value.Span)}");
         }
+
+        var last = await db.ScanAsync(KeyRange.From("a"u8.ToArray()),
+            new ScanOptions { Reverse = true, Limit = 10 }).ToListAsync();
 
         byte[]? then;
         await using (var snapshot = await db.GetSnapshotAsync())
@@ -45,6 +48,7 @@ public sealed class ReadmeExampleTests
         time.Advance(TimeSpan.FromMinutes(31));
         Assert.That(await db.GetStringAsync("session:9"), Is.Null, "expired after its TTL");
         Assert.That(lines, Is.EqualTo(new[] { "user:1 = Ada" }));
+        Assert.That(last.Select(kv => Encoding.UTF8.GetString(kv.Key.Span)), Is.EqualTo(new[] { "user:1", "a" }), "descending from the last key");
         Assert.That(await db.GetAsync("a"u8.ToArray()), Is.EqualTo("1"u8.ToArray()));
     }
 }

@@ -54,7 +54,7 @@ public sealed class RecoveryTests(StoreTarget target) : StoreTargetFixture(targe
             Assert.That(got is null ? null : Encoding.UTF8.GetString(got), Is.EqualTo(value), $"acknowledged {key} was lost");
         }
 
-        Assert.That(await reopened.ScanAsync(default, default).CountAsync(), Is.InRange(acknowledged.Count, acknowledged.Count + 1));
+        Assert.That(await reopened.ScanAsync(KeyRange.All).CountAsync(), Is.InRange(acknowledged.Count, acknowledged.Count + 1));
     }
 
     [Test]
@@ -74,7 +74,7 @@ public sealed class RecoveryTests(StoreTarget target) : StoreTargetFixture(targe
 
         await using var third = await SlateSharp.Db.OpenAsync(Store, "twice", Options);
 
-        var all = await third.ScanAsync(default, default).Select(kv => Encoding.UTF8.GetString(kv.Value.Span)).ToListAsync();
+        var all = await third.ScanAsync(KeyRange.All).Select(kv => Encoding.UTF8.GetString(kv.Value.Span)).ToListAsync();
         Assert.That(all, Has.Count.EqualTo(50));
         Assert.That(all[0], Is.EqualTo("overwritten"));
         Assert.That(all[49], Is.EqualTo("v49"));

@@ -127,7 +127,7 @@ public sealed class SnapshotTests
         }
 
         var scanned = new List<KeyValuePair<string, string>>();
-        await foreach (var row in snapshot.ScanAsync(default, default))
+        await foreach (var row in snapshot.ScanAsync(KeyRange.All))
         {
             scanned.Add(new(row.KeyString(), row.ValueString()));
         }

@@ -24,7 +24,7 @@ public sealed class StringConveniencesTests
         });
 
         var rows = new List<(string, string)>();
-        await foreach (var row in db.ScanAsync(default, default))
+        await foreach (var row in db.ScanAsync(KeyRange.All))
         {
             rows.Add((row.KeyString(), row.ValueString()));
         }

@@ -79,7 +79,7 @@ public sealed class GcDbTests
 
         await using var last = await Database.OpenAsync(store, "", Options(time, seed + 11));
         await AssertContainsAsync(last, expected);
-        Assert.That(await last.ScanAsync(default, default).CountAsync(), Is.EqualTo(expected.Count));
+        Assert.That(await last.ScanAsync(KeyRange.All).CountAsync(), Is.EqualTo(expected.Count));
     }
 
     [Test]

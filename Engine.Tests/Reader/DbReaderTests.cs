@@ -19,7 +19,7 @@ public sealed class DbReaderTests
         new() { TimeProvider = time ?? new StepClock(), UseLease = lease, RandomSeed = 11 };
 
     private static async Task<List<string>> AllAsync(DbReader reader) =>
-        await reader.ScanAsync(default, default).Select(kv => $"{Encoding.UTF8.GetString(kv.Key.Span)}={Encoding.UTF8.GetString(kv.Value.Span)}").ToListAsync();
+        await reader.ScanAsync(KeyRange.All).Select(kv => $"{Encoding.UTF8.GetString(kv.Key.Span)}={Encoding.UTF8.GetString(kv.Value.Span)}").ToListAsync();
 
     [Test]
     public async Task The_reader_sees_durable_writes_after_a_poll_and_never_writes_that_are_not_durable()
@@ -186,7 +186,7 @@ public sealed class DbReaderTests
         }
 
         await using var reader = await DbReader.OpenAsync(store, "db", Follow());
-        await using var scan = reader.ScanAsync(default, default).GetAsyncEnumerator();
+        await using var scan = reader.ScanAsync(KeyRange.All).GetAsyncEnumerator();
         Assert.That(await scan.MoveNextAsync(), Is.True);
 
         await db.PutAsync(B("b"), B("new"));

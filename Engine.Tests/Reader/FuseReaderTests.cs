@@ -123,7 +123,7 @@ public sealed class FuseReaderTests
     /// </summary>
     private static async Task<int> CheckPrefixAsync(DbReader reader, int written)
     {
-        var seen = await reader.ScanAsync(default, default).Select(kv => (Encoding.UTF8.GetString(kv.Key.Span), Encoding.UTF8.GetString(kv.Value.Span))).ToListAsync();
+        var seen = await reader.ScanAsync(KeyRange.All).Select(kv => (Encoding.UTF8.GetString(kv.Key.Span), Encoding.UTF8.GetString(kv.Value.Span))).ToListAsync();
         var expected = Enumerable.Range(0, seen.Count).Select(i => ($"k{i:D3}", $"v{i}")).ToList();
         Assert.That(seen, Is.EqualTo(expected), "the reader shows a prefix of the writes in order");
         Assert.That(seen, Has.Count.LessThanOrEqualTo(written + 1));

@@ -36,7 +36,7 @@ public sealed class ReaderLeaseAndStoreTests
 
         // A scan in flight holds the opened manifest: the lease must keep naming it after the reader moves on.
         var opened = reader.ManifestId;
-        var scan = reader.ScanAsync(default, default).GetAsyncEnumerator();
+        var scan = reader.ScanAsync(KeyRange.All).GetAsyncEnumerator();
         Assert.That(await scan.MoveNextAsync(), Is.True);
         await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
         await reader.RefreshAsync(CancellationToken.None);
@@ -127,7 +127,7 @@ public sealed class ReaderLeaseAndStoreTests
         Assert.That(ssts, Has.Count.EqualTo(3));
         Assert.That(db.Pins.Snapshot(), Is.EquivalentTo(ssts), "the current view pins exactly its ssts");
 
-        var scan = db.ScanAsync(default, default).GetAsyncEnumerator();
+        var scan = db.ScanAsync(KeyRange.All).GetAsyncEnumerator();
         Assert.That(await scan.MoveNextAsync(), Is.True);
 
         // A compactor elsewhere replaces the three ssts by one run, and the writer's view moves on to it.

@@ -509,7 +509,13 @@ public sealed class DbModelRun
     private async Task<T> BoundAsync<T>(Func<Task<T>> call) => await Task.Run(call).WaitAsync(CallBound);
 
     private static async Task<List<(string Key, string Value)>> ScanAllAsync(Database db, string? start, string? end) =>
-        await db.ScanAsync(start is null ? default : Bytes(start), end is null ? default : Bytes(end))
+        await db.ScanAsync((start, end) switch
+            {
+                (null, null) => KeyRange.All,
+                (null, _) => KeyRange.Until(Bytes(end)),
+                (_, null) => KeyRange.From(Bytes(start)),
+                _ => KeyRange.Between(Bytes(start), Bytes(end)),
+            })
             .Select(kv => (Encoding.UTF8.GetString(kv.Key.Span), Encoding.UTF8.GetString(kv.Value.Span))).ToListAsync();
 
     private static IEnumerable<Exception> Chain(Exception error)

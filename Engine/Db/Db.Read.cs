@@ -36,18 +36,45 @@ public sealed partial class Db
     }
 
     /// <summary>
-    /// The keys in [<paramref name="startInclusive"/>, <paramref name="endExclusive"/>) in ascending order with their
-    /// values, as of one consistent snapshot taken when the scan starts. An empty bound means unbounded.
+    /// The values of <paramref name="keys"/> in the keys' order (null for a key absent or deleted; a key may appear
+    /// more than once), all read at one snapshot from one view. Keys that fall in the same SST block cost one block
+    /// read between them, and the distinct blocks of each level are read concurrently.
     /// </summary>
-    public async IAsyncEnumerable<KeyValue> ScanAsync(
-        ReadOnlyMemory<byte> startInclusive,
-        ReadOnlyMemory<byte> endExclusive,
-        ReadOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> keys, ReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ValidateKeys(keys);
+        ThrowIfClosed();
+        return Reads.GetManyAsync(CurrentViewAccessor, keys, Snapshot(options), cancellationToken);
+    }
+
+    /// <summary>
+    /// The keys of <paramref name="range"/> with their values, ascending (or descending with
+    /// <see cref="ScanOptions.Reverse"/>), as of one consistent snapshot taken when the enumeration starts.
+    /// </summary>
+    public IAsyncEnumerable<KeyValue> ScanAsync(KeyRange range, ScanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= ScanOptions.Default;
+        return ScanCoreAsync(range, options, cancellationToken);
+    }
+
+    /// <summary>Every key starting with <paramref name="prefix"/> (<see cref="KeyRange.Prefix"/>), as <see cref="ScanAsync"/>.</summary>
+    public IAsyncEnumerable<KeyValue> ScanPrefixAsync(ReadOnlyMemory<byte> prefix, ScanOptions? options = null, CancellationToken cancellationToken = default) =>
+        ScanAsync(KeyRange.Prefix(prefix), options, cancellationToken);
+
+    internal static void ValidateKeys(IReadOnlyList<ReadOnlyMemory<byte>> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            WriteBatch.ValidateKey(keys[i].Span);
+        }
+    }
+
+    private async IAsyncEnumerable<KeyValue> ScanCoreAsync(KeyRange range, ScanOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ThrowIfClosed();
-        var snapshot = Snapshot(options);
-        await foreach (var row in Reads.ScanAsync(CurrentView, startInclusive, endExclusive, snapshot, cancellationToken).ConfigureAwait(false))
+        var snapshot = Snapshot(options.DurableOnly);
+        await foreach (var row in Reads.ScanAsync(CurrentView, range, options, snapshot, cancellationToken).ConfigureAwait(false))
         {
             yield return row;
         }
@@ -55,6 +82,8 @@ public sealed partial class Db
 
     private IReadView CurrentView() => Volatile.Read(ref _view);
 
-    private ulong Snapshot(ReadOptions? options) =>
-        options?.DurableOnly == true ? Math.Min(DurableSequence, Volatile.Read(ref _visibleSequence)) : Volatile.Read(ref _visibleSequence);
+    private ulong Snapshot(ReadOptions? options) => Snapshot(options?.DurableOnly == true);
+
+    private ulong Snapshot(bool durableOnly) =>
+        durableOnly ? Math.Min(DurableSequence, Volatile.Read(ref _visibleSequence)) : Volatile.Read(ref _visibleSequence);
 }

@@ -49,16 +49,33 @@ public sealed class DbSnapshot : IAsyncDisposable
         return _reads.GetAsync(View, key, destination, Sequence, cancellationToken);
     }
 
-    /// <summary>The keys in [<paramref name="startInclusive"/>, <paramref name="endExclusive"/>) as of this snapshot, ascending; an empty bound is unbounded.</summary>
-    public async IAsyncEnumerable<KeyValue> ScanAsync(
-        ReadOnlyMemory<byte> startInclusive, ReadOnlyMemory<byte> endExclusive, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>The values of <paramref name="keys"/> as of this snapshot, in the keys' order (null when absent), as <see cref="Db.GetManyAsync"/>.</summary>
+    public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> keys, CancellationToken cancellationToken = default)
     {
+        Db.ValidateKeys(keys);
         ThrowIfUnusable();
-        await foreach (var row in _reads.ScanAsync(View, startInclusive, endExclusive, Sequence, cancellationToken).ConfigureAwait(false))
-        {
-            yield return row;
-        }
+        return _reads.GetManyAsync(View, keys, Sequence, cancellationToken);
     }
+
+    /// <summary>
+    /// The keys of <paramref name="range"/> as of this snapshot, ascending or descending (<see cref="ScanOptions.Reverse"/>).
+    /// <see cref="ScanOptions.DurableOnly"/> is an <see cref="ErrorKind.Invalid"/> error: the snapshot's point is fixed
+    /// and may include writes not yet durable, so honouring it is impossible and ignoring it would mislead.
+    /// </summary>
+    public IAsyncEnumerable<KeyValue> ScanAsync(KeyRange range, ScanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= ScanOptions.Default;
+        if (options.DurableOnly)
+        {
+            throw Errors.Invalid($"a snapshot scan cannot be DurableOnly: the snapshot's point (sequence {Sequence}) is fixed (store={_db.Location})");
+        }
+
+        return ScanCoreAsync(range, options, cancellationToken);
+    }
+
+    /// <summary>Every key starting with <paramref name="prefix"/> as of this snapshot (<see cref="KeyRange.Prefix"/>).</summary>
+    public IAsyncEnumerable<KeyValue> ScanPrefixAsync(ReadOnlyMemory<byte> prefix, ScanOptions? options = null, CancellationToken cancellationToken = default) =>
+        ScanAsync(KeyRange.Prefix(prefix), options, cancellationToken);
 
     /// <summary>Releases what the snapshot holds; reads after it fail with <see cref="ErrorKind.Closed"/>.</summary>
     public ValueTask DisposeAsync()
@@ -69,6 +86,15 @@ public sealed class DbSnapshot : IAsyncDisposable
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private async IAsyncEnumerable<KeyValue> ScanCoreAsync(KeyRange range, ScanOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ThrowIfUnusable();
+        await foreach (var row in _reads.ScanAsync(View, range, options, Sequence, cancellationToken).ConfigureAwait(false))
+        {
+            yield return row;
+        }
     }
 
     private IReadView View() => _view;

@@ -64,6 +64,22 @@ public static class StringConveniences
         return Decode(key, await reader.GetAsync(Utf8.GetBytes(key), cancellationToken).ConfigureAwait(false));
     }
 
+    /// <summary>Every key starting with <paramref name="prefix"/> (UTF-8), as <see cref="Db.ScanPrefixAsync"/>.</summary>
+    public static IAsyncEnumerable<KeyValue> ScanPrefixAsync(this Db db, string prefix, ScanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(prefix);
+        return db.ScanPrefixAsync(Utf8.GetBytes(prefix), options, cancellationToken);
+    }
+
+    /// <summary>Every key starting with <paramref name="prefix"/> (UTF-8), as <see cref="DbReader.ScanPrefixAsync"/>.</summary>
+    public static IAsyncEnumerable<KeyValue> ScanPrefixAsync(this DbReader reader, string prefix, ScanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(prefix);
+        return reader.ScanPrefixAsync(Utf8.GetBytes(prefix), options, cancellationToken);
+    }
+
     /// <summary>Adds a put of <paramref name="key"/> to <paramref name="value"/>, both UTF-8.</summary>
     public static WriteBatch Put(this WriteBatch batch, string key, string value)
     {

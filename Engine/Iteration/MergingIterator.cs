@@ -5,37 +5,36 @@ using SlateSharp.Format;
 namespace SlateSharp.Iteration;
 
 /// <summary>
-/// What a reader sees of row iterators (newest source first) at one snapshot: for each key in ascending order, the
-/// newest row with a sequence at or below the snapshot; tombstones hide the key. When that row is a merge operand,
-/// the key's older visible versions are gathered and the <see cref="MergeResolver"/> resolves them into one put (or none).
-/// A version below a covering range delete counts as a tombstone at the range delete's sequence. Built on the raw
-/// <see cref="MergedRowIterator"/>.
+/// What a reader sees of row iterators (newest source first) at one snapshot, in a key range, ascending or descending:
+/// for each key, the row <see cref="VisibleVersion.TryResolve"/> makes of its versions at or below the snapshot (merge
+/// operands resolved, versions below a covering range delete hidden). Built on the raw <see cref="MergedRowIterator"/>.
+/// Holds the versions of one key at a time, never more.
 /// </summary>
-internal static class MergingIterator
+internal sealed class MergingIterator(MergeResolver merges, IReadOnlyList<Manifest.RangeTombstone> rangeDeletes)
 {
-    public static async IAsyncEnumerable<RowEntry> VisibleAsync(
-        IReadOnlyList<IRowIterator> sources,
-        ReadOnlyMemory<byte> startInclusive,
-        ReadOnlyMemory<byte> endExclusive,
-        ulong snapshot,
-        MergeResolver merges,
-        IReadOnlyList<Manifest.RangeTombstone> rangeDeletes,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<RowEntry> VisibleAsync(
+        IReadOnlyList<IRowIterator> sources, KeyRange range, ulong snapshot, bool reverse, CancellationToken cancellationToken) =>
+        reverse ? BackwardAsync(sources, range, snapshot, cancellationToken) : ForwardAsync(sources, range, snapshot, cancellationToken);
+
+    private bool TryResolve(ReadOnlySpan<RowEntry> newestFirst, ulong snapshot, out RowEntry row)
+    {
+        var floor = rangeDeletes.Count == 0 ? 0 : Read.RangeDeletes.Floor(rangeDeletes, newestFirst[0].Key.Span, snapshot);
+        return VisibleVersion.TryResolve(newestFirst, merges, floor, out row);
+    }
+
+    private async IAsyncEnumerable<RowEntry> ForwardAsync(
+        IReadOnlyList<IRowIterator> sources, KeyRange range, ulong snapshot, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var rows = new MergedRowIterator(sources);
 
-        // Rows' keys never change under the merge (memtable arrays are immutable; SST iterators copy), so the last
-        // key is kept by reference.
-        ReadOnlyMemory<byte>? lastKey = null;
-
-        // The visible versions of the current key, newest first, while its newest is a merge operand.
-        List<RowEntry>? versions = null;
-        ulong floor = 0;
-        for (var more = await rows.SeekAsync(startInclusive, cancellationToken).ConfigureAwait(false); more;
+        // A key's versions arrive newest first. Rows' keys never change under the merge (memtable arrays are
+        // immutable; SST iterators copy), so the key is kept by reference.
+        var versions = new List<RowEntry>();
+        for (var more = await rows.SeekAsync(range.Start, cancellationToken).ConfigureAwait(false); more;
              more = await rows.MoveNextAsync(cancellationToken).ConfigureAwait(false))
         {
             var row = rows.Current;
-            if (!endExclusive.IsEmpty && row.Key.Span.SequenceCompareTo(endExclusive.Span) >= 0)
+            if (range.HasEnd && row.Key.Span.SequenceCompareTo(range.End.Span) >= 0)
             {
                 break;
             }
@@ -45,57 +44,70 @@ internal static class MergingIterator
                 continue;
             }
 
-            if (rangeDeletes.Count > 0)
+            if (versions.Count > 0 && !row.Key.Span.SequenceEqual(versions[0].Key.Span))
             {
-                // A version below the newest covering range delete (at or below the snapshot) is hidden: read as a
-                // tombstone there, it hides the key or is the base of the operands above it.
-                var sameKey = lastKey is { } previous && row.Key.Span.SequenceEqual(previous.Span);
-                floor = sameKey ? floor : Read.RangeDeletes.Floor(rangeDeletes, row.Key.Span, snapshot);
-                if (row.Sequence < floor)
+                if (TryResolve(CollectionsMarshal.AsSpan(versions), snapshot, out var visible))
                 {
-                    row = RowEntry.Delete(row.Key, floor);
-                }
-            }
-
-            if (lastKey is { } last && row.Key.Span.SequenceEqual(last.Span))
-            {
-                if (versions is not null)
-                {
-                    versions.Add(row);
-                    if (row.Kind != RowKind.Merge && Resolve(merges, versions) is { } merged)
-                    {
-                        yield return merged;
-                    }
-
-                    versions = row.Kind == RowKind.Merge ? versions : null;
+                    yield return visible;
                 }
 
-                continue;
+                versions.Clear();
             }
 
-            if (versions is not null && Resolve(merges, versions) is { } pending)
-            {
-                yield return pending;
-            }
-
-            versions = null;
-            lastKey = row.Key;
-            if (row.Kind == RowKind.Put)
-            {
-                yield return row;
-            }
-            else if (row.Kind == RowKind.Merge)
-            {
-                versions = [row];
-            }
+            versions.Add(row);
         }
 
-        if (versions is not null && Resolve(merges, versions) is { } final)
+        if (versions.Count > 0 && TryResolve(CollectionsMarshal.AsSpan(versions), snapshot, out var last))
         {
-            yield return final;
+            yield return last;
         }
     }
 
-    private static RowEntry? Resolve(MergeResolver merges, List<RowEntry> versions) =>
-        merges.Resolve(CollectionsMarshal.AsSpan(versions)) is { } value ? RowEntry.Put(versions[0].Key, value, versions[0].Sequence) : null;
+    private async IAsyncEnumerable<RowEntry> BackwardAsync(
+        IReadOnlyList<IRowIterator> sources, KeyRange range, ulong snapshot, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var rows = new MergedRowIterator(sources);
+
+        // A key's versions arrive oldest first: collected, then turned around for the decision.
+        var versions = new List<RowEntry>();
+        for (var more = await rows.SeekForPreviousAsync(range.End, cancellationToken).ConfigureAwait(false); more;
+             more = await rows.MovePreviousAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var row = rows.Current;
+            if (range.HasStart && row.Key.Span.SequenceCompareTo(range.Start.Span) < 0)
+            {
+                break;
+            }
+
+            // The seek lands on the end key itself when a source holds it; the end is exclusive.
+            if (row.Sequence > snapshot || (range.HasEnd && row.Key.Span.SequenceCompareTo(range.End.Span) >= 0))
+            {
+                continue;
+            }
+
+            if (versions.Count > 0 && !row.Key.Span.SequenceEqual(versions[0].Key.Span))
+            {
+                if (Resolve(versions, out var visible))
+                {
+                    yield return visible;
+                }
+
+                versions.Clear();
+            }
+
+            versions.Add(row);
+        }
+
+        if (versions.Count > 0 && Resolve(versions, out var last))
+        {
+            yield return last;
+        }
+
+        bool Resolve(List<RowEntry> oldestFirst, out RowEntry row)
+        {
+            var span = CollectionsMarshal.AsSpan(oldestFirst);
+            span.Reverse();
+            return TryResolve(span, snapshot, out row);
+        }
+    }
 }

@@ -5,7 +5,8 @@ namespace SlateSharp.Iteration;
 
 /// <summary>
 /// An <see cref="IRowIterator"/> over one SST: by default fetching one block per ranged read through the block cache;
-/// with <paramref name="readaheadBytes"/> reading that many bytes of blocks at a time around the cache (compaction).
+/// with <paramref name="readaheadBytes"/> reading that many bytes of blocks at a time around the cache (compaction,
+/// forwards only).
 /// </summary>
 internal sealed class SstRowIterator(SstReader reader, int readaheadBytes = 0) : IRowIterator
 {
@@ -17,4 +18,9 @@ internal sealed class SstRowIterator(SstReader reader, int readaheadBytes = 0) :
         key.IsEmpty ? _inner.SeekToFirstAsync(cancellationToken) : _inner.SeekAsync(key, ulong.MaxValue, cancellationToken);
 
     public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken) => _inner.MoveNextAsync(cancellationToken);
+
+    public ValueTask<bool> SeekForPreviousAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken) =>
+        key.IsEmpty ? _inner.SeekToLastAsync(cancellationToken) : _inner.SeekForPreviousAsync(key, cancellationToken);
+
+    public ValueTask<bool> MovePreviousAsync(CancellationToken cancellationToken) => _inner.MovePreviousAsync(cancellationToken);
 }

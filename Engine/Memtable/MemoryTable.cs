@@ -93,7 +93,10 @@ internal sealed class MemoryTable
         return node is not null && node.KeySpan.SequenceEqual(key) ? node.ToRow() : null;
     }
 
-    /// <summary>An iterator in internal order; safe while inserts continue (it may or may not see newer rows).</summary>
+    /// <summary>
+    /// An iterator in internal order, either direction; safe while inserts continue (it may or may not see newer rows).
+    /// A step backwards is a search from the top of the skip list (O(log n)), which has no back links.
+    /// </summary>
     public IRowIterator CreateIterator() => new MemtableIterator(_rows);
 
     private static byte[] AsOneArray(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
@@ -134,6 +137,20 @@ internal sealed class MemoryTable
         public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
         {
             _current = _started ? _current?.NextNode : rows.First;
+            _started = true;
+            return ValueTask.FromResult(_current is not null);
+        }
+
+        public ValueTask<bool> SeekForPreviousAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
+        {
+            _started = true;
+            _current = key.IsEmpty ? rows.Last : rows.SeekForPrevious(key.Span);
+            return ValueTask.FromResult(_current is not null);
+        }
+
+        public ValueTask<bool> MovePreviousAsync(CancellationToken cancellationToken)
+        {
+            _current = _started ? (_current is { } current ? rows.Previous(current) : null) : rows.Last;
             _started = true;
             return ValueTask.FromResult(_current is not null);
         }

@@ -94,6 +94,62 @@ internal sealed class SkipList
     /// <summary>The first node, or null when empty.</summary>
     public Node? First => Volatile.Read(ref _head.NextAt(0));
 
+    /// <summary>The last node, or null when empty. Nodes have no back links: a reverse step is a search from the top.</summary>
+    public Node? Last
+    {
+        get
+        {
+            var node = _head;
+            for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
+            {
+                for (var next = Volatile.Read(ref node.NextAt(level)); next is not null; next = Volatile.Read(ref node.NextAt(level)))
+                {
+                    node = next;
+                }
+            }
+
+            return ReferenceEquals(node, _head) ? null : node;
+        }
+    }
+
+    /// <summary>The last node whose key is at or before <paramref name="key"/> (its oldest version when it has several), or null.</summary>
+    public Node? SeekForPrevious(ReadOnlySpan<byte> key)
+    {
+        // (key, 0) sorts after every version of key: the answer is the last node before or at it.
+        var prefix = PrefixOf(key);
+        var node = _head;
+        for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
+        {
+            var next = Volatile.Read(ref node.NextAt(level));
+            while (next is not null && Compare(next, key, prefix, 0) <= 0)
+            {
+                node = next;
+                next = Volatile.Read(ref node.NextAt(level));
+            }
+        }
+
+        return ReferenceEquals(node, _head) ? null : node;
+    }
+
+    /// <summary>The last node that sorts before <paramref name="node"/> in internal order, or null.</summary>
+    public Node? Previous(Node node)
+    {
+        var key = node.KeySpan;
+        var sequence = node.Sequence;
+        var current = _head;
+        for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
+        {
+            var next = Volatile.Read(ref current.NextAt(level));
+            while (next is not null && Compare(next, key, node.Prefix, sequence) < 0)
+            {
+                current = next;
+                next = Volatile.Read(ref current.NextAt(level));
+            }
+        }
+
+        return ReferenceEquals(current, _head) ? null : current;
+    }
+
     /// <summary>
     /// The first 8 key bytes as a big-endian number, zero-padded: when two prefixes differ they order the keys as a
     /// byte-wise comparison would, so most comparisons during a search never touch the key arrays (a cache miss each).

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SlateSharp.Format;
 using SlateSharp.Iteration;
@@ -19,7 +18,7 @@ namespace SlateSharp.Read;
 /// lets it go and pins the new one. So once a view has been replaced, every read still on its manifest pinned it while
 /// it was current; a collector that reads the current manifest first and the pins after it never misses one.
 /// </remarks>
-internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry, TimeProvider time, IMergeOperator? mergeOperator = null)
+internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry, TimeProvider time, IMergeOperator? mergeOperator = null)
 {
     private readonly MergeResolver _merges = new(mergeOperator, time);
 
@@ -307,44 +306,6 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
         return null;
     }
 
-    /// <summary>
-    /// The visible rows in [<paramref name="startInclusive"/>, <paramref name="endExclusive"/>) as of
-    /// <paramref name="snapshot"/>; the view is taken (and pinned) when enumeration starts and released when it ends or
-    /// the enumerator is disposed. An empty bound means unbounded.
-    /// </summary>
-    public async IAsyncEnumerable<KeyValue> ScanAsync(
-        Func<IReadView> current,
-        ReadOnlyMemory<byte> startInclusive,
-        ReadOnlyMemory<byte> endExclusive,
-        ulong snapshot,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var (view, pin) = Pin(current);
-        using (pin)
-        {
-            var sources = new List<IRowIterator>();
-            sources.AddRange(view.Memtables.Select(t => t.CreateIterator()));
-            var ssts = view.Manifest.L0.Concat(view.Manifest.SortedRuns.SelectMany(r => r.Ssts));
-            foreach (var sst in ssts.Where(s => Overlaps(s, startInclusive.Span, endExclusive.Span)))
-            {
-                sources.Add(new SstRowIterator(await readers.GetAsync(sst.Id, cancellationToken).ConfigureAwait(false)));
-            }
-
-            var rangeDeletes = RangeDeletes.Overlapping(view, startInclusive.Span, endExclusive.Span, snapshot);
-            await foreach (var row in MergingIterator.VisibleAsync(sources, startInclusive, endExclusive, snapshot, _merges, rangeDeletes, cancellationToken).ConfigureAwait(false))
-            {
-                if (row.ExpireAt is not null && !IsLive(row))
-                {
-                    // The newest visible version has expired: the key is gone, older versions with it.
-                    continue;
-                }
-
-                telemetry.Scanned(row.Value.Length);
-                yield return new KeyValue(row.Key, row.Value);
-            }
-        }
-    }
-
     private (IReadView View, SstPins.ReadPin Pin) Pin(Func<IReadView> current)
     {
         var view = current();
@@ -375,9 +336,6 @@ internal sealed class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry
 
     private static bool Covers(SstHandle sst, ReadOnlySpan<byte> key) =>
         key.SequenceCompareTo(sst.FirstKey) >= 0 && key.SequenceCompareTo(sst.LastKey) <= 0;
-
-    private static bool Overlaps(SstHandle sst, ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) =>
-        (start.IsEmpty || start.SequenceCompareTo(sst.LastKey) <= 0) && (end.IsEmpty || end.SequenceCompareTo(sst.FirstKey) > 0);
 
     private static SstHandle? FindInRun(SortedRun run, ReadOnlySpan<byte> key)
     {

@@ -133,20 +133,39 @@ public sealed partial class DbReader : IAsyncDisposable
     }
 
     /// <summary>
-    /// The keys in [<paramref name="startInclusive"/>, <paramref name="endExclusive"/>) in ascending order with their
-    /// values, as of the view served when the scan starts (a later poll does not change what it returns). An empty
-    /// bound means unbounded.
+    /// The values of <paramref name="keys"/> in the keys' order (null when absent or deleted), all as of the one view
+    /// served now, as <see cref="Db.GetManyAsync"/>: keys in the same SST block cost one block read between them.
     /// </summary>
-    public async IAsyncEnumerable<KeyValue> ScanAsync(
-        ReadOnlyMemory<byte> startInclusive,
-        ReadOnlyMemory<byte> endExclusive,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> keys, CancellationToken cancellationToken = default)
+    {
+        Db.ValidateKeys(keys);
+        ThrowIfUnusable();
+        var (view, use) = Enter();
+        using (use)
+        {
+            return await _read.GetManyAsync(() => view, keys, view.LastSequence, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The keys of <paramref name="range"/> with their values, ascending or descending (<see cref="ScanOptions.Reverse"/>),
+    /// as of the view served when the scan starts (a later poll does not change what it returns). A reader sees only
+    /// durable writes, so <see cref="ScanOptions.DurableOnly"/> changes nothing.
+    /// </summary>
+    public IAsyncEnumerable<KeyValue> ScanAsync(KeyRange range, ScanOptions? options = null, CancellationToken cancellationToken = default) =>
+        ScanCoreAsync(range, options ?? ScanOptions.Default, cancellationToken);
+
+    /// <summary>Every key starting with <paramref name="prefix"/> (<see cref="KeyRange.Prefix"/>), as <see cref="ScanAsync"/>.</summary>
+    public IAsyncEnumerable<KeyValue> ScanPrefixAsync(ReadOnlyMemory<byte> prefix, ScanOptions? options = null, CancellationToken cancellationToken = default) =>
+        ScanAsync(KeyRange.Prefix(prefix), options, cancellationToken);
+
+    private async IAsyncEnumerable<KeyValue> ScanCoreAsync(KeyRange range, ScanOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ThrowIfUnusable();
         var (view, use) = Enter();
         using (use)
         {
-            await foreach (var row in _read.ScanAsync(() => view, startInclusive, endExclusive, view.LastSequence, cancellationToken).ConfigureAwait(false))
+            await foreach (var row in _read.ScanAsync(() => view, range, options, view.LastSequence, cancellationToken).ConfigureAwait(false))
             {
                 yield return row;
             }

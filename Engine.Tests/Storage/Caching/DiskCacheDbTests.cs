@@ -121,7 +121,7 @@ public sealed class DiskCacheDbTests
             Assert.That(await db.GetAsync(B(key)), Is.EqualTo(model.GetValueOrDefault(key)), $"key {key}");
         }
 
-        var scanned = await db.ScanAsync(default, default).Select(kv => Encoding.UTF8.GetString(kv.Key.Span)).ToListAsync();
+        var scanned = await db.ScanAsync(KeyRange.All).Select(kv => Encoding.UTF8.GetString(kv.Key.Span)).ToListAsync();
         Assert.That(scanned, Is.EqualTo(model.Where(kv => kv.Value is not null).Select(kv => kv.Key).ToList()));
         var stats = db.DiskCacheStats!;
         Assert.That(stats.Enabled, Is.True);
