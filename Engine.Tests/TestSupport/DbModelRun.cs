@@ -432,10 +432,10 @@ public sealed class DbModelRun
             {
                 var row = Enumerable.Range(0, Math.Min(scanned.Count, expected.Count)).FirstOrDefault(i => scanned[i] != expected[i], Math.Min(scanned.Count, expected.Count));
                 string At(List<(string Key, string Value)> rows) => row < rows.Count ? $"{rows[row].Key}={Show(rows[row].Value)}" : "the end";
-                var key = row < scanned.Count ? scanned[row].Key : row < expected.Count ? expected[row].Key : null;
+                var keys = new[] { scanned, expected }.Where(rows => row < rows.Count).Select(rows => rows[row].Key).Distinct();
                 Hard(category,
                     $"{what} at {now} returned {scanned.Count} rows, the model holds {expected.Count}; first difference at row {row}: {At(scanned)} where the model has {At(expected)}" +
-                    (key is null ? "" : Versions(state, key)));
+                    string.Concat(keys.Select(k => Versions(state, k))));
             }
 
             return db;
