@@ -6,12 +6,14 @@ using SlateSharp.Tests.TestSupport;
 namespace SlateSharp.Tests.Db;
 
 /// <summary>
-/// Random, seeded sequences of puts, deletes, batches, gets, scans, flushes and close/reopen cycles (see
+/// Random, seeded sequences of puts, deletes, batches, gets, scans, flushes and close/reopen cycles, snapshots read
+/// long after they were taken, and puts with a TTL or an expiry time under a clock the run moves (see
 /// <see cref="DbModelRun"/>), checked after every read against a model and after every reopen against the whole
 /// state, with no faults: every error is a failure and every reopen shows every write. Small memtables and WAL
-/// objects make the run cross many memtable freezes, L0 flushes, compactions and WAL replays; the same seeds run with
-/// the embedded compactor on and off, and both must match the model (so each other). 120,000 operations in all.
-/// <see cref="FaultModelTests"/> runs the same workload under injected faults.
+/// objects make the run cross many memtable freezes, L0 flushes, compactions and WAL replays, with snapshots open and
+/// expired rows present; the same seeds run with the embedded compactor on and off, and both must match the model
+/// (so each other). 120,000 operations in all. <see cref="FaultModelTests"/> runs the same workload under injected
+/// faults.
 /// </summary>
 public sealed class DbModelTests
 {
@@ -33,10 +35,12 @@ public sealed class DbModelTests
         using var directory = new TestDirectory();
         using var local = storeKind == "local" ? LocalFileSystemObjectStore.Open(directory.Path) : null;
         IObjectStore store = local is null ? new InMemoryObjectStore() : local;
+        var clock = new ManualWallClock();
         var run = new DbModelRun
         {
             Store = store,
-            Options = DbModelRun.SmallOptions(seed, compaction: compaction),
+            Options = DbModelRun.SmallOptions(seed, compaction: compaction, time: clock),
+            Clock = clock,
             Seed = seed,
             Operations = operations,
         };
@@ -47,5 +51,7 @@ public sealed class DbModelTests
         Assert.That(run.Findings.Select(f => f.Category), Is.Empty, run.Report($"{storeKind} without faults"));
         Assert.That(run.Reopens, Is.GreaterThan(operations / 200), "the run reopened the database many times");
         Assert.That(run.CompactionJobs, compaction ? Is.GreaterThan(0) : Is.Zero, "compaction ran exactly when enabled");
+        Assert.That(run.SnapshotReads, Is.GreaterThan(operations / 20), "snapshots were read");
+        Assert.That(run.ExpiredGets, Is.GreaterThan(0), "some gets found their key expired");
     }
 }

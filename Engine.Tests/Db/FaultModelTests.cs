@@ -11,10 +11,11 @@ using SlateSharp.Tests.TestSupport;
 namespace SlateSharp.Tests.Db;
 
 /// <summary>
-/// The model-based workload of <see cref="DbModelRun"/> under a <see cref="ChaosObjectStore"/> that fails requests as
-/// real object stores do, opened directly on the faulty store and behind the retrying decorator, for many seeds: after
-/// every reopen the whole state must be one the acknowledgements allow, every read while open must match the model,
-/// and every call must end, typed, within a bound. A permanently broken store must surface as typed errors within a
+/// The model-based workload of <see cref="DbModelRun"/> (snapshots and expiring puts included) under a
+/// <see cref="ChaosObjectStore"/> that fails requests as real object stores do, opened directly on the faulty store and
+/// behind the retrying decorator, for many seeds: after every reopen the whole state must be one the acknowledgements
+/// allow, every read while open (a snapshot read too: it may fail, typed, but never show a wrong value) must match the
+/// model, and every call must end, typed, within a bound. A permanently broken store must surface as typed errors within a
 /// bounded time, close included.
 /// </summary>
 /// <remarks>
@@ -58,11 +59,13 @@ public sealed class FaultModelTests
         using var local = storeKind == "local" ? LocalFileSystemObjectStore.Open(directory.Path) : null;
         IObjectStore inner = local is null ? new InMemoryObjectStore("faults") : local;
         var chaos = new ChaosObjectStore(inner, FaultProfile.Named(profileName), seed);
+        var time = new ManualWallClock();
         var run = new DbModelRun
         {
             Store = retrying ? Retrying(chaos, seed) : chaos,
             Chaos = chaos,
-            Options = Options(seed, compaction: seed % 2 == 1),
+            Options = Options(seed, compaction: seed % 2 == 1, time: time),
+            Clock = time,
             Seed = seed,
             Operations = OperationsPerSeed,
             CrashShare = 0.5,
@@ -196,7 +199,8 @@ public sealed class FaultModelTests
     }
 
     /// <summary>Odd seeds run the embedded compactor, even seeds do not: the model must hold either way.</summary>
-    private static DbOptions Options(int seed, bool compaction = true) => DbModelRun.SmallOptions(seed, retryTimeouts: TimeSpan.FromSeconds(2), compaction: compaction);
+    private static DbOptions Options(int seed, bool compaction = true, TimeProvider? time = null) =>
+        DbModelRun.SmallOptions(seed, retryTimeouts: TimeSpan.FromSeconds(2), compaction: compaction, time: time);
 
     /// <summary>The retrying decorator as the cloud stores use it, with waits short enough for a test.</summary>
     private static RetryingObjectStore Retrying(IObjectStore inner, int seed)

@@ -13,9 +13,10 @@ public sealed record ModelFinding(bool Hard, string Category, string Detail, int
 
 /// <summary>
 /// A seeded random workload (puts, deletes and batches acknowledged durably or in the memtable, gets, scans, WAL and
-/// memtable flushes, clean closes and crashes with reopens) on one <see cref="Database"/>, checked against a
-/// <see cref="DurabilityModel"/>: every read while open against the current model, the whole state after every reopen
-/// against the prefixes the acknowledgements allow. Every call is bounded in time.
+/// memtable flushes, clean closes and crashes with reopens, snapshots and, given a <see cref="Clock"/>, puts that expire)
+/// on one <see cref="Database"/>, checked against a <see cref="DurabilityModel"/>: every read while open against the
+/// current model, the whole state after every reopen against the prefixes the acknowledgements allow. Every call is
+/// bounded in time.
 /// </summary>
 /// <remarks>
 /// Strict (no <see cref="Chaos"/>): any error is a finding and reopens are clean, so every reopen must show every write.
@@ -27,16 +28,39 @@ public sealed record ModelFinding(bool Hard, string Category, string Detail, int
 /// <see cref="SlateSharpException"/> or (anywhere in its chain) is Data, Invalid or Internal, or says "fenced" when no
 /// other writer exists; an open that fails without faults; a failed write after which the database accepts writes;
 /// a DisposeAsync that throws.
+/// <para>
+/// Snapshots: up to <see cref="MaxOpenSnapshots"/> are open at once, taken at random and kept across memtable flushes
+/// and compactions; each records the model state of its moment, and its gets and scans must show exactly that state
+/// (read at the clock's present time, see below). They are disposed at random and before every close; then the
+/// database must count none open, and one kept through the close must refuse reads with <c>Closed</c>.
+/// </para>
+/// <para>
+/// Expiry: with a <see cref="Clock"/> (it must be <see cref="DbOptions.TimeProvider"/>), a quarter of puts and batches
+/// carry a <c>Ttl</c> or an <c>ExpireAt</c> (some already past), and the clock moves forward in random steps, a third
+/// of them landing exactly on the next expiry. The model holds a put absent once its expiry is at or before now (the
+/// engine's <c>ReadPath.IsLive</c>), hiding older values too; snapshots follow the same rule at the time they are read
+/// (docs/usage.md: "invisible the moment it expires, by the clock of whoever reads"). Flushes and compactions read the
+/// same clock and rewrite expired puts as tombstones, which must neither hide a newer write nor let an older value
+/// back; a reopen is judged at the clock's time, with the expiries replayed. The clock moves a few seconds per hundred
+/// operations, far below the 15-minute deadline an SST upload has to be published within.
+/// </para>
+/// <para>
+/// Every write is a list of <see cref="ModelChange"/>s applied in <see cref="ModelState.Apply"/>: range deletes and
+/// merges, modelled there already, need only an operation here that issues them.
+/// </para>
 /// </remarks>
 public sealed class DbModelRun
 {
     private const int KeySpace = 400;
+    private const int MaxOpenSnapshots = 3;
     private static readonly ReadOnlyMemory<byte> ProbeKey = "probe-after-failure"u8.ToArray();
     private readonly List<ModelFinding> _findings = [];
     private readonly DurabilityModel _model = new();
+    private readonly List<OpenSnapshot> _snapshots = [];
     private Random _random = null!;
     private int _op;
     private string? _faultsAtStop;
+    private long _clockStart;
 
     /// <summary>What <see cref="Database.OpenAsync(IObjectStore, string, DbOptions?, CancellationToken)"/> is given: the chaos store, a decorator over it, or a plain store.</summary>
     public required IObjectStore Store { get; init; }
@@ -45,12 +69,16 @@ public sealed class DbModelRun
 
     public required DbOptions Options { get; init; }
 
+    /// <summary>The clock of <see cref="DbOptions.TimeProvider"/>, which the run moves and some puts expire by; null: no expiries.</summary>
+    public ManualWallClock? Clock { get; init; }
+
     /// <summary>
     /// Options that make a short run exercise everything: tiny memtables, WAL objects and blocks, a 2 ms WAL interval;
     /// <paramref name="retryTimeouts"/>, when given, bounds manifest updates and write retries.
     /// </summary>
-    public static DbOptions SmallOptions(int seed, TimeSpan? retryTimeouts = null, bool compaction = true, GcOptions? gc = null) => new()
+    public static DbOptions SmallOptions(int seed, TimeSpan? retryTimeouts = null, bool compaction = true, GcOptions? gc = null, TimeProvider? time = null) => new()
     {
+        TimeProvider = time ?? TimeProvider.System,
         FlushInterval = TimeSpan.FromMilliseconds(2),
         MemtableSizeBytes = 16 << 10,
         MaxUnflushedBytes = 256 << 10,
@@ -90,13 +118,31 @@ public sealed class DbModelRun
     /// <summary>Compaction jobs the embedded compactors published, over every open of the run.</summary>
     public long CompactionJobs { get; private set; }
 
+    public int SnapshotsTaken { get; private set; }
+
+    /// <summary>Gets and scans through a snapshot that were checked against its recorded state.</summary>
+    public int SnapshotReads { get; private set; }
+
+    public int ExpiringPuts { get; private set; }
+
+    /// <summary>Gets (snapshot gets included) whose key held a put that had expired by the time of the read.</summary>
+    public int ExpiredGets { get; private set; }
+
+    private long Now => Clock?.UnixMilliseconds ?? 0;
+
     private bool Strict => Chaos is null;
 
     private bool Stopped => _findings.Any(f => f.Hard);
 
     public async Task RunAsync()
     {
+        if (Clock is not null && !ReferenceEquals(Options.TimeProvider, Clock))
+        {
+            throw new InvalidOperationException("the run's Clock must be the TimeProvider of its Options, or expiries would be judged by two clocks");
+        }
+
         _random = new Random(Seed);
+        _clockStart = Now;
         var db = await ReopenAsync(null, clean: true);
         try
         {
@@ -105,11 +151,15 @@ public sealed class DbModelRun
                 var choice = _random.Next(100);
                 db = choice switch
                 {
-                    < 35 => await PutAsync(db),
-                    < 45 => await DeleteAsync(db),
-                    < 52 => await BatchAsync(db),
-                    < 82 => await GetAsync(db),
-                    < 92 => await ScanAsync(db),
+                    < 33 => await PutAsync(db),
+                    < 42 => await DeleteAsync(db),
+                    < 49 => await BatchAsync(db),
+                    < 71 => await GetAsync(db),
+                    < 79 => await ScanAsync(db),
+                    < 82 => await TakeOrDisposeSnapshotAsync(db),
+                    < 88 => await SnapshotGetAsync(db),
+                    < 91 => await SnapshotScanAsync(db),
+                    < 93 => await AdvanceClockAsync(db),
                     < 96 => await FlushAsync(db, FlushKind.Wal),
                     < 99 => await FlushAsync(db, FlushKind.Memtable),
                     _ => await ReopenAsync(db, clean: _random.NextDouble() >= CrashShare),
@@ -131,6 +181,12 @@ public sealed class DbModelRun
                 Chaos?.DropLateCommits();
             }
 
+            foreach (var open in _snapshots)
+            {
+                await open.Snapshot.DisposeAsync();
+            }
+
+            _snapshots.Clear();
             if (db is not null)
             {
                 await CloseQuietlyAsync(db);
@@ -165,42 +221,77 @@ public sealed class DbModelRun
 
     public string Summary() =>
         $"ops={_op} writes={Writes} durable_acks={DurableAcknowledgements} reopens={Reopens} crashes={Crashes} tolerated_failures={ToleratedFailures} compactions={CompactionJobs} " +
+        $"snapshots={SnapshotsTaken} snapshot_reads={SnapshotReads} expiring_puts={ExpiringPuts} expired_gets={ExpiredGets} clock=+{Now - _clockStart} ms " +
         $"faults: {_faultsAtStop ?? Chaos?.Log.Summary() ?? "none"}";
 
     private async Task<Database?> PutAsync(Database db)
     {
         var (key, value) = (Key(), Value());
         var durable = _random.Next(10) == 0;
-        return await WriteAsync(db, $"put {key}={Short(value)}", [(key, value)], durable,
-            () => db.PutAsync(Bytes(key), Bytes(value), durable ? WriteOptions.Default : WriteOptions.NoWait));
+        var (options, expireAt, expiry) = Expiry(durable);
+        ExpiringPuts += expireAt is null ? 0 : 1;
+        return await WriteAsync(db, $"put {key}={Short(value)}{expiry}", [new ModelChange.Put(key, value, expireAt)], durable,
+            () => db.PutAsync(Bytes(key), Bytes(value), options));
     }
 
     private async Task<Database?> DeleteAsync(Database db)
     {
         var key = Key();
         var durable = _random.Next(20) == 0;
-        return await WriteAsync(db, $"delete {key}", [(key, null)], durable,
+        return await WriteAsync(db, $"delete {key}", [new ModelChange.Delete(key)], durable,
             () => db.DeleteAsync(Bytes(key), durable ? WriteOptions.Default : WriteOptions.NoWait));
     }
 
     private async Task<Database?> BatchAsync(Database db)
     {
+        var durable = _random.Next(10) == 0;
+        var (options, expireAt, expiry) = Expiry(durable);
         var batch = new WriteBatch();
-        var changes = new List<(string Key, string? Value)>();
+        var changes = new List<ModelChange>();
         for (var i = _random.Next(1, 8); i > 0; i--)
         {
             var key = Key();
-            var value = _random.Next(4) == 0 ? null : Value();
-            _ = value is null ? batch.Delete(Bytes(key).Span) : batch.Put(Bytes(key).Span, Bytes(value).Span);
-            changes.Add((key, value));
+            if (_random.Next(4) == 0)
+            {
+                batch.Delete(Bytes(key).Span);
+                changes.Add(new ModelChange.Delete(key));
+            }
+            else
+            {
+                var value = Value();
+                batch.Put(Bytes(key).Span, Bytes(value).Span);
+                changes.Add(new ModelChange.Put(key, value, expireAt));
+                ExpiringPuts += expireAt is null ? 0 : 1;
+            }
         }
 
-        var durable = _random.Next(10) == 0;
-        return await WriteAsync(db, $"batch of {changes.Count} ({string.Join(", ", changes.Select(c => c.Value is null ? c.Key + " deleted" : c.Key + "=" + Short(c.Value)))})",
-            changes, durable, () => db.WriteAsync(batch, durable ? WriteOptions.Default : WriteOptions.NoWait));
+        var shown = changes.Select(c => c is ModelChange.Put p ? p.Key + "=" + Short(p.Value) : ((ModelChange.Delete)c).Key + " deleted");
+        return await WriteAsync(db, $"batch of {changes.Count} ({string.Join(", ", shown)}){expiry}", changes, durable, () => db.WriteAsync(batch, options));
     }
 
-    private async Task<Database?> WriteAsync(Database db, string what, IReadOnlyList<(string Key, string? Value)> changes, bool durable, Func<ValueTask> write)
+    /// <summary>
+    /// How a write is acknowledged and, without a clock never and otherwise for a quarter of writes, when its puts
+    /// expire: by a <c>Ttl</c> of up to 20 s, or an <c>ExpireAt</c> up to 20 s ahead, up to 1 s past, or exactly now.
+    /// </summary>
+    private (WriteOptions Options, long? ExpireAt, string Shown) Expiry(bool durable)
+    {
+        if (Clock is null || _random.Next(4) != 0)
+        {
+            return (durable ? WriteOptions.Default : WriteOptions.NoWait, null, "");
+        }
+
+        var now = Now;
+        if (_random.Next(2) == 0)
+        {
+            var ttl = _random.Next(1, 20_000);
+            return (new WriteOptions { AwaitDurable = durable, Ttl = TimeSpan.FromMilliseconds(ttl) }, now + ttl, $" ttl {ttl} ms (until {now + ttl})");
+        }
+
+        var at = now + (_random.Next(8) == 0 ? 0 : _random.Next(-1_000, 20_000));
+        return (new WriteOptions { AwaitDurable = durable, ExpireAt = DateTimeOffset.FromUnixTimeMilliseconds(at) }, at, $" expire at {at} (now {now})");
+    }
+
+    private async Task<Database?> WriteAsync(Database db, string what, IReadOnlyList<ModelChange> changes, bool durable, Func<ValueTask> write)
     {
         var description = $"op {_op}: {what}{(durable ? " (await durable)" : " (no wait)")}";
         var number = _model.Begin(description, changes);
@@ -242,18 +333,83 @@ public sealed class DbModelRun
         }
     }
 
-    private async Task<Database?> GetAsync(Database db)
+    private Task<Database?> GetAsync(Database db)
     {
         var key = Key();
-        var what = $"op {_op}: get {key}";
+        return CheckGetAsync(db, $"op {_op}: get {key}", "wrong read while open", key, _model.Current, () => db.GetAsync(Bytes(key)));
+    }
+
+    private Task<Database?> ScanAsync(Database db)
+    {
+        var (start, end) = Range();
+        return CheckScanAsync(db, $"op {_op}: scan [{start ?? "-inf"}, {end ?? "+inf"})", "wrong scan while open", start, end, _model.Current, () => ScanAllAsync(db.ScanAsync(Range(start, end))));
+    }
+
+    /// <summary>With fewer than the most snapshots open, mostly takes one; otherwise disposes one at random.</summary>
+    private async Task<Database?> TakeOrDisposeSnapshotAsync(Database db)
+    {
+        if (_snapshots.Count > 0 && (_snapshots.Count >= MaxOpenSnapshots || _random.Next(3) == 0))
+        {
+            var index = _random.Next(_snapshots.Count);
+            await DisposeSnapshotAsync(_snapshots[index]);
+            _snapshots.RemoveAt(index);
+            return db;
+        }
+
         try
         {
-            var got = await BoundAsync(() => db.GetAsync(Bytes(key)));
-            var actual = got is null ? null : Encoding.UTF8.GetString(got);
-            var expected = _model.Current.GetValueOrDefault(key);
+            var snapshot = await BoundAsync(() => db.GetSnapshotAsync());
+            _snapshots.Add(new OpenSnapshot(snapshot, _model.Current.Clone(), _op));
+            SnapshotsTaken++;
+            Note($"snapshot at sequence {snapshot.Sequence}");
+            return db;
+        }
+        catch (Exception e)
+        {
+            return await AfterReadFailureAsync(db, e, $"op {_op}: take a snapshot");
+        }
+    }
+
+    private Task<Database?> SnapshotGetAsync(Database db)
+    {
+        if (_snapshots.Count == 0)
+        {
+            return GetAsync(db);
+        }
+
+        var open = _snapshots[_random.Next(_snapshots.Count)];
+        var key = Key();
+        SnapshotReads++;
+        return CheckGetAsync(db, $"op {_op}: get {key} in the snapshot of op {open.TakenAt} (sequence {open.Snapshot.Sequence})", "wrong read in a snapshot",
+            key, open.State, () => open.Snapshot.GetAsync(Bytes(key)));
+    }
+
+    private Task<Database?> SnapshotScanAsync(Database db)
+    {
+        if (_snapshots.Count == 0)
+        {
+            return ScanAsync(db);
+        }
+
+        var open = _snapshots[_random.Next(_snapshots.Count)];
+        var (start, end) = Range();
+        SnapshotReads++;
+        return CheckScanAsync(db, $"op {_op}: scan [{start ?? "-inf"}, {end ?? "+inf"}) in the snapshot of op {open.TakenAt} (sequence {open.Snapshot.Sequence})",
+            "wrong scan in a snapshot", start, end, open.State, () => ScanAllAsync(open.Snapshot.ScanAsync(Range(start, end))));
+    }
+
+    private async Task<Database?> CheckGetAsync(Database db, string what, string category, string key, ModelState state, Func<ValueTask<byte[]?>> get)
+    {
+        try
+        {
+            var got = await BoundAsync(get);
+            var now = Now;
+            var actual = got is null ? null : Text.GetString(got);
+            var expected = state.Get(key, now);
+            ExpiredGets += expected is null && state.Get(key, long.MinValue) is not null ? 1 : 0;
             if (actual != expected)
             {
-                Hard("wrong read while open", $"{what} returned {Show(actual)}, the model holds {Show(expected)}");
+                Hard(category, $"{what} at {now} returned {Show(actual)}, the model holds {Show(expected)}{Versions(state, key)}");
             }
 
             return db;
@@ -264,22 +420,22 @@ public sealed class DbModelRun
         }
     }
 
-    private async Task<Database?> ScanAsync(Database db)
+    private async Task<Database?> CheckScanAsync(
+        Database db, string what, string category, string? start, string? end, ModelState state, Func<Task<List<(string Key, string Value)>>> scan)
     {
-        var (start, end) = Range();
-        var what = $"op {_op}: scan [{start ?? "-inf"}, {end ?? "+inf"})";
         try
         {
-            var scanned = await BoundAsync(() => ScanAllAsync(db, start, end));
-            var expected = _model.Current
-                .Where(kv => (start is null || string.CompareOrdinal(kv.Key, start) >= 0) && (end is null || string.CompareOrdinal(kv.Key, end) < 0))
-                .Select(kv => (kv.Key, kv.Value)).ToList();
+            var scanned = await BoundAsync(scan);
+            var now = Now;
+            var expected = state.Rows(start, end, now).ToList();
             if (!scanned.SequenceEqual(expected))
             {
                 var row = Enumerable.Range(0, Math.Min(scanned.Count, expected.Count)).FirstOrDefault(i => scanned[i] != expected[i], Math.Min(scanned.Count, expected.Count));
                 string At(List<(string Key, string Value)> rows) => row < rows.Count ? $"{rows[row].Key}={Show(rows[row].Value)}" : "the end";
-                Hard("wrong scan while open",
-                    $"{what} returned {scanned.Count} rows, the model holds {expected.Count}; first difference at row {row}: {At(scanned)} where the model has {At(expected)}");
+                var keys = new[] { scanned, expected }.Where(rows => row < rows.Count).Select(rows => rows[row].Key).Distinct();
+                Hard(category,
+                    $"{what} at {now} returned {scanned.Count} rows, the model holds {expected.Count}; first difference at row {row}: {At(scanned)} where the model has {At(expected)}" +
+                    string.Concat(keys.Select(k => Versions(state, k))));
             }
 
             return db;
@@ -287,6 +443,33 @@ public sealed class DbModelRun
         catch (Exception e)
         {
             return await AfterReadFailureAsync(db, e, what);
+        }
+    }
+
+    /// <summary>Moves the clock 1 ms to 3 s, or a third of the time exactly onto the next expiry (if within 30 s).</summary>
+    private Task<Database?> AdvanceClockAsync(Database db)
+    {
+        if (Clock is null)
+        {
+            return GetAsync(db);
+        }
+
+        var now = Now;
+        var step = _random.Next(3) == 0 && _model.Current.NextExpiryAfter(now) is { } next && next - now <= 30_000 ? next - now : _random.Next(1, 3_000);
+        Clock.Advance(step);
+        Note($"clock +{step} ms to {Now}");
+        return Task.FromResult<Database?>(db);
+    }
+
+    private async Task DisposeSnapshotAsync(OpenSnapshot open)
+    {
+        try
+        {
+            await BoundAsync(open.Snapshot.DisposeAsync);
+        }
+        catch (Exception e)
+        {
+            Hard("snapshot DisposeAsync threw", $"op {_op}: disposing the snapshot of op {open.TakenAt}: {Describe(e)}");
         }
     }
 
@@ -319,10 +502,12 @@ public sealed class DbModelRun
     /// <summary>Closes (or crashes) <paramref name="db"/> if given, opens the database again and checks its whole state.</summary>
     private async Task<Database?> ReopenAsync(Database? db, bool clean)
     {
+        OpenSnapshot? kept = null;
         if (db is not null)
         {
             Reopens++;
             CompactionJobs += db.CompactionStats?.Jobs ?? 0;
+            kept = await DisposeSnapshotsAsync(db);
             var dispose = clean && !Strict && _random.Next(4) == 0;
             Note(dispose ? "dispose" : clean ? "close" : "crash");
             if (dispose)
@@ -362,6 +547,11 @@ public sealed class DbModelRun
                 Crashes++;
                 await BoundAsync(() => new ValueTask(db.SimulateCrashAsync()));
             }
+
+            if (kept is not null)
+            {
+                await ExpectClosedSnapshotAsync(kept);
+            }
         }
 
         Database? opened = null;
@@ -392,8 +582,8 @@ public sealed class DbModelRun
         SetSuspended(true);
         try
         {
-            var state = await BoundAsync(() => ScanAllAsync(opened, null, null));
-            if (_model.Recovered(state) is { } problem)
+            var state = await BoundAsync(() => ScanAllAsync(opened.ScanAsync(default, default)));
+            if (_model.Recovered(state, Now) is { } problem)
             {
                 Hard("acknowledged write lost or state impossible after reopen", problem);
             }
@@ -408,6 +598,47 @@ public sealed class DbModelRun
         }
 
         return opened;
+    }
+
+    /// <summary>
+    /// Disposes the open snapshots before a close, but a third of the time keeps one to read after the close; then the
+    /// database must count only that one open. Returns the kept one.
+    /// </summary>
+    private async Task<OpenSnapshot?> DisposeSnapshotsAsync(Database db)
+    {
+        var kept = _snapshots.Count > 0 && _random.Next(3) == 0 ? _snapshots[_random.Next(_snapshots.Count)] : null;
+        foreach (var open in _snapshots.Where(s => s != kept))
+        {
+            await DisposeSnapshotAsync(open);
+        }
+
+        _snapshots.Clear();
+        if (db.OpenSnapshots != (kept is null ? 0 : 1))
+        {
+            Hard("disposed snapshots still counted open", $"op {_op}: before the close, {db.OpenSnapshots} snapshots are open, {(kept is null ? 0 : 1)} not disposed");
+        }
+
+        return kept;
+    }
+
+    /// <summary>A snapshot outlives its database only as an object: reads fail with Closed (docs/usage.md), never show data.</summary>
+    private async Task ExpectClosedSnapshotAsync(OpenSnapshot kept)
+    {
+        var what = $"op {_op}: get in the snapshot of op {kept.TakenAt}, kept through the close";
+        try
+        {
+            var got = await BoundAsync(() => kept.Snapshot.GetAsync(Bytes(Key())));
+            Hard("a snapshot read after its database closed", $"{what} returned {(got is null ? "absent" : "a value")} instead of failing with Closed");
+        }
+        catch (SlateSharpException e) when (e.Kind == ErrorKind.Closed)
+        {
+        }
+        catch (Exception e)
+        {
+            Tolerate(e, what);
+        }
+
+        await DisposeSnapshotAsync(kept);
     }
 
     private async Task CloseQuietlyAsync(Database db)
@@ -508,15 +739,16 @@ public sealed class DbModelRun
 
     private async Task<T> BoundAsync<T>(Func<Task<T>> call) => await Task.Run(call).WaitAsync(CallBound);
 
-    private static async Task<List<(string Key, string Value)>> ScanAllAsync(Database db, string? start, string? end) =>
-        await db.ScanAsync((start, end) switch
-            {
-                (null, null) => KeyRange.All,
-                (null, _) => KeyRange.Until(Bytes(end)),
-                (_, null) => KeyRange.From(Bytes(start)),
-                _ => KeyRange.Between(Bytes(start), Bytes(end)),
-            })
-            .Select(kv => (Encoding.UTF8.GetString(kv.Key.Span), Encoding.UTF8.GetString(kv.Value.Span))).ToListAsync();
+    private static async Task<List<(string Key, string Value)>> ScanAllAsync(IAsyncEnumerable<KeyValue> rows) =>
+        await rows.Select(kv => (Text.GetString(kv.Key.Span), Text.GetString(kv.Value.Span))).ToListAsync();
+
+    private static KeyRange Range(string? start, string? end) => (start, end) switch
+    {
+        (null, null) => KeyRange.All,
+        (null, _) => KeyRange.Until(Bytes(end)),
+        (_, null) => KeyRange.From(Bytes(start)),
+        _ => KeyRange.Between(Bytes(start), Bytes(end)),
+    };
 
     private static IEnumerable<Exception> Chain(Exception error)
     {
@@ -551,5 +783,13 @@ public sealed class DbModelRun
 
     private static string First(string text) => text.Length <= 200 ? text : text[..200] + "…";
 
-    private static ReadOnlyMemory<byte> Bytes(string text) => Encoding.UTF8.GetBytes(text);
+    private static string Versions(ModelState state, string key) => $" (the model's versions of {key}: {state.VersionsOf(key)})";
+
+    /// <summary>One char per byte both ways, so a value that is not text (a counter) survives the round trip.</summary>
+    private static Encoding Text => Encoding.Latin1;
+
+    private static ReadOnlyMemory<byte> Bytes(string text) => Text.GetBytes(text);
+
+    /// <summary>A snapshot, the model state of the moment it was taken, and when that was.</summary>
+    private sealed record OpenSnapshot(DbSnapshot Snapshot, ModelState State, int TakenAt);
 }

@@ -11,16 +11,18 @@ namespace SlateSharp.Tests.TestSupport;
 /// close that succeeded (WAL objects are stored in id order and each acknowledgement covers everything before it).
 /// Writes after that point, acknowledged to the memtable or failed, may or may not have survived; a failed write is
 /// always the last one (the caller reopens after it, and checks the database refused more writes), so "may or may not"
-/// stays a suffix and the candidates stay prefixes.
+/// stays a suffix and the candidates stay prefixes. States are <see cref="ModelState"/>s, read at a clock time: a
+/// reopened database is compared at the time of the reopen, and the allowed state that matched (with its expiries, not
+/// the bare rows) is what follows.
 /// </summary>
 public sealed class DurabilityModel
 {
     private readonly List<Write> _writes = [];
-    private SortedDictionary<string, string> _base = new(StringComparer.Ordinal);
+    private ModelState _base = new();
     private int _durable;
 
     /// <summary>The state after every write issued: what reads must see while the database is open.</summary>
-    public SortedDictionary<string, string> Current { get; private set; } = new(StringComparer.Ordinal);
+    public ModelState Current { get; private set; } = new();
 
     /// <summary>Writes issued since the last reopen.</summary>
     public int Issued => _writes.Count;
@@ -29,7 +31,7 @@ public sealed class DurabilityModel
     public int Durable => _durable;
 
     /// <summary>Records a write about to be issued and applies it to <see cref="Current"/>; returns its number.</summary>
-    public int Begin(string description, IReadOnlyList<(string Key, string? Value)> changes)
+    public int Begin(string description, IReadOnlyList<ModelChange> changes)
     {
         _writes.Add(new Write(description, changes));
         Apply(Current, changes);
@@ -51,10 +53,11 @@ public sealed class DurabilityModel
     public void AllDurable() => _durable = _writes.Count;
 
     /// <summary>
-    /// Checks a reopened database's whole state; null when it is one of the allowed prefixes, otherwise what is wrong.
-    /// Either way the recovered state becomes the base for what follows.
+    /// Checks a reopened database's whole state, scanned at <paramref name="now"/> (Unix ms); null when it is one of the
+    /// allowed prefixes, otherwise what is wrong. Either way that becomes the base for what follows: the matching
+    /// prefix's state, or (when none matched) the bare recovered rows.
     /// </summary>
-    public string? Recovered(IReadOnlyList<(string Key, string Value)> state)
+    public string? Recovered(IReadOnlyList<(string Key, string Value)> state, long now = 0)
     {
         var recovered = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in state)
@@ -63,17 +66,17 @@ public sealed class DurabilityModel
         }
 
         string? problem = null;
-        var candidate = new SortedDictionary<string, string>(_base, StringComparer.Ordinal);
+        var candidate = _base.Clone();
         for (var i = 0; i < _durable; i++)
         {
             Apply(candidate, _writes[i].Changes);
         }
 
-        var best = (Prefix: _durable, Differences: Differences(candidate, recovered));
+        var best = (Prefix: _durable, Differences: Differences(candidate, recovered, now));
         for (var prefix = _durable; best.Differences.Count > 0 && prefix < _writes.Count; prefix++)
         {
             Apply(candidate, _writes[prefix].Changes);
-            var differences = Differences(candidate, recovered);
+            var differences = Differences(candidate, recovered, now);
             if (differences.Count < best.Differences.Count)
             {
                 best = (prefix + 1, differences);
@@ -82,23 +85,23 @@ public sealed class DurabilityModel
 
         if (best.Differences.Count > 0)
         {
-            problem = Describe(best.Prefix, best.Differences, recovered);
+            problem = Describe(best.Prefix, best.Differences, recovered, now);
         }
 
-        _base = recovered;
-        Current = new SortedDictionary<string, string>(recovered, StringComparer.Ordinal);
+        _base = problem is null ? candidate : ModelState.Of(state);
+        Current = _base.Clone();
         _writes.Clear();
         _durable = 0;
         return problem;
     }
 
-    private string Describe(int prefix, List<string> differences, SortedDictionary<string, string> recovered)
+    private string Describe(int prefix, List<string> differences, SortedDictionary<string, string> recovered, long now)
     {
         var text = new StringBuilder()
             .Append("the reopened database matches no allowed state: it must equal the state after the first N of the ")
             .Append(_writes.Count).Append(" writes since the last reopen, for N from ").Append(_durable).Append(" (every durable write) to ")
             .Append(_writes.Count).Append("; the closest, N=").Append(prefix).Append(", differs in ").Append(differences.Count).AppendLine(" keys:");
-        var expected = new SortedDictionary<string, string>(_base, StringComparer.Ordinal);
+        var expected = _base.Clone();
         for (var i = 0; i < prefix; i++)
         {
             Apply(expected, _writes[i].Changes);
@@ -106,8 +109,8 @@ public sealed class DurabilityModel
 
         foreach (var key in differences.Take(8))
         {
-            var touching = Enumerable.Range(0, _writes.Count).Where(i => _writes[i].Changes.Any(c => c.Key == key)).TakeLast(4).ToList();
-            text.Append("  ").Append(key).Append(": expected ").Append(Show(expected.GetValueOrDefault(key)))
+            var touching = Enumerable.Range(0, _writes.Count).Where(i => _writes[i].Changes.Any(c => c.Touches(key))).TakeLast(4).ToList();
+            text.Append("  ").Append(key).Append(": expected ").Append(Show(expected.Get(key, now)))
                 .Append(", found ").Append(Show(recovered.GetValueOrDefault(key)))
                 .Append(touching.Count == 0 ? "; no write since the last reopen touched it" : "; written by")
                 .AppendLine();
@@ -120,34 +123,29 @@ public sealed class DurabilityModel
         return text.ToString();
     }
 
-    private static List<string> Differences(SortedDictionary<string, string> expected, SortedDictionary<string, string> actual)
+    private static List<string> Differences(ModelState model, SortedDictionary<string, string> actual, long now)
     {
         var keys = new List<string>();
-        foreach (var (key, value) in expected)
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, value) in model.Rows(null, null, now))
         {
+            expected.Add(key);
             if (!actual.TryGetValue(key, out var other) || other != value)
             {
                 keys.Add(key);
             }
         }
 
-        keys.AddRange(actual.Keys.Where(k => !expected.ContainsKey(k)));
+        keys.AddRange(actual.Keys.Where(k => !expected.Contains(k)));
         keys.Sort(StringComparer.Ordinal);
         return keys;
     }
 
-    private static void Apply(SortedDictionary<string, string> state, IReadOnlyList<(string Key, string? Value)> changes)
+    private static void Apply(ModelState state, IReadOnlyList<ModelChange> changes)
     {
-        foreach (var (key, value) in changes)
+        foreach (var change in changes)
         {
-            if (value is null)
-            {
-                state.Remove(key);
-            }
-            else
-            {
-                state[key] = value;
-            }
+            state.Apply(change);
         }
     }
 
@@ -155,9 +153,9 @@ public sealed class DurabilityModel
 
     private static string First(string text, int length) => text.Length <= length ? text : text[..length] + "…";
 
-    private sealed class Write(string description, IReadOnlyList<(string Key, string? Value)> changes)
+    private sealed class Write(string description, IReadOnlyList<ModelChange> changes)
     {
-        public IReadOnlyList<(string Key, string? Value)> Changes => changes;
+        public IReadOnlyList<ModelChange> Changes => changes;
 
         public string Outcome { get; set; } = "issued";
 
