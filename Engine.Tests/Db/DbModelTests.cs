@@ -53,5 +53,10 @@ public sealed class DbModelTests
         Assert.That(run.CompactionJobs, compaction ? Is.GreaterThan(0) : Is.Zero, "compaction ran exactly when enabled");
         Assert.That(run.SnapshotReads, Is.GreaterThan(operations / 20), "snapshots were read");
         Assert.That(run.ExpiredGets, Is.GreaterThan(0), "some gets found their key expired");
+        Assert.That(run.RangeDeletesHidingRows, Is.GreaterThan(0), "some range deletes hid live keys");
+        Assert.That(run.EmptyRangeDeletes, Is.GreaterThan(0), "some range deletes were empty");
+        Assert.That(run.Merges + run.BatchMerges, Is.GreaterThan(operations / 50), "merges were written, alone and in batches");
+        Assert.That(run.MergedGets, Is.GreaterThan(0), "some gets folded merge operands");
+        Assert.That(new[] { run.GetManys, run.ReverseScans, run.LimitedScans, run.PrefixScans }, Has.All.GreaterThan(0), "get-many, reverse, limited and prefix scans ran");
     }
 }
