@@ -6,13 +6,16 @@ using SlateSharp.Tests.TestSupport;
 namespace SlateSharp.Tests.Db;
 
 /// <summary>
-/// Random, seeded sequences of puts, deletes, batches, gets, scans, flushes and close/reopen cycles, snapshots read
-/// long after they were taken, and puts with a TTL or an expiry time under a clock the run moves (see
+/// Random, seeded sequences of puts, deletes, range deletes (narrow, wide, empty, and reversed ones that must be
+/// refused), counter merges (alone and in batches with puts and deletes of the same keys), batches, gets, get-manys,
+/// scans (forward, reverse, limited, keys only, by prefix), flushes and close/reopen cycles, snapshots read long after
+/// they were taken, and puts with a TTL or an expiry time under a clock the run moves (see
 /// <see cref="DbModelRun"/>), checked after every read against a model and after every reopen against the whole
 /// state, with no faults: every error is a failure and every reopen shows every write. Small memtables and WAL
 /// objects make the run cross many memtable freezes, L0 flushes, compactions and WAL replays, with snapshots open and
-/// expired rows present; the same seeds run with the embedded compactor on and off, and both must match the model
-/// (so each other). 120,000 operations in all. <see cref="FaultModelTests"/> runs the same workload under injected
+/// expired rows, range deletes and merge operands present; the same seeds run with the embedded compactor on and off,
+/// and both must match the model (so each other). 120,000 operations in all; each case must have exercised every kind
+/// of operation above. <see cref="FaultModelTests"/> runs the same workload under injected
 /// faults.
 /// </summary>
 public sealed class DbModelTests

@@ -13,8 +13,9 @@ public sealed record ModelFinding(bool Hard, string Category, string Detail, int
 }
 
 /// <summary>
-/// A seeded random workload (puts, deletes and batches acknowledged durably or in the memtable, gets, scans, WAL and
-/// memtable flushes, clean closes and crashes with reopens, snapshots and, given a <see cref="Clock"/>, puts that expire)
+/// A seeded random workload (puts, deletes, range deletes, counter merges and batches acknowledged durably or in the
+/// memtable; gets, get-manys, scans forward, reverse, limited, keys only and by prefix; WAL and memtable flushes, clean
+/// closes and crashes with reopens, snapshots and, given a <see cref="Clock"/>, puts that expire)
 /// on one <see cref="Database"/>, checked against a <see cref="DurabilityModel"/>: every read while open against the
 /// current model, the whole state after every reopen against the prefixes the acknowledgements allow. Every call is
 /// bounded in time.
@@ -46,8 +47,20 @@ public sealed record ModelFinding(bool Hard, string Category, string Detail, int
 /// operations, far below the 15-minute deadline an SST upload has to be published within.
 /// </para>
 /// <para>
-/// Every write is a list of <see cref="ModelChange"/>s applied in <see cref="ModelState.Apply"/>: range deletes and
-/// merges, modelled there already, need only an operation here that issues them.
+/// Range deletes and merges: 2% of operations delete a range (<see cref="RangeDeleteBounds"/>: mostly a few keys, a
+/// third anywhere, some bounds between keys; a few empty, which must write nothing, and a few reversed, which must be
+/// Invalid and leave the database open). Every tenth key is a counter (<see cref="IsCounter"/>): its puts are 8-byte
+/// values, 5% of operations merge onto one with the <see cref="CounterMergeOperator"/> of <see cref="SmallOptions"/>,
+/// and a third of batches mix merges, puts and deletes of a few counter keys (repeated, so the batch must combine them
+/// in order; such batches carry no expiry, which merges refuse). Range deletes cover counters too; a merge onto a
+/// deleted or expired value is the operand alone. Under faults a failed range delete or merge is, like a failed put,
+/// a write that may or may not have happened. Every write is a list of <see cref="ModelChange"/>s applied in
+/// <see cref="ModelState.Apply"/>.
+/// </para>
+/// <para>
+/// Reads: a scan (on the database or a snapshot) is a fifth of the time by prefix, and half the time reverse, limited
+/// or keys only (<see cref="NextScan"/>), checked against the model's rows reversed, cut and emptied alike; a quarter
+/// of snapshot gets and 3% of operations are get-manys of up to eight keys, some repeated.
 /// </para>
 /// </remarks>
 public sealed class DbModelRun
@@ -149,6 +162,11 @@ public sealed class DbModelRun
     public int LimitedScans { get; private set; }
 
     public int PrefixScans { get; private set; }
+
+    /// <summary>Failed writes (under faults: outcome unknown) that were a range delete, or held a merge.</summary>
+    public int FailedRangeDeletes { get; private set; }
+
+    public int FailedMerges { get; private set; }
 
     /// <summary>Single <c>MergeAsync</c> calls.</summary>
     public int Merges { get; private set; }
@@ -257,6 +275,7 @@ public sealed class DbModelRun
         $"ops={_op} writes={Writes} durable_acks={DurableAcknowledgements} reopens={Reopens} crashes={Crashes} tolerated_failures={ToleratedFailures} compactions={CompactionJobs} " +
         $"snapshots={SnapshotsTaken} snapshot_reads={SnapshotReads} expiring_puts={ExpiringPuts} expired_gets={ExpiredGets} clock=+{Now - _clockStart} ms " +
         $"range_deletes={RangeDeletes} (empty={EmptyRangeDeletes} hiding_rows={RangeDeletesHidingRows} invalid={InvalidRangeDeletes}) merges={Merges} batch_merges={BatchMerges} " +
+        $"failed_range_deletes={FailedRangeDeletes} failed_merge_writes={FailedMerges} " +
         $"merged_gets={MergedGets} get_manys={GetManys} reverse_scans={ReverseScans} limited_scans={LimitedScans} prefix_scans={PrefixScans} " +
         $"faults: {_faultsAtStop ?? Chaos?.Log.Summary() ?? "none"}";
 
@@ -432,6 +451,8 @@ public sealed class DbModelRun
         catch (Exception e)
         {
             _model.Failed(number, e);
+            FailedRangeDeletes += changes.Any(c => c is ModelChange.DeleteRange) ? 1 : 0;
+            FailedMerges += changes.Any(c => c is ModelChange.Merge) ? 1 : 0;
             if (!Tolerate(e, description))
             {
                 return db;
