@@ -163,7 +163,10 @@ public sealed class DbModelRun
 
     public int PrefixScans { get; private set; }
 
-    /// <summary>Failed writes (under faults: outcome unknown) that were a range delete, or held a merge.</summary>
+    /// <summary>Writes that failed (under faults: outcome unknown).</summary>
+    public int FailedWrites { get; private set; }
+
+    /// <summary>Of <see cref="FailedWrites"/>, those that were a range delete, or held a merge.</summary>
     public int FailedRangeDeletes { get; private set; }
 
     public int FailedMerges { get; private set; }
@@ -275,7 +278,7 @@ public sealed class DbModelRun
         $"ops={_op} writes={Writes} durable_acks={DurableAcknowledgements} reopens={Reopens} crashes={Crashes} tolerated_failures={ToleratedFailures} compactions={CompactionJobs} " +
         $"snapshots={SnapshotsTaken} snapshot_reads={SnapshotReads} expiring_puts={ExpiringPuts} expired_gets={ExpiredGets} clock=+{Now - _clockStart} ms " +
         $"range_deletes={RangeDeletes} (empty={EmptyRangeDeletes} hiding_rows={RangeDeletesHidingRows} invalid={InvalidRangeDeletes}) merges={Merges} batch_merges={BatchMerges} " +
-        $"failed_range_deletes={FailedRangeDeletes} failed_merge_writes={FailedMerges} " +
+        $"failed_writes={FailedWrites} failed_range_deletes={FailedRangeDeletes} failed_merge_writes={FailedMerges} " +
         $"merged_gets={MergedGets} get_manys={GetManys} reverse_scans={ReverseScans} limited_scans={LimitedScans} prefix_scans={PrefixScans} " +
         $"faults: {_faultsAtStop ?? Chaos?.Log.Summary() ?? "none"}";
 
@@ -451,6 +454,7 @@ public sealed class DbModelRun
         catch (Exception e)
         {
             _model.Failed(number, e);
+            FailedWrites++;
             FailedRangeDeletes += changes.Any(c => c is ModelChange.DeleteRange) ? 1 : 0;
             FailedMerges += changes.Any(c => c is ModelChange.Merge) ? 1 : 0;
             if (!Tolerate(e, description))
