@@ -11,11 +11,13 @@ using SlateSharp.Tests.TestSupport;
 namespace SlateSharp.Tests.Db;
 
 /// <summary>
-/// The model-based workload of <see cref="DbModelRun"/> (snapshots and expiring puts included) under a
+/// The model-based workload of <see cref="DbModelRun"/> (snapshots, expiring puts, range deletes, counter merges,
+/// get-manys and reverse, limited and prefix scans included) under a
 /// <see cref="ChaosObjectStore"/> that fails requests as real object stores do, opened directly on the faulty store and
 /// behind the retrying decorator, for many seeds: after every reopen the whole state must be one the acknowledgements
 /// allow, every read while open (a snapshot read too: it may fail, typed, but never show a wrong value) must match the
-/// model, and every call must end, typed, within a bound. A permanently broken store must surface as typed errors within a
+/// model, and every call must end, typed, within a bound. A failed range delete or merge is an unknown outcome, as a
+/// failed put is: the recovered state may hold it or not. A permanently broken store must surface as typed errors within a
 /// bounded time, close included.
 /// </summary>
 /// <remarks>

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using SlateSharp.Storage;
@@ -12,8 +13,9 @@ public sealed record ModelFinding(bool Hard, string Category, string Detail, int
 }
 
 /// <summary>
-/// A seeded random workload (puts, deletes and batches acknowledged durably or in the memtable, gets, scans, WAL and
-/// memtable flushes, clean closes and crashes with reopens, snapshots and, given a <see cref="Clock"/>, puts that expire)
+/// A seeded random workload (puts, deletes, range deletes, counter merges and batches acknowledged durably or in the
+/// memtable; gets, get-manys, scans forward, reverse, limited, keys only and by prefix; WAL and memtable flushes, clean
+/// closes and crashes with reopens, snapshots and, given a <see cref="Clock"/>, puts that expire)
 /// on one <see cref="Database"/>, checked against a <see cref="DurabilityModel"/>: every read while open against the
 /// current model, the whole state after every reopen against the prefixes the acknowledgements allow. Every call is
 /// bounded in time.
@@ -45,8 +47,20 @@ public sealed record ModelFinding(bool Hard, string Category, string Detail, int
 /// operations, far below the 15-minute deadline an SST upload has to be published within.
 /// </para>
 /// <para>
-/// Every write is a list of <see cref="ModelChange"/>s applied in <see cref="ModelState.Apply"/>: range deletes and
-/// merges, modelled there already, need only an operation here that issues them.
+/// Range deletes and merges: 2% of operations delete a range (<see cref="RangeDeleteBounds"/>: mostly a few keys, a
+/// third anywhere, some bounds between keys; a few empty, which must write nothing, and a few reversed, which must be
+/// Invalid and leave the database open). Every tenth key is a counter (<see cref="IsCounter"/>): its puts are 8-byte
+/// values, 5% of operations merge onto one with the <see cref="CounterMergeOperator"/> of <see cref="SmallOptions"/>,
+/// and a third of batches mix merges, puts and deletes of a few counter keys (repeated, so the batch must combine them
+/// in order; such batches carry no expiry, which merges refuse). Range deletes cover counters too; a merge onto a
+/// deleted or expired value is the operand alone. Under faults a failed range delete or merge is, like a failed put,
+/// a write that may or may not have happened. Every write is a list of <see cref="ModelChange"/>s applied in
+/// <see cref="ModelState.Apply"/>.
+/// </para>
+/// <para>
+/// Reads: a scan (on the database or a snapshot) is a fifth of the time by prefix, and half the time reverse, limited
+/// or keys only (<see cref="NextScan"/>), checked against the model's rows reversed, cut and emptied alike; a quarter
+/// of snapshot gets and 3% of operations are get-manys of up to eight keys, some repeated.
 /// </para>
 /// </remarks>
 public sealed class DbModelRun
@@ -73,7 +87,8 @@ public sealed class DbModelRun
     public ManualWallClock? Clock { get; init; }
 
     /// <summary>
-    /// Options that make a short run exercise everything: tiny memtables, WAL objects and blocks, a 2 ms WAL interval;
+    /// Options that make a short run exercise everything: tiny memtables, WAL objects and blocks, a 2 ms WAL interval,
+    /// the counter merge operator (which the embedded compactor takes from these options too);
     /// <paramref name="retryTimeouts"/>, when given, bounds manifest updates and write retries.
     /// </summary>
     public static DbOptions SmallOptions(int seed, TimeSpan? retryTimeouts = null, bool compaction = true, GcOptions? gc = null, TimeProvider? time = null) => new()
@@ -91,6 +106,7 @@ public sealed class DbModelRun
         WriteRetryTimeout = retryTimeouts ?? TimeSpan.FromMinutes(1),
         RandomSeed = seed,
         GarbageCollection = gc,
+        MergeOperator = new CounterMergeOperator(),
     };
 
     public required int Seed { get; init; }
@@ -125,6 +141,42 @@ public sealed class DbModelRun
 
     public int ExpiringPuts { get; private set; }
 
+    /// <summary>Range deletes issued (empty ones included; reversed ones, refused, are <see cref="InvalidRangeDeletes"/>).</summary>
+    public int RangeDeletes { get; private set; }
+
+    public int EmptyRangeDeletes { get; private set; }
+
+    /// <summary>Range deletes whose range held a live key in the model when issued.</summary>
+    public int RangeDeletesHidingRows { get; private set; }
+
+    public int InvalidRangeDeletes { get; private set; }
+
+    /// <summary>Gets (of get-many too) whose key holds merge operands and a value: a merged read.</summary>
+    public int MergedGets { get; private set; }
+
+    /// <summary>Get-many calls, on the database and in snapshots.</summary>
+    public int GetManys { get; private set; }
+
+    public int ReverseScans { get; private set; }
+
+    public int LimitedScans { get; private set; }
+
+    public int PrefixScans { get; private set; }
+
+    /// <summary>Writes that failed (under faults: outcome unknown).</summary>
+    public int FailedWrites { get; private set; }
+
+    /// <summary>Of <see cref="FailedWrites"/>, those that were a range delete, or held a merge.</summary>
+    public int FailedRangeDeletes { get; private set; }
+
+    public int FailedMerges { get; private set; }
+
+    /// <summary>Single <c>MergeAsync</c> calls.</summary>
+    public int Merges { get; private set; }
+
+    /// <summary>Merge operands inside batches.</summary>
+    public int BatchMerges { get; private set; }
+
     /// <summary>Gets (snapshot gets included) whose key held a put that had expired by the time of the read.</summary>
     public int ExpiredGets { get; private set; }
 
@@ -151,13 +203,16 @@ public sealed class DbModelRun
                 var choice = _random.Next(100);
                 db = choice switch
                 {
-                    < 33 => await PutAsync(db),
-                    < 42 => await DeleteAsync(db),
-                    < 49 => await BatchAsync(db),
-                    < 71 => await GetAsync(db),
+                    < 29 => await PutAsync(db),
+                    < 37 => await DeleteAsync(db),
+                    < 39 => await DeleteRangeAsync(db),
+                    < 44 => await MergeAsync(db),
+                    < 51 => await BatchAsync(db),
+                    < 68 => await GetAsync(db),
+                    < 71 => await GetManyAsync(db),
                     < 79 => await ScanAsync(db),
                     < 82 => await TakeOrDisposeSnapshotAsync(db),
-                    < 88 => await SnapshotGetAsync(db),
+                    < 87 => await SnapshotGetAsync(db),
                     < 91 => await SnapshotScanAsync(db),
                     < 93 => await AdvanceClockAsync(db),
                     < 96 => await FlushAsync(db, FlushKind.Wal),
@@ -222,15 +277,19 @@ public sealed class DbModelRun
     public string Summary() =>
         $"ops={_op} writes={Writes} durable_acks={DurableAcknowledgements} reopens={Reopens} crashes={Crashes} tolerated_failures={ToleratedFailures} compactions={CompactionJobs} " +
         $"snapshots={SnapshotsTaken} snapshot_reads={SnapshotReads} expiring_puts={ExpiringPuts} expired_gets={ExpiredGets} clock=+{Now - _clockStart} ms " +
+        $"range_deletes={RangeDeletes} (empty={EmptyRangeDeletes} hiding_rows={RangeDeletesHidingRows} invalid={InvalidRangeDeletes}) merges={Merges} batch_merges={BatchMerges} " +
+        $"failed_writes={FailedWrites} failed_range_deletes={FailedRangeDeletes} failed_merge_writes={FailedMerges} " +
+        $"merged_gets={MergedGets} get_manys={GetManys} reverse_scans={ReverseScans} limited_scans={LimitedScans} prefix_scans={PrefixScans} " +
         $"faults: {_faultsAtStop ?? Chaos?.Log.Summary() ?? "none"}";
 
     private async Task<Database?> PutAsync(Database db)
     {
-        var (key, value) = (Key(), Value());
+        var key = Key();
+        var value = ValueFor(key);
         var durable = _random.Next(10) == 0;
         var (options, expireAt, expiry) = Expiry(durable);
         ExpiringPuts += expireAt is null ? 0 : 1;
-        return await WriteAsync(db, $"put {key}={Short(value)}{expiry}", [new ModelChange.Put(key, value, expireAt)], durable,
+        return await WriteAsync(db, $"put {key}={Short(key, value)}{expiry}", [new ModelChange.Put(key, value, expireAt)], durable,
             () => db.PutAsync(Bytes(key), Bytes(value), options));
     }
 
@@ -242,14 +301,98 @@ public sealed class DbModelRun
             () => db.DeleteAsync(Bytes(key), durable ? WriteOptions.Default : WriteOptions.NoWait));
     }
 
+    /// <summary>
+    /// Deletes a range (<see cref="RangeDeleteBounds"/>). An empty range writes nothing and waits for nothing, so even
+    /// with <c>AwaitDurable</c> its acknowledgement proves no earlier write durable; a reversed one must be Invalid.
+    /// </summary>
+    private async Task<Database?> DeleteRangeAsync(Database db)
+    {
+        var (start, end, reversed) = RangeDeleteBounds();
+        if (reversed)
+        {
+            return await ReversedRangeDeleteAsync(db, start, end);
+        }
+
+        var durable = _random.Next(10) == 0;
+        var empty = start == end;
+        var hidden = _model.Current.Rows(start, end, Now).Count();
+        RangeDeletes++;
+        EmptyRangeDeletes += empty ? 1 : 0;
+        RangeDeletesHidingRows += hidden > 0 ? 1 : 0;
+        return await WriteAsync(db, $"delete range [{start}, {end}) {(empty ? "(empty: writes nothing)" : $"over {hidden} live keys")}",
+            [new ModelChange.DeleteRange(start, end)], durable && !empty,
+            () => db.DeleteRangeAsync(Bytes(start), Bytes(end), durable ? WriteOptions.Default : WriteOptions.NoWait));
+    }
+
+    private async Task<Database?> ReversedRangeDeleteAsync(Database db, string start, string end)
+    {
+        var what = $"op {_op}: delete range [{start}, {end}) with its start after its end";
+        try
+        {
+            await BoundAsync(() => db.DeleteRangeAsync(Bytes(start), Bytes(end), WriteOptions.NoWait));
+            Hard("a reversed range delete was accepted", $"{what} succeeded; docs/usage.md: a start after the end is Invalid");
+        }
+        catch (SlateSharpException e) when (e.Kind == ErrorKind.Invalid)
+        {
+            InvalidRangeDeletes++;
+        }
+        catch (Exception e)
+        {
+            return await AfterReadFailureAsync(db, e, what);
+        }
+
+        return db;
+    }
+
+    private async Task<Database?> MergeAsync(Database db)
+    {
+        var key = CounterKey();
+        var operand = Operand();
+        var durable = _random.Next(10) == 0;
+        Merges++;
+        return await WriteAsync(db, $"merge {key} += {operand}", [new ModelChange.Merge(key, ModelState.Counter(operand))], durable,
+            () => db.MergeAsync(Bytes(key), Bytes(ModelState.Counter(operand)), durable ? WriteOptions.Default : WriteOptions.NoWait));
+    }
+
+    /// <summary>
+    /// A batch of puts and deletes; a third of batches also work on one to three counter keys, with merges, puts and
+    /// deletes that repeat a key, so the engine must combine a key's operations in order (merges after a put or delete
+    /// become a put, merges alone one operand). Merges take no expiry, so neither does such a batch.
+    /// </summary>
     private async Task<Database?> BatchAsync(Database db)
     {
         var durable = _random.Next(10) == 0;
-        var (options, expireAt, expiry) = Expiry(durable);
+        var counters = _random.Next(3) == 0 ? Enumerable.Range(0, _random.Next(1, 4)).Select(_ => CounterKey()).ToList() : null;
+        var (options, expireAt, expiry) = counters is null ? Expiry(durable) : (durable ? WriteOptions.Default : WriteOptions.NoWait, null, "");
         var batch = new WriteBatch();
         var changes = new List<ModelChange>();
         for (var i = _random.Next(1, 8); i > 0; i--)
         {
+            if (counters is not null && _random.Next(3) != 0)
+            {
+                var counter = counters[_random.Next(counters.Count)];
+                switch (_random.Next(6))
+                {
+                    case 0:
+                        batch.Delete(Bytes(counter).Span);
+                        changes.Add(new ModelChange.Delete(counter));
+                        break;
+                    case 1:
+                        var put = ValueFor(counter);
+                        batch.Put(Bytes(counter).Span, Bytes(put).Span);
+                        changes.Add(new ModelChange.Put(counter, put));
+                        break;
+                    default:
+                        var operand = ModelState.Counter(Operand());
+                        batch.Merge(Bytes(counter).Span, Bytes(operand).Span);
+                        changes.Add(new ModelChange.Merge(counter, operand));
+                        BatchMerges++;
+                        break;
+                }
+
+                continue;
+            }
+
             var key = Key();
             if (_random.Next(4) == 0)
             {
@@ -258,14 +401,19 @@ public sealed class DbModelRun
             }
             else
             {
-                var value = Value();
+                var value = ValueFor(key);
                 batch.Put(Bytes(key).Span, Bytes(value).Span);
                 changes.Add(new ModelChange.Put(key, value, expireAt));
                 ExpiringPuts += expireAt is null ? 0 : 1;
             }
         }
 
-        var shown = changes.Select(c => c is ModelChange.Put p ? p.Key + "=" + Short(p.Value) : ((ModelChange.Delete)c).Key + " deleted");
+        var shown = changes.Select(c => c switch
+        {
+            ModelChange.Put p => p.Key + "=" + Short(p.Key, p.Value),
+            ModelChange.Merge m => $"{m.Key} += {CounterOf(m.Operand)}",
+            _ => ((ModelChange.Delete)c).Key + " deleted",
+        });
         return await WriteAsync(db, $"batch of {changes.Count} ({string.Join(", ", shown)}){expiry}", changes, durable, () => db.WriteAsync(batch, options));
     }
 
@@ -306,6 +454,9 @@ public sealed class DbModelRun
         catch (Exception e)
         {
             _model.Failed(number, e);
+            FailedWrites++;
+            FailedRangeDeletes += changes.Any(c => c is ModelChange.DeleteRange) ? 1 : 0;
+            FailedMerges += changes.Any(c => c is ModelChange.Merge) ? 1 : 0;
             if (!Tolerate(e, description))
             {
                 return db;
@@ -339,10 +490,19 @@ public sealed class DbModelRun
         return CheckGetAsync(db, $"op {_op}: get {key}", "wrong read while open", key, _model.Current, () => db.GetAsync(Bytes(key)));
     }
 
+    private Task<Database?> GetManyAsync(Database db)
+    {
+        var keys = ManyKeys();
+        GetManys++;
+        return CheckGetManyAsync(db, $"op {_op}: get many [{string.Join(", ", keys)}]", "wrong get-many while open", keys, _model.Current,
+            () => db.GetManyAsync(keys.Select(Bytes).ToList()));
+    }
+
     private Task<Database?> ScanAsync(Database db)
     {
-        var (start, end) = Range();
-        return CheckScanAsync(db, $"op {_op}: scan [{start ?? "-inf"}, {end ?? "+inf"})", "wrong scan while open", start, end, _model.Current, () => ScanAllAsync(db.ScanAsync(Range(start, end))));
+        var scan = NextScan();
+        return CheckScanAsync(db, $"op {_op}: {scan}", "wrong scan while open", scan, _model.Current,
+            () => ScanAllAsync(scan.Prefix is null ? db.ScanAsync(Range(scan.Start, scan.End), scan.Options) : db.ScanPrefixAsync(Bytes(scan.Prefix), scan.Options)));
     }
 
     /// <summary>With fewer than the most snapshots open, mostly takes one; otherwise disposes one at random.</summary>
@@ -378,8 +538,16 @@ public sealed class DbModelRun
         }
 
         var open = _snapshots[_random.Next(_snapshots.Count)];
-        var key = Key();
         SnapshotReads++;
+        if (_random.Next(4) == 0)
+        {
+            var keys = ManyKeys();
+            GetManys++;
+            return CheckGetManyAsync(db, $"op {_op}: get many [{string.Join(", ", keys)}] in the snapshot of op {open.TakenAt} (sequence {open.Snapshot.Sequence})",
+                "wrong get-many in a snapshot", keys, open.State, () => open.Snapshot.GetManyAsync(keys.Select(Bytes).ToList()));
+        }
+
+        var key = Key();
         return CheckGetAsync(db, $"op {_op}: get {key} in the snapshot of op {open.TakenAt} (sequence {open.Snapshot.Sequence})", "wrong read in a snapshot",
             key, open.State, () => open.Snapshot.GetAsync(Bytes(key)));
     }
@@ -392,10 +560,12 @@ public sealed class DbModelRun
         }
 
         var open = _snapshots[_random.Next(_snapshots.Count)];
-        var (start, end) = Range();
+        var scan = NextScan();
         SnapshotReads++;
-        return CheckScanAsync(db, $"op {_op}: scan [{start ?? "-inf"}, {end ?? "+inf"}) in the snapshot of op {open.TakenAt} (sequence {open.Snapshot.Sequence})",
-            "wrong scan in a snapshot", start, end, open.State, () => ScanAllAsync(open.Snapshot.ScanAsync(Range(start, end))));
+        return CheckScanAsync(db, $"op {_op}: {scan} in the snapshot of op {open.TakenAt} (sequence {open.Snapshot.Sequence})", "wrong scan in a snapshot", scan, open.State,
+            () => ScanAllAsync(scan.Prefix is null
+                ? open.Snapshot.ScanAsync(Range(scan.Start, scan.End), scan.Options)
+                : open.Snapshot.ScanPrefixAsync(Bytes(scan.Prefix), scan.Options)));
     }
 
     private async Task<Database?> CheckGetAsync(Database db, string what, string category, string key, ModelState state, Func<ValueTask<byte[]?>> get)
@@ -405,11 +575,10 @@ public sealed class DbModelRun
             var got = await BoundAsync(get);
             var now = Now;
             var actual = got is null ? null : Text.GetString(got);
-            var expected = state.Get(key, now);
-            ExpiredGets += expected is null && state.Get(key, long.MinValue) is not null ? 1 : 0;
+            var expected = Expect(state, key, now);
             if (actual != expected)
             {
-                Hard(category, $"{what} at {now} returned {Show(actual)}, the model holds {Show(expected)}{Versions(state, key)}");
+                Hard(category, $"{what} at {now} returned {Show(key, actual)}, the model holds {Show(key, expected)}{Versions(state, key)}");
             }
 
             return db;
@@ -420,18 +589,62 @@ public sealed class DbModelRun
         }
     }
 
-    private async Task<Database?> CheckScanAsync(
-        Database db, string what, string category, string? start, string? end, ModelState state, Func<Task<List<(string Key, string Value)>>> scan)
+    /// <summary>Gets many keys (duplicates among them); every answer, in the keys' order, must be the model's.</summary>
+    private async Task<Database?> CheckGetManyAsync(Database db, string what, string category, List<string> keys, ModelState state, Func<ValueTask<byte[]?[]>> get)
     {
+        try
+        {
+            var got = await BoundAsync(get);
+            var now = Now;
+            if (got.Length != keys.Count)
+            {
+                Hard(category, $"{what} returned {got.Length} answers for {keys.Count} keys");
+                return db;
+            }
+
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var actual = got[i] is { } bytes ? Text.GetString(bytes) : null;
+                var expected = Expect(state, keys[i], now);
+                if (actual != expected)
+                {
+                    Hard(category, $"{what} at {now}: answer {i} ({keys[i]}) is {Show(keys[i], actual)}, the model holds {Show(keys[i], expected)}{Versions(state, keys[i])}");
+                    break;
+                }
+            }
+
+            return db;
+        }
+        catch (Exception e)
+        {
+            return await AfterReadFailureAsync(db, e, what);
+        }
+    }
+
+    /// <summary>The model's value of one key for a get, counting what the get exercises.</summary>
+    private string? Expect(ModelState state, string key, long now)
+    {
+        var expected = state.Get(key, now);
+        ExpiredGets += expected is null && state.Get(key, long.MinValue) is not null ? 1 : 0;
+        MergedGets += expected is not null && state.HasOperands(key) ? 1 : 0;
+        return expected;
+    }
+
+    private async Task<Database?> CheckScanAsync(
+        Database db, string what, string category, ScanRequest request, ModelState state, Func<Task<List<(string Key, string Value)>>> scan)
+    {
+        ReverseScans += request.Reverse ? 1 : 0;
+        LimitedScans += request.Limit is null ? 0 : 1;
+        PrefixScans += request.Prefix is null ? 0 : 1;
         try
         {
             var scanned = await BoundAsync(scan);
             var now = Now;
-            var expected = state.Rows(start, end, now).ToList();
+            var expected = request.Expected(state, now);
             if (!scanned.SequenceEqual(expected))
             {
                 var row = Enumerable.Range(0, Math.Min(scanned.Count, expected.Count)).FirstOrDefault(i => scanned[i] != expected[i], Math.Min(scanned.Count, expected.Count));
-                string At(List<(string Key, string Value)> rows) => row < rows.Count ? $"{rows[row].Key}={Show(rows[row].Value)}" : "the end";
+                string At(List<(string Key, string Value)> rows) => row < rows.Count ? $"{rows[row].Key}={Show(rows[row].Key, rows[row].Value)}" : "the end";
                 var keys = new[] { scanned, expected }.Where(rows => row < rows.Count).Select(rows => rows[row].Key).Distinct();
                 Hard(category,
                     $"{what} at {now} returned {scanned.Count} rows, the model holds {expected.Count}; first difference at row {row}: {At(scanned)} where the model has {At(expected)}" +
@@ -763,10 +976,98 @@ public sealed class DbModelRun
             ? $"{s.Kind}{(s.CloseReason is { } r ? "/" + r : "")}: {e.Message}"
             : $"{e.GetType().Name}: {e.Message}"));
 
-    private string Key() => "key-" + _random.Next(KeySpace).ToString("D4", CultureInfo.InvariantCulture);
+    private string Key() => KeyAt(_random.Next(KeySpace));
 
-    /// <summary>Unique per operation, so a stale value can never pass for the expected one.</summary>
+    private static string KeyAt(int index) => "key-" + index.ToString("D4", CultureInfo.InvariantCulture);
+
+    /// <summary>Every tenth key (index ending in 0) is a counter: merges go only there, so its values are always 8 bytes.</summary>
+    private static bool IsCounter(string key) => key.EndsWith('0');
+
+    private string CounterKey() => KeyAt(10 * _random.Next(KeySpace / 10));
+
+    /// <summary>
+    /// Unique per operation, so a stale value can never pass for the expected one; on a counter key, a random 48-bit
+    /// counter (sums of a run's operands stay far from overflow, and a lost or doubled operand changes the sum).
+    /// </summary>
+    private string ValueFor(string key) => IsCounter(key) ? ModelState.Counter((ulong)_random.NextInt64(1L << 48)) : Value();
+
     private string Value() => $"w{_op}-" + new string('v', _random.Next(0, 120));
+
+    /// <summary>Mostly small, a quarter up to 2^32.</summary>
+    private ulong Operand() => _random.Next(4) == 0 ? (ulong)_random.NextInt64(1L << 32) : (ulong)_random.Next(1, 1000);
+
+    /// <summary>
+    /// Bounds of a range delete: mostly narrow (one to five keys), a third of the time anywhere in the key space (often
+    /// wide), each bound a key, a shorter prefix that sorts before it or a string between it and the next key; one in
+    /// twenty equal (empty), one in forty reversed.
+    /// </summary>
+    private (string Start, string End, bool Reversed) RangeDeleteBounds()
+    {
+        var a = _random.Next(KeySpace);
+        var kind = _random.Next(40);
+        if (kind == 0)
+        {
+            return (KeyAt(a + _random.Next(1, 6)), KeyAt(a), true);
+        }
+
+        if (kind < 3)
+        {
+            var bound = Bound(a);
+            return (bound, bound, false);
+        }
+
+        var b = kind < 27 ? a + _random.Next(1, 6) : _random.Next(KeySpace + 1);
+        var (start, end) = (Bound(Math.Min(a, b)), Bound(Math.Max(a, b)));
+        return string.CompareOrdinal(start, end) <= 0 ? (start, end, false) : (end, start, false);
+    }
+
+    private string Bound(int index) => _random.Next(8) switch
+    {
+        0 => KeyAt(index)[..7],
+        1 => KeyAt(index) + "~",
+        _ => KeyAt(index),
+    };
+
+    /// <summary>Several keys for a get-many, a quarter of them repeating an earlier one.</summary>
+    private List<string> ManyKeys()
+    {
+        var keys = new List<string>();
+        for (var i = _random.Next(1, 9); i > 0; i--)
+        {
+            keys.Add(keys.Count > 0 && _random.Next(4) == 0 ? keys[_random.Next(keys.Count)] : Key());
+        }
+
+        return keys;
+    }
+
+    /// <summary>
+    /// A scan: a fifth by prefix (a key cut to 3 to 8 chars, now and then one no key has), the rest over a
+    /// <see cref="Range()"/>; half of them with options, each of reverse and a limit (mostly small) half the time, keys
+    /// only a fifth.
+    /// </summary>
+    private ScanRequest NextScan()
+    {
+        string? prefix = null;
+        (string? Start, string? End) range = (null, null);
+        if (_random.Next(5) == 0)
+        {
+            var key = Key();
+            prefix = _random.Next(20) == 0 ? "key-9" : key[.._random.Next(3, key.Length + 1)];
+        }
+        else
+        {
+            range = Range();
+        }
+
+        if (_random.Next(2) == 0)
+        {
+            return new ScanRequest(range.Start, range.End, prefix, false, null, false);
+        }
+
+        var reverse = _random.Next(2) == 0;
+        int? limit = _random.Next(2) == 0 ? (_random.Next(4) == 0 ? _random.Next(1, 400) : _random.Next(1, 6)) : null;
+        return new ScanRequest(range.Start, range.End, prefix, reverse, limit, _random.Next(5) == 0);
+    }
 
     private (string? Start, string? End) Range()
     {
@@ -777,9 +1078,12 @@ public sealed class DbModelRun
         return (start, end);
     }
 
-    private static string Short(string value) => value.Length <= 12 ? value : value[..value.IndexOf('-', StringComparison.Ordinal)] + "…";
+    private static string Short(string key, string value) =>
+        IsCounter(key) && value.Length == 8 ? "#" + CounterOf(value) : value.Length <= 12 ? value : value[..value.IndexOf('-', StringComparison.Ordinal)] + "…";
 
-    private static string Show(string? value) => value is null ? "<absent>" : $"\"{First(value)}\"";
+    private static ulong CounterOf(string value) => BinaryPrimitives.ReadUInt64LittleEndian(Text.GetBytes(value));
+
+    private static string Show(string key, string? value) => value is null ? "<absent>" : IsCounter(key) && value.Length == 8 ? "#" + CounterOf(value) : $"\"{First(value)}\"";
 
     private static string First(string text) => text.Length <= 200 ? text : text[..200] + "…";
 
@@ -789,6 +1093,25 @@ public sealed class DbModelRun
     private static Encoding Text => Encoding.Latin1;
 
     private static ReadOnlyMemory<byte> Bytes(string text) => Text.GetBytes(text);
+
+    /// <summary>A scan the run issues: over a range or a prefix, perhaps reversed, limited or keys only.</summary>
+    private sealed record ScanRequest(string? Start, string? End, string? Prefix, bool Reverse, int? Limit, bool KeysOnly)
+    {
+        public ScanOptions? Options => Reverse || Limit is not null || KeysOnly ? new ScanOptions { Reverse = Reverse, Limit = Limit, KeysOnly = KeysOnly } : null;
+
+        /// <summary>The model's rows in key order, then reversed, cut to the limit, values emptied for keys only.</summary>
+        public List<(string Key, string Value)> Expected(ModelState state, long now)
+        {
+            var rows = Prefix is null ? state.Rows(Start, End, now) : state.Rows(null, null, now).Where(r => r.Key.StartsWith(Prefix, StringComparison.Ordinal));
+            rows = Reverse ? rows.Reverse() : rows;
+            rows = Limit is { } limit ? rows.Take(limit) : rows;
+            return [.. rows.Select(r => (r.Key, KeysOnly ? "" : r.Value))];
+        }
+
+        public override string ToString() =>
+            (Prefix is null ? $"scan [{Start ?? "-inf"}, {End ?? "+inf"})" : $"scan prefix \"{Prefix}\"") +
+            (Reverse ? " reverse" : "") + (Limit is { } limit ? $" limit {limit}" : "") + (KeysOnly ? " keys only" : "");
+    }
 
     /// <summary>A snapshot, the model state of the moment it was taken, and when that was.</summary>
     private sealed record OpenSnapshot(DbSnapshot Snapshot, ModelState State, int TakenAt);

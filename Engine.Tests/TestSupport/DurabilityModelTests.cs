@@ -96,6 +96,35 @@ public sealed class DurabilityModelTests
     }
 
     [Test]
+    public void A_failed_range_delete_or_merge_may_or_may_not_have_happened_but_durable_writes_before_it_stay()
+    {
+        static DurabilityModel EndingWith(ModelChange last)
+        {
+            var model = new DurabilityModel();
+            model.Begin("put a=1", [new ModelChange.Put("a", ModelState.Counter(1))]);
+            model.Begin("put b=2", [new ModelChange.Put("b", ModelState.Counter(2))]);
+            model.Acknowledged(0, durable: false);
+            model.Acknowledged(1, durable: true);
+            model.Failed(model.Begin("the failed write", [last]), new TimeoutException("the answer was lost"));
+            return model;
+        }
+
+        var (one, two, six) = (ModelState.Counter(1), ModelState.Counter(2), ModelState.Counter(6));
+        var range = new ModelChange.DeleteRange("a", "b");
+        var merge = new ModelChange.Merge("a", ModelState.Counter(5));
+        Assert.Multiple(() =>
+        {
+            Assert.That(EndingWith(range).Recovered([("a", one), ("b", two)]), Is.Null, "the range delete did not happen");
+            Assert.That(EndingWith(range).Recovered([("b", two)]), Is.Null, "the range delete happened (b is its exclusive end)");
+            Assert.That(EndingWith(range).Recovered([("a", one)]), Is.Not.Null, "b was durable and no write removed it");
+            Assert.That(EndingWith(merge).Recovered([("a", one), ("b", two)]), Is.Null, "the merge did not happen");
+            Assert.That(EndingWith(merge).Recovered([("a", six), ("b", two)]), Is.Null, "the merge happened");
+            Assert.That(EndingWith(merge).Recovered([("a", ModelState.Counter(5)), ("b", two)]), Is.Not.Null, "the merge lost its base");
+            Assert.That(EndingWith(merge).Recovered([("a", six)]), Is.Not.Null, "b was durable");
+        });
+    }
+
+    [Test]
     public void A_range_delete_hides_every_key_in_its_range_and_a_merge_adds_to_what_is_live()
     {
         var state = new ModelState();

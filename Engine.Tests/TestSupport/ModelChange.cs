@@ -2,8 +2,7 @@ namespace SlateSharp.Tests.TestSupport;
 
 /// <summary>
 /// One effect of a write on a <see cref="ModelState"/>. Every kind of write the model knows is a case here and in
-/// <see cref="ModelState.Apply"/>, and nowhere else. Range deletes and merges are modelled ahead of the engine, so the
-/// model run can issue them with a few lines once the engine has them. Expiries are Unix milliseconds.
+/// <see cref="ModelState.Apply"/>, and nowhere else. Expiries are Unix milliseconds.
 /// </summary>
 public abstract record ModelChange
 {
@@ -32,8 +31,8 @@ public abstract record ModelChange
 
     /// <summary>
     /// A counter operand (8 bytes, little-endian, as Latin-1 chars) added to the key's value; over an absent, deleted or
-    /// expired value it is the value alone. An operand with an expiry stops counting once expired (an assumption until
-    /// the engine's merges say otherwise).
+    /// expired value it is the value alone. The engine refuses an expiry on a merge (an operand never expires), so the
+    /// model run gives none; <paramref name="ExpireAt"/> would make the operand stop counting once expired.
     /// </summary>
     public sealed record Merge(string Key, string Operand, long? ExpireAt = null) : ModelChange
     {

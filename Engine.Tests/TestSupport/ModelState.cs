@@ -77,6 +77,9 @@ public sealed class ModelState
         }
     }
 
+    /// <summary>True when <paramref name="key"/> holds merge operands (a read of it folds them).</summary>
+    public bool HasOperands(string key) => _keys.TryGetValue(key, out var versions) && versions.Any(v => v is ModelChange.Merge);
+
     /// <summary>The versions held for <paramref name="key"/>, oldest first, for a report.</summary>
     public string VersionsOf(string key) => _keys.TryGetValue(key, out var versions) ? string.Join(", ", versions.Select(v => v.ToString())) : "none";
 
