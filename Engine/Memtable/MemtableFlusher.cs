@@ -180,9 +180,9 @@ internal sealed class MemtableFlusher(
         DbManifest stored;
         try
         {
-            // Idempotent: a manifest that already lists this SST (our own write, whose answer was lost) stays as it is.
+            // Idempotent: a manifest that already holds this flush (our own write, whose answer was lost) stays as it is.
             stored = await manifest.UpdateAsync(
-                m => Lists(m, id) ? m : SstPublishing.IsTooOld(id, time) ? throw Errors.Unavailable($"sst {id} passed its publish deadline while its manifest update was retried (path={path})") : m with
+                m => Holds(m, id, memtable.Table) ? m : SstPublishing.IsTooOld(id, time) ? throw Errors.Unavailable($"sst {id} passed its publish deadline while its manifest update was retried (path={path})") : m with
                 {
                     L0 = [handle, .. m.L0],
                     ReplayAfterWalId = Math.Max(m.ReplayAfterWalId, lastWalId),
@@ -197,7 +197,7 @@ internal sealed class MemtableFlusher(
         catch (Exception e)
         {
             pin.Dispose();
-            await ReleaseUnrecordedAsync(path, id, attempt, e).ConfigureAwait(false);
+            await ReleaseUnrecordedAsync(path, id, memtable.Table, attempt, e).ConfigureAwait(false);
             memtable.Flushed.TrySetException(e);
             throw;
         }
@@ -257,13 +257,13 @@ internal sealed class MemtableFlusher(
     /// that may have landed, or may still land, leaves the SST in place for the garbage collector: deleting an object
     /// a manifest references loses data.
     /// </summary>
-    private async ValueTask ReleaseUnrecordedAsync(ObjectPath path, SstId id, ManifestUpdateAttempt attempt, Exception reason)
+    private async ValueTask ReleaseUnrecordedAsync(ObjectPath path, SstId id, MemoryTable table, ManifestUpdateAttempt attempt, Exception reason)
     {
         ManifestChangeState state;
         try
         {
             using var timeout = new CancellationTokenSource(ResolveTimeout, time);
-            state = await manifest.ResolveAsync(attempt, m => Lists(m, id), timeout.Token).ConfigureAwait(false);
+            state = await manifest.ResolveAsync(attempt, m => Holds(m, id, table), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SlateSharpException or OperationCanceledException)
         {
@@ -281,6 +281,17 @@ internal sealed class MemtableFlusher(
                 path, reason.Message, state == ManifestChangeState.Applied ? "does" : "may");
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="manifest"/> holds the flush of <paramref name="table"/> as its SST <paramref name="id"/>:
+    /// it lists the SST, or its <c>last_l0_sequence</c> reaches the memtable's last sequence — the SST may have been
+    /// compacted into a sorted run since, under other ids, and adding it again would put old rows back in L0. Only
+    /// this writer's flushes raise that sequence, in memtable order, and every memtable's rows lie above it until
+    /// its own flush (replay skips what the manifest already holds), so it reaches the memtable's last sequence only
+    /// once this flush has landed.
+    /// </summary>
+    private static bool Holds(DbManifest manifest, SstId id, MemoryTable table) =>
+        Lists(manifest, id) || manifest.LastL0Sequence >= table.LastSequence;
 
     private static bool Lists(DbManifest manifest, SstId id)
     {
