@@ -217,26 +217,8 @@ internal sealed class RowRetention(
         return operands;
     }
 
-    /// <summary>The lowest sequence above the row's of a range delete covering its key; <see cref="ulong.MaxValue"/> when none.</summary>
-    private ulong LowestRangeDeleteAbove(in RowEntry row)
-    {
-        var lowest = ulong.MaxValue;
-        if (rangeDeletes is null)
-        {
-            return lowest;
-        }
-
-        for (var i = 0; i < rangeDeletes.Count; i++)
-        {
-            var tombstone = rangeDeletes[i];
-            if (tombstone.Sequence > row.Sequence && tombstone.Sequence < lowest && tombstone.Covers(row.Key.Span))
-            {
-                lowest = tombstone.Sequence;
-            }
-        }
-
-        return lowest;
-    }
+    private ulong LowestRangeDeleteAbove(in RowEntry row) =>
+        rangeDeletes is null ? ulong.MaxValue : Manifest.RangeTombstone.LowestCoveringAbove(rangeDeletes, row.Key.Span, row.Sequence);
 
     private bool SnapshotBetween(ulong low, ulong highExclusive)
     {

@@ -14,6 +14,26 @@ internal sealed record RangeTombstone(byte[] Start, byte[] End, ulong Sequence)
     /// <summary>Whether the range holds <paramref name="key"/>.</summary>
     public bool Covers(ReadOnlySpan<byte> key) => key.SequenceCompareTo(Start) >= 0 && key.SequenceCompareTo(End) < 0;
 
+    /// <summary>
+    /// The lowest sequence above <paramref name="sequence"/> of a range delete in <paramref name="tombstones"/> that
+    /// covers <paramref name="key"/> — what hides a version of the key written at that sequence from every read point
+    /// at or above it; <see cref="ulong.MaxValue"/> when none does.
+    /// </summary>
+    public static ulong LowestCoveringAbove(IReadOnlyList<RangeTombstone> tombstones, ReadOnlySpan<byte> key, ulong sequence)
+    {
+        var lowest = ulong.MaxValue;
+        for (var i = 0; i < tombstones.Count; i++)
+        {
+            var tombstone = tombstones[i];
+            if (tombstone.Sequence > sequence && tombstone.Sequence < lowest && tombstone.Covers(key))
+            {
+                lowest = tombstone.Sequence;
+            }
+        }
+
+        return lowest;
+    }
+
     public bool Equals(RangeTombstone? other) =>
         other is not null && Sequence == other.Sequence && Start.AsSpan().SequenceEqual(other.Start) && End.AsSpan().SequenceEqual(other.End);
 

@@ -71,13 +71,7 @@ internal sealed class MemoryTable
         var tombstones = RangeTombstones;
         for (var node = _rows.First; node is not null; node = node.NextNode)
         {
-            var hidden = false;
-            for (var i = 0; i < tombstones.Count && !hidden; i++)
-            {
-                hidden = tombstones[i].Sequence > node.Sequence && tombstones[i].Covers(node.KeySpan);
-            }
-
-            if (!hidden)
+            if (RangeTombstone.LowestCoveringAbove(tombstones, node.KeySpan, node.Sequence) == ulong.MaxValue)
             {
                 return true;
             }
