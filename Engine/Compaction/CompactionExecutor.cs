@@ -58,6 +58,9 @@ internal sealed class CompactionExecutor(
         var ranges = await SplitAsync(job, cancellationToken).ConfigureAwait(false);
         var minted = new ConcurrentQueue<(SstId Id, SstPins.Pin Pin)>();
         var snapshots = retainedSnapshots();
+
+        // Decided by the job and the snapshots alone, so before any output exists that a failure here would orphan.
+        var dropped = await DroppableRangeDeletesAsync(job, snapshots, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var tasks = new Task<(List<SstHandle> Ssts, long RowsRead)>[ranges.Count];
         for (var i = 0; i < ranges.Count; i++)
@@ -85,22 +88,6 @@ internal sealed class CompactionExecutor(
         }
 
         var outputs = tasks.SelectMany(t => t.Result.Ssts).ToList();
-        IReadOnlyCollection<ulong> dropped;
-        try
-        {
-            dropped = await DroppableRangeDeletesAsync(job, snapshots, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            await DeleteUnpublishedAsync(minted.Select(m => m.Id), e).ConfigureAwait(false);
-            foreach (var (_, pin) in minted)
-            {
-                pin.Dispose();
-            }
-
-            throw;
-        }
-
         return new CompactionOutput(outputs, minted.Select(m => m.Pin).ToList(), tasks.Sum(t => t.Result.RowsRead), dropped);
     }
 
