@@ -10,7 +10,7 @@ internal enum SettledCreateOutcome
     Taken,
 }
 
-/// <summary>The outcome of <see cref="SettledCreate.CreateAsync"/>.</summary>
+/// <summary>The outcome of <c>SettledCreate.CreateAsync</c>.</summary>
 internal readonly record struct SettledCreateResult(SettledCreateOutcome Outcome, ReadOnlyMemory<byte> Existing)
 {
     public bool Created => Outcome == SettledCreateOutcome.Created;
@@ -46,9 +46,15 @@ internal static class SettledCreate
     /// ambiguous answer; <paramref name="beforeEachPut"/> runs right before each put is sent and may throw to send
     /// nothing more (a writer that has learned it is fenced).
     /// </summary>
+    public static ValueTask<SettledCreateResult> CreateAsync(
+        IObjectStore store, ObjectPath path, ReadOnlyMemory<byte> content, SettleBudget budget, CancellationToken cancellationToken, Action? beforeEachPut = null) =>
+        CreateAsync(store, path, StagedPuts.Direct(store, content), budget, cancellationToken, beforeEachPut);
+
+    /// <summary>The same, putting bytes prepared ahead (<see cref="StagedPuts"/>); the first attempt publishes what was prepared.</summary>
     public static async ValueTask<SettledCreateResult> CreateAsync(
-        IObjectStore store, ObjectPath path, ReadOnlyMemory<byte> content, SettleBudget budget, CancellationToken cancellationToken, Action? beforeEachPut = null)
+        IObjectStore store, ObjectPath path, IStagedPut staged, SettleBudget budget, CancellationToken cancellationToken, Action? beforeEachPut = null)
     {
+        var content = staged.Content;
         var started = budget.Time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
@@ -56,7 +62,7 @@ internal static class SettledCreate
             try
             {
                 beforeEachPut?.Invoke();
-                var result = await store.PutAsync(path, content, PutMode.CreateIfAbsent, cancellationToken).ConfigureAwait(false);
+                var result = await staged.PutAsync(path, PutMode.CreateIfAbsent, cancellationToken).ConfigureAwait(false);
                 if (result.Stored)
                 {
                     return new SettledCreateResult(SettledCreateOutcome.Created, default);

@@ -14,7 +14,7 @@ namespace SlateSharp.Storage.Caching;
 /// its chunks. The disk never fails a read: a missing, torn or corrupt chunk file is a miss, and an I/O error is
 /// logged and the read goes to the inner store.
 /// </summary>
-internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStoreDecorator
+internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStoreDecorator, IStagingObjectStore
 {
     /// <summary>Reads longer than this (and than one chunk) are scans, compaction's readahead: not worth filling with.</summary>
     public const int ScanThresholdBytes = 256 << 10;
@@ -110,6 +110,17 @@ internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStore
         Invalidate(path);
         return await _inner.PutAsync(path, content, options, cancellationToken).ConfigureAwait(false);
     }
+
+    public bool PreparesAhead => StagedPuts.PreparesAhead(_inner);
+
+    public async ValueTask<IStagedPut> StageAsync(ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        new DecoratedStagedPut(
+            await StagedPuts.StageAsync(_inner, near, content, cancellationToken).ConfigureAwait(false),
+            (staged, path, options, ct) =>
+            {
+                Invalidate(path);
+                return staged.PutAsync(path, options, ct);
+            });
 
     public async ValueTask<PutResult> PutAsync(ObjectPath path, Stream content, PutOptions options, CancellationToken cancellationToken = default)
     {

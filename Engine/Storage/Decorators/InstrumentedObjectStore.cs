@@ -10,7 +10,7 @@ namespace SlateSharp.Storage.Decorators;
 /// a multipart or resumable upload counts as one PUT, a listing as one LIST however many pages it fetched. The same
 /// figures go to the <c>slatesharp.store.*</c> instruments of the <see cref="SlateSharpDiagnostics.Name"/> meter.
 /// </summary>
-internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator
+internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator, IStagingObjectStore
 {
     private readonly StoreTelemetry _telemetry = new(inner.Location);
 
@@ -56,14 +56,25 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
         }
     }
 
-    public async ValueTask<PutResult> PutAsync(ObjectPath path, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken = default)
+    public ValueTask<PutResult> PutAsync(ObjectPath path, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken = default) =>
+        CountPutAsync(content.Length, ct => inner.PutAsync(path, content, options, ct), cancellationToken);
+
+    public bool PreparesAhead => StagedPuts.PreparesAhead(inner);
+
+    /// <summary>Preparing is not a request; the put made from it counts as one PUT, as a plain put does.</summary>
+    public async ValueTask<IStagedPut> StageAsync(ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        new DecoratedStagedPut(
+            await StagedPuts.StageAsync(inner, near, content, cancellationToken).ConfigureAwait(false),
+            (staged, path, options, ct) => CountPutAsync(staged.Content.Length, c => staged.PutAsync(path, options, c), ct));
+
+    private async ValueTask<PutResult> CountPutAsync(int bytes, Func<CancellationToken, ValueTask<PutResult>> put, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var failed = true;
         try
         {
-            var result = await inner.PutAsync(path, content, options, cancellationToken).ConfigureAwait(false);
-            AddBytesUp(content.Length);
+            var result = await put(cancellationToken).ConfigureAwait(false);
+            AddBytesUp(bytes);
             failed = false;
             return result;
         }

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace SlateSharp.Storage.Decorators;
 
 /// <summary>Presents the objects under <c>prefix/</c> of an inner store as a store of their own.</summary>
-internal sealed class PrefixedObjectStore : IObjectStore
+internal sealed class PrefixedObjectStore : IObjectStore, IStagingObjectStore
 {
     private readonly IObjectStore _inner;
     private readonly string _prefix;
@@ -29,6 +29,13 @@ internal sealed class PrefixedObjectStore : IObjectStore
 
     public ValueTask<PutResult> PutAsync(ObjectPath path, Stream content, PutOptions options, CancellationToken cancellationToken = default) =>
         _inner.PutAsync(Wrap(path), content, options, cancellationToken);
+
+    public bool PreparesAhead => StagedPuts.PreparesAhead(_inner);
+
+    public async ValueTask<IStagedPut> StageAsync(ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        new DecoratedStagedPut(
+            await StagedPuts.StageAsync(_inner, Wrap(near), content, cancellationToken).ConfigureAwait(false),
+            (staged, path, options, ct) => staged.PutAsync(Wrap(path), options, ct));
 
     public async IAsyncEnumerable<ObjectMetadata> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -15,7 +15,7 @@ namespace SlateSharp.Storage.Decorators;
 /// <c>x-amz-meta-*</c>) make a landed retry look lost; the engine settles such answers by reading the object back
 /// (<c>Storage/SettledCreate</c>). A put from a stream that cannot seek runs once: it cannot be replayed.
 /// </summary>
-internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, RandomSource random) : IObjectStore, IObjectStoreDecorator
+internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, RandomSource random) : IObjectStore, IObjectStoreDecorator, IStagingObjectStore
 {
     public IObjectStore Inner => inner;
 
@@ -39,6 +39,22 @@ internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, R
             return attempt > 1 ? await RecogniseOwnWriteAsync(path, options, result, ct).ConfigureAwait(false) : result;
         }, cancellationToken);
     }
+
+    public bool PreparesAhead => StagedPuts.PreparesAhead(inner);
+
+    /// <summary>Each put made from the staged bytes is retried as a plain put is, and recognised as ours the same way.</summary>
+    public async ValueTask<IStagedPut> StageAsync(ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        new DecoratedStagedPut(
+            await retrier.RunAsync($"stage {near}", (_, ct) => StagedPuts.StageAsync(inner, near, content, ct), cancellationToken).ConfigureAwait(false),
+            (staged, path, options, ct) =>
+            {
+                options = Tagged(options);
+                return retrier.RunAsync($"put {path}", async (attempt, c) =>
+                {
+                    var result = await staged.PutAsync(path, options, c).ConfigureAwait(false);
+                    return attempt > 1 ? await RecogniseOwnWriteAsync(path, options, result, c).ConfigureAwait(false) : result;
+                }, ct);
+            });
 
     public ValueTask<PutResult> PutAsync(ObjectPath path, Stream content, PutOptions options, CancellationToken cancellationToken = default)
     {

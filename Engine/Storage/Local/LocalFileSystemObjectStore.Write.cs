@@ -51,6 +51,35 @@ public sealed partial class LocalFileSystemObjectStore
     private async ValueTask<PutResult> PutCoreAsync(
         ObjectPath path, PutMode mode, Func<FileStream, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
     {
+        var temp = await WriteStagedAsync(path, mode, write, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await PublishStagedAsync(temp, path, mode, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            TryDelete(temp.Path);
+        }
+    }
+
+    /// <summary>
+    /// Writes and fsyncs the temporary file a put of <paramref name="content"/> near <paramref name="near"/> will
+    /// publish, so the WAL can prepare its next object while the one before it is published. Only the first put made
+    /// from it publishes the file; a retry, or a put to another directory, writes the bytes again.
+    /// </summary>
+    internal async ValueTask<IStagedPut> StageAsync(ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        var temp = await WriteStagedAsync(near, PutMode.CreateIfAbsent, (stream, ct) => stream.WriteAsync(content, ct), cancellationToken).ConfigureAwait(false);
+        return new StagedFile(this, temp, content);
+    }
+
+    ValueTask<IStagedPut> IStagingObjectStore.StageAsync(ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        StageAsync(near, content, cancellationToken);
+
+    /// <summary>Checks the put, creates its directory and writes the temporary file; nothing is visible yet.</summary>
+    private async ValueTask<TempFile> WriteStagedAsync(
+        ObjectPath path, PutMode mode, Func<FileStream, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    {
         EnsureWritable(path);
         if (_markers is null && mode.IsConditional)
         {
@@ -77,21 +106,29 @@ public sealed partial class LocalFileSystemObjectStore
         {
             var written = await WriteTempAsync(temp, full, write, cancellationToken).ConfigureAwait(false);
             await StepAsync(CommitStep.TempWritten, path).ConfigureAwait(false);
-            var (outcome, publishedVersion) = await PublishAsync(temp, written, full, directory, mode, path, cancellationToken).ConfigureAwait(false);
-            await StepAsync(CommitStep.Published, path).ConfigureAwait(false);
-            if (outcome != PutOutcome.Stored)
-            {
-                return new PutResult(outcome, null);
-            }
-
-            _handles?.Remove(path.Value); // the old file's handle, if any, can never be used again
-            LocalDirectories.Sync(directory, full, Location, "published");
-            return PutResult.StoredAs(publishedVersion ?? written.Version);
+            return new TempFile(temp, directory, written);
         }
-        finally
+        catch
         {
             TryDelete(temp);
+            throw;
         }
+    }
+
+    /// <summary>Publishes a written temporary file at <paramref name="path"/> (in its directory) and fsyncs the directory.</summary>
+    private async ValueTask<PutResult> PublishStagedAsync(TempFile temp, ObjectPath path, PutMode mode, CancellationToken cancellationToken)
+    {
+        var full = FullPath(path);
+        var (outcome, publishedVersion) = await PublishAsync(temp.Path, temp.Written, full, temp.Directory, mode, path, cancellationToken).ConfigureAwait(false);
+        await StepAsync(CommitStep.Published, path).ConfigureAwait(false);
+        if (outcome != PutOutcome.Stored)
+        {
+            return new PutResult(outcome, null);
+        }
+
+        _handles?.Remove(path.Value); // the old file's handle, if any, can never be used again
+        LocalDirectories.Sync(temp.Directory, full, Location, "published");
+        return PutResult.StoredAs(publishedVersion ?? temp.Written.Version);
     }
 
     /// <summary>Creates, fsyncs and stamps the temporary file; returns its size, version and the unique time it was given.</summary>

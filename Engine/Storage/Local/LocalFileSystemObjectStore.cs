@@ -10,7 +10,7 @@ namespace SlateSharp.Storage.Local;
 /// a put writes a temporary file in the target's directory, fsyncs it, then publishes it under its name with the
 /// <see cref="CommitStrategy"/> the store found safe when it opened. Hard links are never required.
 /// </summary>
-public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposable
+public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposable, IStagingObjectStore
 {
     private readonly LocalStoreOptions _options;
     private readonly ProbeReport? _probe;
