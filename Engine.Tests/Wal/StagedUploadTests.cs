@@ -71,4 +71,55 @@ public sealed class StagedUploadTests
         Assert.That(Encoding.UTF8.GetString((await reopened.GetAsync(B("first")))!), Is.EqualTo("1"));
         Assert.That(Encoding.UTF8.GetString((await reopened.GetAsync(B("second")))!), Is.EqualTo("2"));
     }
+
+    [Test]
+    public async Task A_staged_publish_that_fails_is_settled_by_a_plain_put_and_leaves_no_temporary_file()
+    {
+        using var dir = new TestDirectory();
+        var calls = new FailOneLink();
+        using var store = LocalFileSystemObjectStore.Open(dir.Path, new LocalStoreOptions { Calls = calls });
+        await using (var db = await SlateSharp.Db.OpenAsync(store, "db", NoInterval))
+        {
+            calls.Arm();
+            await db.PutAsync(B("k"), B("v")).AsTask().WaitAsync(HangGuard);
+
+            Assert.That(calls.Failed, Is.EqualTo(1), "the staged publish failed once (EIO)");
+            var stats = db.GetStats();
+            Assert.That(stats.DurableSequence, Is.EqualTo(stats.LastSequence), "the retry stored it");
+        }
+
+        Assert.That(Directory.EnumerateFiles(dir.Path, ".slatesharp-tmp-*", SearchOption.AllDirectories), Is.Empty);
+        await using var reopened = await SlateSharp.Db.OpenAsync(store, "db", NoInterval);
+        Assert.That(Encoding.UTF8.GetString((await reopened.GetAsync(B("k")))!), Is.EqualTo("v"));
+    }
+
+    /// <summary>The real calls, except that the first link after <see cref="Arm"/> fails with EIO.</summary>
+    private sealed class FailOneLink : IFileSystemCalls
+    {
+        private const int EIo = 5;
+        private int _armed;
+
+        public int Failed { get; private set; }
+
+        public void Arm() => Volatile.Write(ref _armed, 1);
+
+        public int Link(string existingPath, string newPath)
+        {
+            if (Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                Failed++;
+                return EIo;
+            }
+
+            return PosixFileSystemCalls.Instance.Link(existingPath, newPath);
+        }
+
+        public int RenameNoReplace(string sourcePath, string destinationPath) => PosixFileSystemCalls.Instance.RenameNoReplace(sourcePath, destinationPath);
+
+        public int Rename(string sourcePath, string destinationPath) => PosixFileSystemCalls.Instance.Rename(sourcePath, destinationPath);
+
+        public int Flock(int fd, int operation) => PosixFileSystemCalls.Instance.Flock(fd, operation);
+
+        public long? FilesystemType(string path) => PosixFileSystemCalls.Instance.FilesystemType(path);
+    }
 }
