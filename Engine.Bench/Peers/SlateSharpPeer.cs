@@ -24,6 +24,7 @@ internal sealed class SlateSharpPeer : IBenchEngine
     {
         var dbOptions = new DbOptions { BlockCacheBytes = options.CacheBytes, MaxUnflushedBytes = options.MaxUnflushedBytes, Compression = CompressionCodec.None, RandomSeed = 42 };
         var db = await Db.OpenAsync(new Uri(Path.GetFullPath(options.Directory)).AbsoluteUri, dbOptions);
+        SlateSharpMemoryLog.StartIfAsked(db);
         return new SlateSharpPeer(db, options.Durable);
     }
 
