@@ -87,10 +87,14 @@ internal static class BenchCli
                 output.WriteLine($"{name}: {note}");
             }
 
+            var memory = $"block cache {spec.CacheBytes >> 20} MiB" + (name == PeerEngines.SlateSharp ? $", MaxUnflushedBytes {spec.MaxUnflushedBytes >> 20} MiB" : "");
+            var quarters = string.Join(" / ", timeline.PeakRssByPart(4).Select(b => $"{b / 1e6:0}"));
+            output.WriteLine($"memory: {memory}; peak RSS {timeline.PeakRss / 1e6:0} MB (by quarter of the run: {quarters} MB), peak managed heap {timeline.PeakHeap / 1e6:0} MB");
             if (parsed.GetValue(chart) is { } chartPath)
             {
-                MemoryChart.Write(chartPath, $"{name} {spec.Workload}: {spec.Describe()}", timeline.Samples);
-                output.WriteLine($"chart: {chartPath} ({timeline.Samples.Count} samples, peak RSS {timeline.PeakRss / 1e6:0} MB, peak heap {timeline.PeakHeap / 1e6:0} MB)");
+                var title = $"{name} {spec.Workload}: {spec.Describe()}\n{spec.KeySize} B keys, {spec.ValueSize:N0} B values, {memory}";
+                MemoryChart.Write(chartPath, title, timeline.Samples);
+                output.WriteLine($"chart: {chartPath} ({timeline.Samples.Count} samples)");
             }
 
             if (parsed.GetValue(shared.Json) is { } json)

@@ -34,6 +34,10 @@ internal sealed class WorkloadOptions
 
     public Option<int> Seed { get; } = new("--seed") { Description = "seed of the random key choices (default 42)", DefaultValueFactory = _ => 42 };
 
+    public Option<long> BlockCacheMib { get; } = AtLeast(new Option<long>("--block-cache-mib") { Description = "block (or page) cache of every engine that has one, MiB (default 64)", DefaultValueFactory = _ => 64 }, 0);
+
+    public Option<long> MaxUnflushedMib { get; } = Positive(new Option<long>("--max-unflushed-mib") { Description = "SlateSharp: DbOptions.MaxUnflushedBytes, MiB, at least the 64 MiB memtable (default 1024)", DefaultValueFactory = _ => 1024 });
+
     public Option<string?> Dir { get; } = new("--dir") { Description = "parent directory of the engines' directories (default: the temp dir)" };
 
     public Option<bool> Keep { get; } = new("--keep") { Description = "keep the engines' directories" };
@@ -42,7 +46,7 @@ internal sealed class WorkloadOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Keys, KeySize, ValueSize, Writers, Batch, Order, Cache, Ops, ScanRows, Duration, Clients, ReadRatio, Dist, Seed, Dir, Keep, Json })
+        foreach (var option in new Option[] { Keys, KeySize, ValueSize, Writers, Batch, Order, Cache, Ops, ScanRows, Duration, Clients, ReadRatio, Dist, Seed, BlockCacheMib, MaxUnflushedMib, Dir, Keep, Json })
         {
             command.Options.Add(option);
         }
@@ -65,6 +69,8 @@ internal sealed class WorkloadOptions
         ReadRatio = parsed.GetValue(ReadRatio),
         Zipfian = parsed.GetValue(Dist) == "zipfian",
         Seed = parsed.GetValue(Seed),
+        CacheBytes = parsed.GetValue(BlockCacheMib) << 20,
+        MaxUnflushedBytes = parsed.GetValue(MaxUnflushedMib) << 20,
     };
 
     public static Option<T> Positive<T>(Option<T> option)

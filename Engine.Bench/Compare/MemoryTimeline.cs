@@ -34,6 +34,24 @@ internal sealed class MemoryTimeline : IDisposable
         }
     }
 
+    /// <summary>
+    /// The peak working set in each of <paramref name="parts"/> equal spans of the run's time: a memory that stays
+    /// bounded shows the same peaks late as early, one that grows shows them climb.
+    /// </summary>
+    public long[] PeakRssByPart(int parts)
+    {
+        var samples = Samples;
+        var peaks = new long[parts];
+        var end = samples.Count > 0 ? samples[^1].Seconds : 0;
+        foreach (var (seconds, rss, _) in samples)
+        {
+            var part = end > 0 ? Math.Min(parts - 1, (int)(seconds / end * parts)) : 0;
+            peaks[part] = Math.Max(peaks[part], rss);
+        }
+
+        return peaks;
+    }
+
     public void Stop()
     {
         _stop = true;

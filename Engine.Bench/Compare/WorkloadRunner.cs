@@ -15,7 +15,13 @@ internal static class WorkloadRunner
     {
         Directory.CreateDirectory(directory);
         var keys = new BenchKeys(spec.Keys, spec.KeySize, spec.ValueSize);
-        var options = new PeerOptions { Directory = directory, Durable = spec.Workload == "durable" };
+        var options = new PeerOptions
+        {
+            Directory = directory,
+            Durable = spec.Workload == "durable",
+            CacheBytes = spec.CacheBytes,
+            MaxUnflushedBytes = spec.MaxUnflushedBytes,
+        };
         var ownTimeline = timeline is null;
         timeline ??= new MemoryTimeline();
         try

@@ -41,6 +41,12 @@ internal sealed record WorkloadSpec
 
     public int Seed { get; init; } = 42;
 
+    /// <summary>Block (or page) cache of every engine that has one (<see cref="Peers.PeerOptions.CacheBytes"/>).</summary>
+    public long CacheBytes { get; init; } = 64L << 20;
+
+    /// <summary>SlateSharp only: <see cref="DbOptions.MaxUnflushedBytes"/>.</summary>
+    public long MaxUnflushedBytes { get; init; } = 1L << 30;
+
     public static IReadOnlyList<string> Names { get; } = ["fill", "fillseq", "readrandom", "readmissing", "scan", "durable", "mixed", "open"];
 
     public int WritersOrDefault => Writers ?? (Workload == "durable" ? 64 : 1);

@@ -15,6 +15,9 @@ internal sealed record PeerOptions
     /// <summary>Block cache (or page cache) size for engines that have one. Default 64 MiB, SlateSharp's default.</summary>
     public long CacheBytes { get; init; } = 64L << 20;
 
+    /// <summary>SlateSharp only: <see cref="DbOptions.MaxUnflushedBytes"/>, memory for writes not yet in L0. Default 1 GiB, its default.</summary>
+    public long MaxUnflushedBytes { get; init; } = 1L << 30;
+
     /// <summary>SQLite only: rows per transaction in acknowledged mode (one transaction per put when durable).</summary>
     public int SqliteRowsPerTransaction { get; init; } = 1000;
 }

@@ -2,7 +2,8 @@ namespace SlateSharp.Bench.Peers;
 
 /// <summary>
 /// SlateSharp through its public API only, on a <c>file://</c> URL, default options (64 MiB memtables and block
-/// cache, no compression, embedded compaction). Acknowledged mode uses <see cref="WriteOptions.NoWait"/> (the
+/// cache, 1 GiB for unflushed writes, no compression, embedded compaction) unless <see cref="PeerOptions"/> changes
+/// the cache or the unflushed budget. Acknowledged mode uses <see cref="WriteOptions.NoWait"/> (the
 /// memtable acknowledges, the WAL upload follows within <see cref="DbOptions.FlushInterval"/>); durable mode the
 /// default, which waits for the WAL object holding the write.
 /// </summary>
@@ -21,8 +22,9 @@ internal sealed class SlateSharpPeer : IBenchEngine
 
     public static async ValueTask<SlateSharpPeer> OpenAsync(PeerOptions options)
     {
-        var dbOptions = new DbOptions { BlockCacheBytes = options.CacheBytes, Compression = CompressionCodec.None, RandomSeed = 42 };
+        var dbOptions = new DbOptions { BlockCacheBytes = options.CacheBytes, MaxUnflushedBytes = options.MaxUnflushedBytes, Compression = CompressionCodec.None, RandomSeed = 42 };
         var db = await Db.OpenAsync(new Uri(Path.GetFullPath(options.Directory)).AbsoluteUri, dbOptions);
+        SlateSharpMemoryLog.StartIfAsked(db);
         return new SlateSharpPeer(db, options.Durable);
     }
 

@@ -47,4 +47,47 @@ public sealed class SstReaderCacheTests
 
         Assert.That(db.Readers.Count, Is.LessThan(ssts), "readers were dropped");
     }
+
+    [Test]
+    public async Task Readers_of_ssts_compacted_away_are_dropped_when_the_view_moves_on()
+    {
+        var options = new DbOptions
+        {
+            FlushInterval = TimeSpan.FromMilliseconds(5),
+            MemtableSizeBytes = 16 << 10,
+            RandomSeed = 6,
+            Compaction = new CompactionOptions { MinSourcesPerJob = 4, PollInterval = TimeSpan.FromMilliseconds(20) },
+        };
+        await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", options);
+        for (var sst = 0; sst < 4; sst++)
+        {
+            for (var row = 0; row < 50; row++)
+            {
+                await db.PutAsync(Encoding.UTF8.GetBytes($"s{sst:D2}-r{row:D2}"), Encoding.UTF8.GetBytes($"value {sst}/{row}"), WriteOptions.NoWait);
+            }
+
+            await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+
+            // Opens this SST's reader, as any read of it would.
+            Assert.That(await db.GetAsync(Encoding.UTF8.GetBytes($"s{sst:D2}-r07")), Is.Not.Null);
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (db.Manifest.Manifest.L0.Count > 0 || db.Manifest.Manifest.SortedRuns.Count == 0)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "compaction merged the four L0 SSTs");
+            await Task.Delay(20);
+        }
+
+        // Wait for the writer's view, not only the manifest, to hold the compaction.
+        while (db.GetStats().L0Ssts > 0)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the view moved to the compacted manifest");
+            await Task.Delay(20);
+        }
+
+        var live = db.Manifest.Manifest.SortedRuns.Sum(r => r.Ssts.Count);
+        Assert.That(db.Readers.Count, Is.LessThanOrEqualTo(live), "no reader of an SST the manifest dropped is held");
+        Assert.That(await db.GetAsync(Encoding.UTF8.GetBytes("s02-r07")), Is.EqualTo(Encoding.UTF8.GetBytes("value 2/7")));
+    }
 }

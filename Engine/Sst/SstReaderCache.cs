@@ -68,6 +68,25 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
         return entry.Reader.IsCompletedSuccessfully ? new(entry.Reader.Result) : new(entry.Reader.WaitAsync(cancellationToken));
     }
 
+    /// <summary>
+    /// Drops the readers of <paramref name="ids"/>, SSTs the latest manifest no longer references (compacted away):
+    /// nothing reads them again except a snapshot or iterator that already holds its reader or reopens it, so holding
+    /// their indexes and filters until least-recently-used eviction reaches them would spend the budget on dead SSTs.
+    /// </summary>
+    public void Forget(IEnumerable<SstId> ids)
+    {
+        lock (_lock)
+        {
+            foreach (var id in ids)
+            {
+                if (_entries.TryGetValue(id, out var entry))
+                {
+                    Remove(entry);
+                }
+            }
+        }
+    }
+
     private async Task ChargeWhenOpenAsync(Entry entry)
     {
         SstReader reader;
