@@ -25,6 +25,9 @@ internal sealed class WalSegment : IDisposable
 
     public long Bytes => _buffer.WrittenCount;
 
+    /// <summary>Appended batches whose writers wait for this object to be stored.</summary>
+    public int DurableWaiters { get; set; }
+
     /// <summary>The highest sequence number appended.</summary>
     public ulong LastSequence { get; private set; }
 

@@ -32,10 +32,12 @@ internal sealed class WalWriter : IDisposable
     private readonly AsyncSignal _wake = new();
     private readonly UploadPacer _pacer;
     private readonly bool _stagesAhead;
+    private const int MaxGatherYields = 8;
     private readonly Lock _lock = new();
     private readonly Queue<WalSegment> _sealed = new();
     private readonly List<WalSegment> _uploading = [];
     private WalSegment? _storing;
+    private int _lastWaiters; // durable writers the last stored object released: about how many come straight back
     private WalSegment _open;
     private WalSegment? _lastSealed;
     private Exception? _failure;
@@ -115,6 +117,7 @@ internal sealed class WalWriter : IDisposable
             }
             else if (durableWaiter)
             {
+                segment.DurableWaiters++;
                 _wake.Set();
             }
 
@@ -169,6 +172,8 @@ internal sealed class WalWriter : IDisposable
                 }
 
                 await _pacer.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
+                await GatherReturningWritersAsync().ConfigureAwait(false);
+
                 lock (_lock)
                 {
                     if (!_open.IsEmpty)
@@ -304,6 +309,7 @@ internal sealed class WalWriter : IDisposable
                 }
 
                 _storing = null;
+                _lastWaiters = segment.DurableWaiters;
             }
 
             _onDurable(segment);
@@ -365,6 +371,29 @@ internal sealed class WalWriter : IDisposable
     private SlateSharpException TakenError(ulong id, ObjectPath path, ReadOnlyMemory<byte> existing) =>
         Errors.Fenced(
             $"fenced: another writer took wal id {id} that this writer allocated (epoch={_writerEpoch} object_epoch={WalRecovery.EpochOf(existing, path, zeroByteIsFence: true)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"} path={path} store={_store.Location})");
+
+    /// <summary>
+    /// Durable writers released by the last object usually write again at once, but their continuations queue on the
+    /// thread pool behind the one that woke this loop: sealing the moment the first is back splits them over two
+    /// objects. So the loop yields a few times (no clock, so it cannot stall a test's manual time) while fewer of them
+    /// are back than there were. A lone sequential writer (one waiter) never waits. On 64 closed-loop writers this
+    /// took writes per object from about 31 to 42 (docs/benchmarks.md): fewer objects, fewer PUTs on S3.
+    /// </summary>
+    private async ValueTask GatherReturningWritersAsync()
+    {
+        for (var round = 0; round < MaxGatherYields; round++)
+        {
+            lock (_lock)
+            {
+                if (_lastWaiters <= 1 || _open.DurableWaiters >= _lastWaiters || _open.Bytes >= _maxSegmentBytes)
+                {
+                    return;
+                }
+            }
+
+            await Task.Yield();
+        }
+    }
 
     /// <summary>The first handed-over segment not yet being stored (the one being stored is always the first).</summary>
     private WalSegment? NextToStage()
