@@ -205,14 +205,34 @@ public sealed class GcsPreconditionProxy : IDisposable
         }
     }
 
-    private static string KindOf(string method, string path, System.Collections.Specialized.NameValueCollection query) =>
-        path.StartsWith("/upload/storage/v1/b/", StringComparison.Ordinal) ? (query["upload_id"] is null ? "upload start" : "upload chunk")
-        : !path.StartsWith("/storage/v1/b/", StringComparison.Ordinal) && !path.StartsWith("/download/storage/v1/b/", StringComparison.Ordinal) ? "other"
-        : method == "DELETE" && ObjectNameOf(path) is not null ? "delete"
-        : method != "GET" ? "other"
-        : ObjectNameOf(path) is null ? (path.EndsWith("/o", StringComparison.Ordinal) ? "list" : "other")
-        : query["alt"] == "media" || path.StartsWith("/download/", StringComparison.Ordinal) ? "media get"
-        : "metadata get";
+    /// <summary>
+    /// The kind of a request, for <see cref="Requests"/>. The JSON API is under <c>/storage/v1/</c> of an endpoint given
+    /// in the options, and at the root of one the library takes from <c>STORAGE_EMULATOR_HOST</c>.
+    /// </summary>
+    private static string KindOf(string method, string path, System.Collections.Specialized.NameValueCollection query)
+    {
+        if (path.StartsWith("/upload/storage/v1/b/", StringComparison.Ordinal))
+        {
+            return query["upload_id"] is null ? "upload start" : "upload chunk";
+        }
+
+        var media = path.StartsWith("/download/", StringComparison.Ordinal) || query["alt"] == "media";
+        var api = path.StartsWith("/download/", StringComparison.Ordinal) ? path["/download".Length..] : path;
+        api = api.StartsWith("/storage/v1/", StringComparison.Ordinal) ? api["/storage/v1".Length..] : api;
+        if (!api.StartsWith("/b/", StringComparison.Ordinal))
+        {
+            return "other";
+        }
+
+        var named = ObjectNameOf(api) is not null;
+        return (method, named) switch
+        {
+            ("DELETE", true) => "delete",
+            ("GET", true) => media ? "media get" : "metadata get",
+            ("GET", false) when api.EndsWith("/o", StringComparison.Ordinal) => "list",
+            _ => "other",
+        };
+    }
 
     private static string? BucketOf(string path)
     {

@@ -329,6 +329,10 @@ public sealed class GcsStoreTests
 
         Assert.That(exitCode, Is.Zero, output);
         Assert.That(output, Does.Contain("read written by the child"));
+        var sent = proxy.Requests;
+        Assert.That(sent.GetValueOrDefault("media get"), Is.EqualTo(1), "the API at the endpoint's root is counted by kind too");
+        Assert.That(sent.GetValueOrDefault("delete"), Is.EqualTo(1), "the probe's cleanup");
+        Assert.That(sent.GetValueOrDefault("other"), Is.Zero);
         var store = await CloudStores.OpenGcsAsync(proxy.Endpoint, prefix);
         var head = await store.HeadAsync(ObjectPath.Parse("child/object"));
         Assert.That(output, Does.Contain($"stored {head!.Version}"), "the child wrote through the proxy, which enforced its precondition probe");
