@@ -16,6 +16,11 @@ internal static class RequestCost
     public static double Dollars(ObjectStoreStats requests) =>
         (requests.Puts + requests.Lists) * PerPutOrList + (requests.Gets + requests.Heads) * PerGetOrHead;
 
+    /// <summary>The requests made between two readings of the same counters.</summary>
+    public static ObjectStoreStats Between(ObjectStoreStats before, ObjectStoreStats after) => new(
+        after.Gets - before.Gets, after.Puts - before.Puts, after.Lists - before.Lists, after.Deletes - before.Deletes, after.Heads - before.Heads,
+        after.Failures - before.Failures, after.BytesRead - before.BytesRead, after.BytesWritten - before.BytesWritten);
+
     /// <summary>One line: requests by kind per million writes, and their cost per million writes.</summary>
     public static string Describe(ObjectStoreStats requests, long writes)
     {

@@ -24,7 +24,11 @@ namespace SlateSharp.Tests.TestSupport;
 /// the answer to its last chunk learns it by asking.</item>
 /// <item>Optionally, bucket existence (404 for unknown buckets, where the emulator lists nothing) and a required bearer
 /// token (401 otherwise), for the error tests; and fault injection (failed chunks, lost answers, 409s).</item>
+/// <item>A count of the HTTP requests that reach it, by kind (<see cref="Requests"/>): what the client sent, before
+/// the proxy's own requests to the emulator.</item>
 /// </list>
+/// The bench runs it as a process of its own: <c>dotnet SlateSharp.Tests.dll gcs-proxy UPSTREAM [PORT]</c>
+/// (<see cref="GcsProxyProcess"/>).
 /// Only the requests the store makes are understood: every upload is resumable (Google.Cloud.Storage.V1 sends no
 /// other kind); the object name comes from the session's metadata document (gzip-compressed, as the library sends it)
 /// or the <c>name</c> query parameter.
@@ -38,18 +42,23 @@ public sealed class GcsPreconditionProxy : IDisposable
     private readonly ConcurrentDictionary<string, long> _lastWrite = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _uploadsStarted = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _requests = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private int _failChunkRequests;
     private int _dropFinalAnswers;
     private readonly string _spoolDirectory = Path.Combine(Path.GetTempPath(), "slatesharp-gcs-proxy-" + Guid.NewGuid().ToString("N"));
 
-    public GcsPreconditionProxy(Uri upstream, IReadOnlySet<string>? knownBuckets = null, string? requiredToken = null)
+    /// <param name="upstream">The emulator.</param>
+    /// <param name="knownBuckets">When set, other buckets answer 404.</param>
+    /// <param name="requiredToken">When set, requests without this bearer token answer 401.</param>
+    /// <param name="port">The port on 127.0.0.1 to listen on; 0 for a free one.</param>
+    public GcsPreconditionProxy(Uri upstream, IReadOnlySet<string>? knownBuckets = null, string? requiredToken = null, int port = 0)
     {
         _upstreamBase = upstream.ToString().TrimEnd('/');
         KnownBuckets = knownBuckets;
         RequiredToken = requiredToken;
         Directory.CreateDirectory(_spoolDirectory);
-        var port = FreePort();
+        port = port == 0 ? FreePort() : port;
         Endpoint = new Uri($"http://127.0.0.1:{port}");
         _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         _listener.Start();
@@ -79,6 +88,14 @@ public sealed class GcsPreconditionProxy : IDisposable
     /// <summary>How many bytes the open or finished upload sessions of <paramref name="name"/> have persisted, at most.</summary>
     public long PersistedBytes(string name) =>
         _sessions.Values.Where(s => s.Name == name).Select(s => Volatile.Read(ref s.PersistedField)).DefaultIfEmpty(0).Max();
+
+    /// <summary>
+    /// The HTTP requests received so far, by kind: <c>upload start</c> (a resumable session's POST), <c>upload chunk</c>
+    /// (a PUT to a session, status queries included), <c>media get</c> (an object's bytes), <c>metadata get</c>,
+    /// <c>list</c>, <c>delete</c> and <c>other</c>. GCS bills a completed resumable upload as one class A operation,
+    /// however many requests it took.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Requests => new Dictionary<string, long>(_requests, StringComparer.Ordinal);
 
     /// <summary>How many uploads of <paramref name="name"/> asked for a session (including those refused with 412).</summary>
     public int UploadsStarted(string name) => _uploadsStarted.TryGetValue(name, out var count) ? count : 0;
@@ -136,6 +153,7 @@ public sealed class GcsPreconditionProxy : IDisposable
         {
             var path = request.Url!.AbsolutePath;
             var query = System.Web.HttpUtility.ParseQueryString(request.Url.Query);
+            _requests.AddOrUpdate(KindOf(request.HttpMethod, path, query), 1, (_, n) => n + 1);
             if (RequiredToken is not null && request.Headers["Authorization"] != "Bearer " + RequiredToken)
             {
                 await ErrorAsync(response, 401, "Invalid Credentials");
@@ -185,6 +203,35 @@ public sealed class GcsPreconditionProxy : IDisposable
         {
             response.Close();
         }
+    }
+
+    /// <summary>
+    /// The kind of a request, for <see cref="Requests"/>. The JSON API is under <c>/storage/v1/</c> of an endpoint given
+    /// in the options, and at the root of one the library takes from <c>STORAGE_EMULATOR_HOST</c>.
+    /// </summary>
+    private static string KindOf(string method, string path, System.Collections.Specialized.NameValueCollection query)
+    {
+        if (path.StartsWith("/upload/storage/v1/b/", StringComparison.Ordinal))
+        {
+            return query["upload_id"] is null ? "upload start" : "upload chunk";
+        }
+
+        var media = path.StartsWith("/download/", StringComparison.Ordinal) || query["alt"] == "media";
+        var api = path.StartsWith("/download/", StringComparison.Ordinal) ? path["/download".Length..] : path;
+        api = api.StartsWith("/storage/v1/", StringComparison.Ordinal) ? api["/storage/v1".Length..] : api;
+        if (!api.StartsWith("/b/", StringComparison.Ordinal))
+        {
+            return "other";
+        }
+
+        var named = ObjectNameOf(api) is not null;
+        return (method, named) switch
+        {
+            ("DELETE", true) => "delete",
+            ("GET", true) => media ? "media get" : "metadata get",
+            ("GET", false) when api.EndsWith("/o", StringComparison.Ordinal) => "list",
+            _ => "other",
+        };
     }
 
     private static string? BucketOf(string path)

@@ -85,6 +85,35 @@ public sealed class GcsStoreTests
     }
 
     [Test]
+    public async Task A_put_is_one_counted_put_of_a_session_start_and_a_chunk_each_and_a_read_is_one_media_get()
+    {
+        // What the engine's request counts (and the bench's cost lines) mean in HTTP requests on GCS: GCS bills a
+        // completed resumable upload as one class A operation, and a ranged read is one media GET (no metadata first).
+        var proxy = Proxy();
+        var store = await CloudStores.OpenGcsAsync(proxy.Endpoint, Prefix());
+        var metrics = ObjectStores.MetricsOf(store)!;
+        var opening = proxy.Requests;
+
+        await store.PutAsync(ObjectPath.Parse("wal/00001.sst"), new byte[4096], PutMode.CreateIfAbsent);
+        await store.PutAsync(ObjectPath.Parse("compacted/big.sst"), new PatternStream((20L << 20) + 1, 3), PutMode.CreateIfAbsent);
+        await store.GetAsync(ObjectPath.Parse("compacted/big.sst"), ByteRange.FromOffset(8 << 20, 4096));
+        await store.HeadAsync(ObjectPath.Parse("wal/00001.sst"));
+        Assert.That(await store.ListAsync("wal/").CountAsync(), Is.EqualTo(1));
+
+        var sent = proxy.Requests.ToDictionary(r => r.Key, r => r.Value - opening.GetValueOrDefault(r.Key));
+        Assert.That(
+            (metrics.Requests(RequestKind.Put), metrics.Requests(RequestKind.Get), metrics.Requests(RequestKind.Head), metrics.Requests(RequestKind.List)),
+            Is.EqualTo((2L, 1L, 1L, 1L)));
+        Assert.That(sent.GetValueOrDefault("upload start"), Is.EqualTo(2), "one session per put");
+        Assert.That(sent.GetValueOrDefault("upload chunk"), Is.EqualTo(1 + 3), "4 KiB in one chunk, 20 MiB + 1 in three of 8 MiB");
+        Assert.That(sent.GetValueOrDefault("media get"), Is.EqualTo(1));
+        Assert.That(sent.GetValueOrDefault("metadata get"), Is.EqualTo(1));
+        Assert.That(sent.GetValueOrDefault("list"), Is.EqualTo(1));
+        Assert.That(sent.GetValueOrDefault("other"), Is.Zero);
+        await CloudStores.EmptyAsync(store);
+    }
+
+    [Test]
     public async Task A_409_conflict_on_a_conditional_upload_is_a_transient_failure_never_already_exists()
     {
         var proxy = Proxy();
@@ -300,6 +329,10 @@ public sealed class GcsStoreTests
 
         Assert.That(exitCode, Is.Zero, output);
         Assert.That(output, Does.Contain("read written by the child"));
+        var sent = proxy.Requests;
+        Assert.That(sent.GetValueOrDefault("media get"), Is.EqualTo(1), "the API at the endpoint's root is counted by kind too");
+        Assert.That(sent.GetValueOrDefault("delete"), Is.EqualTo(1), "the probe's cleanup");
+        Assert.That(sent.GetValueOrDefault("other"), Is.Zero);
         var store = await CloudStores.OpenGcsAsync(proxy.Endpoint, prefix);
         var head = await store.HeadAsync(ObjectPath.Parse("child/object"));
         Assert.That(output, Does.Contain($"stored {head!.Version}"), "the child wrote through the proxy, which enforced its precondition probe");
