@@ -90,4 +90,41 @@ public sealed class SstReaderCacheTests
         Assert.That(db.Readers.Count, Is.LessThanOrEqualTo(live), "no reader of an SST the manifest dropped is held");
         Assert.That(await db.GetAsync(Encoding.UTF8.GetBytes("s02-r07")), Is.EqualTo(Encoding.UTF8.GetBytes("value 2/7")));
     }
+
+    [Test]
+    public async Task A_reader_drops_the_readers_of_ssts_compacted_away_when_it_moves_to_the_new_manifest()
+    {
+        var store = new InMemoryObjectStore();
+        var options = new DbOptions
+        {
+            FlushInterval = TimeSpan.FromHours(1),
+            MemtableSizeBytes = 16 << 10,
+            RandomSeed = 8,
+            Compaction = new CompactionOptions { Enabled = false },
+        };
+        await using var db = await SlateSharp.Db.OpenAsync(store, "db", options);
+        for (var sst = 0; sst < 4; sst++)
+        {
+            await db.PutAsync(Encoding.UTF8.GetBytes($"s{sst:D2}"), Encoding.UTF8.GetBytes($"value {sst}"), WriteOptions.NoWait);
+            await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        }
+
+        await using var reader = await DbReader.OpenAsync(store, "db", new DbReaderOptions { PollInterval = TimeSpan.FromHours(1) });
+        for (var sst = 0; sst < 4; sst++)
+        {
+            Assert.That(await reader.GetAsync(Encoding.UTF8.GetBytes($"s{sst:D2}")), Is.Not.Null, "opens this SST's reader");
+        }
+
+        Assert.That(reader.Readers.Count, Is.EqualTo(4));
+        await using (var compactor = await DbCompactor.OpenAsync(store, "db", new DbOptions { RandomSeed = 9, Compaction = new CompactionOptions { MinSourcesPerJob = 4 } }))
+        {
+            Assert.That(await compactor.RunOnceAsync(), Is.True, "one job merged the four L0 SSTs");
+            Assert.That(compactor.Readers.Count, Is.Zero, "the compactor dropped its inputs' readers once the job was published");
+        }
+
+        await reader.RefreshAsync(CancellationToken.None);
+
+        Assert.That(reader.Readers.Count, Is.Zero, "the four merged SSTs' readers are gone; the new run's opens on demand");
+        Assert.That(await reader.GetAsync(Encoding.UTF8.GetBytes("s02")), Is.EqualTo(Encoding.UTF8.GetBytes("value 2")));
+    }
 }

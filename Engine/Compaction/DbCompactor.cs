@@ -20,12 +20,16 @@ public sealed class DbCompactor : IAsyncDisposable
     private readonly FenceableManifest _manifest;
     private readonly IAsyncDisposable? _ownedStore;
 
-    private DbCompactor(Compactor compactor, FenceableManifest manifest, IAsyncDisposable? ownedStore)
+    private DbCompactor(Compactor compactor, FenceableManifest manifest, SstReaderCache readers, IAsyncDisposable? ownedStore)
     {
         _compactor = compactor;
         _manifest = manifest;
+        Readers = readers;
         _ownedStore = ownedStore;
     }
+
+    /// <summary>The open SSTs of the compaction inputs (tests look at what it holds).</summary>
+    internal SstReaderCache Readers { get; }
 
     /// <summary>This compactor's epoch: higher than every compactor before it.</summary>
     public ulong Epoch => _manifest.Epoch;
@@ -97,8 +101,18 @@ public sealed class DbCompactor : IAsyncDisposable
         var ids = new SstIdGenerator(SstIdRole.Compactor, manifest.Epoch, options.TimeProvider, random);
         var executor = new CompactionExecutor(
             store, readers, sstOptions, ids, new SstPins(), options.Compaction, options.TimeProvider, static () => [], manifest.ThrowIfFenced, logger, options.MergeOperator);
-        var compactor = new Compactor(manifest, new SizeTieredScheduler(options.Compaction), executor, options.Compaction, options.TimeProvider, logger, telemetry: new Telemetry.DbTelemetry(store.Location));
+        var seen = manifest.Manifest;
+        void ForgetCompactedAway(VersionedManifest published)
+        {
+            // Only the compactor's loop publishes, one job at a time, so `seen` needs no lock.
+            readers.Forget(published.Manifest.SstIdsDroppedSince(seen));
+            seen = published.Manifest;
+        }
+
+        var compactor = new Compactor(
+            manifest, new SizeTieredScheduler(options.Compaction), executor, options.Compaction, options.TimeProvider, logger,
+            onPublished: ForgetCompactedAway, telemetry: new Telemetry.DbTelemetry(store.Location));
         logger.LogInformation("compactor of {Location} opened as epoch {Epoch}", store.Location, manifest.Epoch);
-        return new DbCompactor(compactor, manifest, ownedStore);
+        return new DbCompactor(compactor, manifest, readers, ownedStore);
     }
 }

@@ -53,11 +53,8 @@ public sealed partial class Db
         _view = view with { Immutables = immutables, Manifest = manifest.Manifest, ManifestId = manifest.Id };
         _viewPin.Dispose();
         _viewPin = pin;
-        _readers.Forget(SstIds(view.Manifest).Except(SstIds(manifest.Manifest)));
+        _readers.Forget(manifest.Manifest.SstIdsDroppedSince(view.Manifest));
     }
-
-    private static IEnumerable<SstId> SstIds(DbManifest manifest) =>
-        manifest.L0.Select(h => h.Id).Concat(manifest.SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id));
 
     private void OnCompactionPublished(VersionedManifest manifest)
     {

@@ -25,6 +25,12 @@ internal sealed record DbManifest(
     /// <summary>The state of a database that has never been written.</summary>
     public static DbManifest Empty { get; } = new(0, 0, 0, 1, 0, [], [], []);
 
+    /// <summary>Every SST this manifest references: L0, then each sorted run's.</summary>
+    public IEnumerable<SstId> SstIds() => L0.Select(h => h.Id).Concat(SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id));
+
+    /// <summary>The SSTs <paramref name="previous"/> referenced and this manifest no longer does (compacted away).</summary>
+    public IEnumerable<SstId> SstIdsDroppedSince(DbManifest previous) => previous.SstIds().Except(SstIds());
+
     /// <summary>
     /// WAL ids below this may hold a version 1 fence (a zero-byte object); at or above it a zero-byte WAL object is
     /// corrupt. <see cref="ulong.MaxValue"/> when the manifest was decoded from format version 1 (a database written by

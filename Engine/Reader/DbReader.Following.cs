@@ -51,6 +51,8 @@ public sealed partial class DbReader
             Volatile.Write(ref _failure, null);
             if (view.ManifestId != previous.ManifestId)
             {
+                // Reads in flight on the previous view hold their readers (or reopen them): none is needed again.
+                _readers.Forget(view.Manifest.SstIdsDroppedSince(previous.Manifest));
                 _logger.LogDebug("reader of {Location} moved to manifest {Id}", Location, view.ManifestId);
                 _lease?.Wake();
             }

@@ -30,6 +30,9 @@ public sealed partial class DbReader : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ManifestStore _manifests;
     private readonly SstReaderCache _readers;
+
+    /// <summary>The open SSTs (tests look at what it holds).</summary>
+    internal SstReaderCache Readers => _readers;
     private readonly SstPins _pins = new();
     private readonly ManifestUse _inUse = new();
     private readonly ReadPath _read;
