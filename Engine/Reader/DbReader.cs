@@ -30,9 +30,6 @@ public sealed partial class DbReader : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ManifestStore _manifests;
     private readonly SstReaderCache _readers;
-
-    /// <summary>The open SSTs (tests look at what it holds).</summary>
-    internal SstReaderCache Readers => _readers;
     private readonly SstPins _pins = new();
     private readonly ManifestUse _inUse = new();
     private readonly ReadPath _read;
@@ -46,6 +43,9 @@ public sealed partial class DbReader : IAsyncDisposable
     private int _disposed;
     private Task _pollTask = Task.CompletedTask;
     private Task _leaseTask = Task.CompletedTask;
+
+    /// <summary>The open SSTs (tests look at what it holds).</summary>
+    internal SstReaderCache Readers => _readers;
 
     private DbReader(IObjectStore store, IAsyncDisposable? ownedStore, DbReaderOptions options)
     {

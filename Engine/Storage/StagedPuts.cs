@@ -38,8 +38,12 @@ internal static class StagedPuts
     /// <summary>Whether <paramref name="store"/> prepares puts ahead, so that staging the next one early gains time.</summary>
     public static bool PreparesAhead(IObjectStore store) => store is IStagingObjectStore { PreparesAhead: true };
 
+    /// <summary>
+    /// Stages through the decorators down to a store that prepares ahead; when none does, a plain put of the whole
+    /// stack (decorators that merely pass staging on are then not wrapped around it for nothing).
+    /// </summary>
     public static ValueTask<IStagedPut> StageAsync(IObjectStore store, ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
-        store is IStagingObjectStore staging
+        store is IStagingObjectStore { PreparesAhead: true } staging
             ? staging.StageAsync(near, content, cancellationToken)
             : ValueTask.FromResult(Direct(store, content));
 

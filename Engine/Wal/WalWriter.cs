@@ -99,13 +99,9 @@ internal sealed class WalWriter : IDisposable
     {
         lock (_lock)
         {
-            if (_failure is not null)
+            if (_failure is { } failure)
             {
-                // Fenced stays fenced: the database learns it a moment later, but a write that races that moment must
-                // not be told "failed" instead.
-                throw _failure is SlateSharpException { IsFenced: true } fenced
-                    ? Errors.Fenced(fenced.Message)
-                    : Errors.ClosedFailed("the wal writer has stopped", _failure);
+                throw StoppedError(failure);
             }
 
             var segment = _open;
@@ -423,12 +419,19 @@ internal sealed class WalWriter : IDisposable
         {
             if (_failure is { } failure)
             {
-                throw failure is SlateSharpException { IsFenced: true } fenced
-                    ? Errors.Fenced(fenced.Message)
-                    : Errors.ClosedFailed("the wal writer has stopped", failure);
+                throw StoppedError(failure);
             }
         }
     }
+
+    /// <summary>
+    /// What a caller is told once the writer has stopped. Fenced stays fenced: the database learns it a moment later,
+    /// but a write that races that moment must not be told "failed" instead.
+    /// </summary>
+    private static SlateSharpException StoppedError(Exception failure) =>
+        failure is SlateSharpException { IsFenced: true } fenced
+            ? Errors.Fenced(fenced.Message)
+            : Errors.ClosedFailed("the wal writer has stopped", failure);
 
     private void SealLocked()
     {

@@ -67,14 +67,11 @@ public sealed partial class LocalFileSystemObjectStore
     /// publish, so the WAL can prepare its next object while the one before it is published. Only the first put made
     /// from it publishes the file; a retry, or a put to another directory, writes the bytes again.
     /// </summary>
-    internal async ValueTask<IStagedPut> StageAsync(ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    async ValueTask<IStagedPut> IStagingObjectStore.StageAsync(ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var temp = await WriteStagedAsync(near, PutMode.CreateIfAbsent, (stream, ct) => stream.WriteAsync(content, ct), cancellationToken).ConfigureAwait(false);
         return new StagedFile(this, temp, content);
     }
-
-    ValueTask<IStagedPut> IStagingObjectStore.StageAsync(ObjectPath near, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-        StageAsync(near, content, cancellationToken);
 
     /// <summary>Checks the put, creates its directory and writes the temporary file; nothing is visible yet.</summary>
     private async ValueTask<TempFile> WriteStagedAsync(
