@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using SlateSharp.Manifest;
 
 namespace SlateSharp.Sst;
@@ -11,15 +10,18 @@ namespace SlateSharp.Sst;
 /// </summary>
 /// <remarks>
 /// Gets and scans pin a whole manifest (<see cref="AcquireRead"/>): its SSTs are listed once per manifest object and
-/// the pin only counts, so a get pays a table lookup and a counter under the lock instead of one dictionary update per
-/// SST it might read, and allocates nothing.
+/// the pin only counts (<see cref="ManifestReadPins"/>), without a lock: a get on the manifest the last read pinned
+/// pays one compare-and-swap to enter and one decrement to leave, and allocates nothing. The lock is taken only when a
+/// read pins a manifest other than the last one, which registers it and retires the unread ones.
 /// </remarks>
 internal sealed class SstPins
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<SstId, int> _counts = [];
-    private readonly ConditionalWeakTable<DbManifest, ManifestPins> _manifests = new();
-    private readonly HashSet<ManifestPins> _pinnedManifests = new(ReferenceEqualityComparer.Instance);
+
+    // Every manifest's read pins not yet retired, guarded by _lock; the newest read's, without it.
+    private readonly List<ManifestReadPins> _manifests = [];
+    private ManifestReadPins? _latest;
 
     /// <summary>Pins <paramref name="ids"/> until the returned handle is disposed.</summary>
     public Pin Acquire(IEnumerable<SstId> ids)
@@ -43,17 +45,47 @@ internal sealed class SstPins
     /// <summary>Pins every SST <paramref name="manifest"/> references until the returned pin is disposed (once).</summary>
     public ReadPin AcquireRead(DbManifest manifest)
     {
-        var pins = _manifests.GetValue(manifest, static m => new ManifestPins(
-            [.. m.L0.Select(h => h.Id), .. m.SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id)]));
+        var latest = Volatile.Read(ref _latest);
+        return latest is not null && ReferenceEquals(latest.Manifest, manifest) && latest.TryEnter()
+            ? new ReadPin(latest)
+            : AcquireReadRegistered(manifest);
+    }
+
+    /// <summary>
+    /// The slow path of <see cref="AcquireRead"/>: enters the manifest's registered pins, or registers new ones
+    /// (entered before the lock is let go, so <see cref="Snapshot"/> sees them held) and retires those of every other
+    /// manifest but the last one read that no read holds, so the list stays as short as the manifests being read and
+    /// reads alternating between two manifests (a snapshot's and the current one) register nothing new.
+    /// </summary>
+    private ReadPin AcquireReadRegistered(DbManifest manifest)
+    {
         lock (_lock)
         {
-            if (pins.Count++ == 0)
+            var previous = _latest;
+            ManifestReadPins? entered = null;
+            for (var i = _manifests.Count - 1; i >= 0; i--)
             {
-                _pinnedManifests.Add(pins);
+                var pins = _manifests[i];
+                if (entered is null && ReferenceEquals(pins.Manifest, manifest) && pins.TryEnter())
+                {
+                    entered = pins;
+                }
+                else if (!ReferenceEquals(pins, previous) && pins.TryRetire())
+                {
+                    _manifests.RemoveAt(i);
+                }
             }
-        }
 
-        return new ReadPin(this, pins);
+            if (entered is null)
+            {
+                entered = new ManifestReadPins(manifest, [.. manifest.L0.Select(h => h.Id), .. manifest.SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id)]);
+                _ = entered.TryEnter();
+                _manifests.Add(entered);
+            }
+
+            Volatile.Write(ref _latest, entered);
+            return new ReadPin(entered);
+        }
     }
 
     /// <summary>The SSTs pinned right now.</summary>
@@ -62,12 +94,27 @@ internal sealed class SstPins
         lock (_lock)
         {
             var pinned = new HashSet<SstId>(_counts.Keys);
-            foreach (var manifest in _pinnedManifests)
+            foreach (var manifest in _manifests)
             {
-                pinned.UnionWith(manifest.Ids);
+                if (manifest.IsHeld)
+                {
+                    pinned.UnionWith(manifest.Ids);
+                }
             }
 
             return pinned;
+        }
+    }
+
+    /// <summary>How many manifests' read pins are registered (held, or not yet retired).</summary>
+    internal int RegisteredManifests
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _manifests.Count;
+            }
         }
     }
 
@@ -95,29 +142,10 @@ internal sealed class SstPins
         }
     }
 
-    private void Release(ManifestPins pins)
-    {
-        lock (_lock)
-        {
-            if (--pins.Count == 0)
-            {
-                _pinnedManifests.Remove(pins);
-            }
-        }
-    }
-
     /// <summary>A get's or scan's pin of one manifest (<see cref="AcquireRead"/>); dispose it exactly once.</summary>
-    public readonly struct ReadPin(SstPins owner, ManifestPins pins) : IDisposable
+    public readonly struct ReadPin(ManifestReadPins pins) : IDisposable
     {
-        public void Dispose() => owner?.Release(pins);
-    }
-
-    /// <summary>The SSTs of one manifest object, and how many reads pin it now (guarded by the owner's lock).</summary>
-    internal sealed class ManifestPins(SstId[] ids)
-    {
-        public SstId[] Ids { get; } = ids;
-
-        public int Count { get; set; }
+        public void Dispose() => pins?.Exit();
     }
 
     /// <summary>One holder's pin; releases on the first dispose only.</summary>
