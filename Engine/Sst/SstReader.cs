@@ -23,6 +23,7 @@ internal sealed class SstReader
 
     private readonly IObjectStore _store;
     private readonly BlockCache? _cache;
+    private readonly BlockCache.Source _cacheSource;
     private readonly SstMetadata _metadata;
     private readonly BloomFilter? _filter;
 
@@ -32,6 +33,7 @@ internal sealed class SstReader
         Path = path;
         Name = name;
         _cache = cache;
+        _cacheSource = cache is null ? default : BlockCache.SourceOf(path.Value);
         _metadata = metadata;
         Index = index;
         _filter = filter;
@@ -202,7 +204,7 @@ internal sealed class SstReader
         }
 
         var offset = Index.OffsetOf(index);
-        return _cache is not null && _cache.TryGet(Path.Value, offset, out var cached)
+        return _cache is not null && _cache.TryGet(_cacheSource, offset, out var cached)
             ? ValueTask.FromResult(cached)
             : ReadBlockSlowAsync(index, cancellationToken);
     }
@@ -243,7 +245,7 @@ internal sealed class SstReader
 
         var block = Block.Decode(result.Data, Name, offset, _metadata.MaxRawBlockLength);
         VerifyRows(block, index);
-        _cache?.Insert(Path.Value, offset, block);
+        _cache?.Insert(_cacheSource, offset, block);
         return block;
     }
 
