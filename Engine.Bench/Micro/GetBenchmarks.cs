@@ -27,6 +27,7 @@ public class GetBenchmarks
     private byte[][] _present = [];
     private byte[][] _missing = [];
     private byte[][] _all = [];
+    private byte[][] _outside = [];
     private int _next;
 
     [GlobalSetup]
@@ -38,6 +39,7 @@ public class GetBenchmarks
         var random = new Random(11);
         _present = Enumerable.Range(0, WarmKeys).Select(_ => Key(random.Next(KeyCount) * 3)).ToArray();
         _missing = Enumerable.Range(0, WarmKeys).Select(_ => Key((random.Next(KeyCount) * 3) + 1)).ToArray();
+        _outside = Enumerable.Range(0, WarmKeys).Select(_ => Key((KeyCount * 3) + random.Next(KeyCount))).ToArray();
         _all = Enumerable.Range(0, 1 << 16).Select(_ => Key(random.Next(KeyCount) * 3)).ToArray();
         foreach (var key in _present)
         {
@@ -71,6 +73,10 @@ public class GetBenchmarks
     /// <summary>An absent key inside the SSTs' key range: the bloom filters answer (about 1% reach a block).</summary>
     [Benchmark]
     public async ValueTask<bool> GetMissing() => await _warm.GetAsync(_missing[_next++ & (WarmKeys - 1)]) is null;
+
+    /// <summary>An absent key above every SST's key range (compare's readmissing): no filter is probed.</summary>
+    [Benchmark]
+    public async ValueTask<bool> GetMissingOutsideRange() => await _warm.GetAsync(_outside[_next++ & (WarmKeys - 1)]) is null;
 
     /// <summary>A present key with no block cache: one ranged read of the local store per get.</summary>
     [Benchmark]

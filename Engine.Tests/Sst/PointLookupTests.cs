@@ -41,6 +41,7 @@ public sealed class PointLookupTests
 
     private static byte[] Probe(Random random, List<RowEntry> rows) =>
         random.Next(3) == 0 ? rows[random.Next(rows.Count)].Key.ToArray().Concat(new byte[] { (byte)random.Next(256) }).ToArray() // absent, next to a present key
+        : random.Next(4) == 0 ? rows[random.Next(rows.Count)].Key.ToArray() is var present && present.Length > 1 ? present[..random.Next(1, present.Length)] : present // a prefix
         : random.Next(2) == 0 ? [(byte)random.Next(256), (byte)random.Next(256)]
         : rows[random.Next(rows.Count)].Key.ToArray();
 

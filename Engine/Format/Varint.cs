@@ -37,7 +37,20 @@ internal static class Varint
     /// Reads a 32-bit varint at <paramref name="position"/>; returns false (leaving <paramref name="position"/>) when the
     /// input ends early, the encoding is longer than five bytes or the value overflows 32 bits.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool TryRead(ReadOnlySpan<byte> source, ref int position, out uint value)
+    {
+        // One byte (values below 128: most key and value lengths in a block) without the loop.
+        if ((uint)position < (uint)source.Length && source[position] < 0x80)
+        {
+            value = source[position++];
+            return true;
+        }
+
+        return TryReadLong(source, ref position, out value);
+    }
+
+    private static bool TryReadLong(ReadOnlySpan<byte> source, ref int position, out uint value)
     {
         value = 0;
         var p = position;

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using SlateSharp.Format;
 
 namespace SlateSharp.Memtable;
@@ -31,7 +30,7 @@ internal sealed class SkipList
     public void Insert(byte[] data, int keyLength, ulong sequence, RowKind kind, long? expireAt)
     {
         var key = data.AsSpan(0, keyLength);
-        var prefix = PrefixOf(key);
+        var prefix = KeyComparer.PrefixOf(key);
         var node = _head;
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
         {
@@ -73,7 +72,7 @@ internal sealed class SkipList
     /// <summary>The first node at or after (key, sequence) in internal order, or null.</summary>
     public Node? Seek(ReadOnlySpan<byte> key, ulong sequence)
     {
-        var prefix = PrefixOf(key);
+        var prefix = KeyComparer.PrefixOf(key);
         var node = _head;
         Node? candidate = null;
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
@@ -116,7 +115,7 @@ internal sealed class SkipList
     public Node? SeekForPrevious(ReadOnlySpan<byte> key)
     {
         // (key, 0) sorts after every version of key: the answer is the last node before or at it.
-        var prefix = PrefixOf(key);
+        var prefix = KeyComparer.PrefixOf(key);
         var node = _head;
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
         {
@@ -154,19 +153,6 @@ internal sealed class SkipList
     /// The first 8 key bytes as a big-endian number, zero-padded: when two prefixes differ they order the keys as a
     /// byte-wise comparison would, so most comparisons during a search never touch the key arrays (a cache miss each).
     /// </summary>
-    private static ulong PrefixOf(ReadOnlySpan<byte> key)
-    {
-        if (key.Length >= 8)
-        {
-            return BinaryPrimitives.ReadUInt64BigEndian(key);
-        }
-
-        Span<byte> padded = stackalloc byte[8];
-        padded.Clear();
-        key.CopyTo(padded);
-        return BinaryPrimitives.ReadUInt64BigEndian(padded);
-    }
-
     private static int Compare(Node node, ReadOnlySpan<byte> key, ulong prefix, ulong sequence)
     {
         if (node.Prefix != prefix)
@@ -199,7 +185,7 @@ internal sealed class SkipList
     /// <summary>One row. Immutable once linked.</summary>
     internal sealed class Node(byte[] data, int keyLength, ulong prefix, ulong sequence, RowKind kind, long? expireAt, int height)
     {
-        /// <summary>The key's first 8 bytes (<see cref="PrefixOf"/>), kept in the node to spare a dereference.</summary>
+        /// <summary>The key's first 8 bytes (<see cref="KeyComparer.PrefixOf"/>), kept in the node to spare a dereference.</summary>
         public readonly ulong Prefix = prefix;
 
         private readonly Node?[]? _upper = height > 1 ? new Node?[height - 1] : null;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using SlateSharp.Format;
 
@@ -10,7 +9,7 @@ internal readonly record struct BlockRow(int ValueStart, int ValueLength, ulong 
 /// <summary>
 /// A point lookup within one data block without an iterator and without allocating: a binary search over the restart
 /// points (whose rows store their whole key, so they are compared in place), then a forward scan of at most one
-/// restart interval, rebuilding prefix-compressed keys in a stack buffer. The row layout is that of
+/// restart interval that compares each prefix-compressed key by its stored suffix alone, never rebuilding it. The row layout is that of
 /// <see cref="BlockBuilder"/> (docs/format/sst.md, "Data block").
 /// </summary>
 /// <remarks>
@@ -20,13 +19,10 @@ internal readonly record struct BlockRow(int ValueStart, int ValueLength, ulong 
 /// </remarks>
 internal static class BlockSearch
 {
-    private const int StackKeyBytes = 256;
-
     /// <summary>
     /// Finds the newest row of <paramref name="key"/> with a sequence at or below <paramref name="maxSequence"/>; false
     /// when the block's first row at or after that position is another key or there is none.
     /// </summary>
-    [System.Runtime.CompilerServices.SkipLocalsInit]
     public static bool TryFind(Block block, ReadOnlySpan<byte> key, ulong maxSequence, out BlockRow row)
     {
         var data = block.Data.Span;
@@ -37,15 +33,15 @@ internal static class BlockSearch
         while (low < high)
         {
             var mid = (low + high + 1) >>> 1;
-            var offset = (int)BinaryPrimitives.ReadUInt32LittleEndian(data[(block.EntriesEnd + (4 * mid))..]);
-            var header = ReadHeader(block, rows, offset);
-            if (header.Shared != 0)
+            var restart = (int)BinaryPrimitives.ReadUInt32LittleEndian(data[(block.EntriesEnd + (4 * mid))..]);
+            var restartHeader = ReadHeader(block, rows, restart);
+            if (restartHeader.Shared != 0)
             {
-                throw Corrupt(block, offset, "a restart row shares a prefix");
+                throw Corrupt(block, restart, "a restart row shares a prefix");
             }
 
-            var restartKey = rows.Slice(header.SuffixStart, header.Unshared);
-            if (KeyComparer.Compare(restartKey, header.Sequence, key, maxSequence) < 0)
+            var restartKey = rows.Slice(restartHeader.SuffixStart, restartHeader.Unshared);
+            if (KeyComparer.Compare(restartKey, restartHeader.Sequence, key, maxSequence) < 0)
             {
                 low = mid;
             }
@@ -55,63 +51,56 @@ internal static class BlockSearch
             }
         }
 
-        byte[]? rented = null;
-        Span<byte> current = stackalloc byte[StackKeyBytes];
-        try
+        // Forward from that restart without rebuilding keys: "matched" is how many leading bytes the current row's key
+        // shares with the target. A row sharing more than that with its predecessor differs from the target where the
+        // predecessor did, so it sorts before the target as well; only a row sharing at most that many is compared,
+        // and then only its stored suffix against the rest of the target.
+        var matched = 0;
+        var previousLength = 0;
+        var offset = (int)BinaryPrimitives.ReadUInt32LittleEndian(data[(block.EntriesEnd + (4 * low))..]);
+        while (offset < block.EntriesEnd)
         {
-            var offset = (int)BinaryPrimitives.ReadUInt32LittleEndian(data[(block.EntriesEnd + (4 * low))..]);
-            var currentLength = 0;
-            while (offset < block.EntriesEnd)
+            var header = ReadHeader(block, rows, offset);
+            if (header.Shared > previousLength)
             {
-                var header = ReadHeader(block, rows, offset);
-                if (header.Shared > currentLength)
-                {
-                    throw Corrupt(block, offset, $"shared prefix longer than the previous key (shared={header.Shared} previous={currentLength})");
-                }
-
-                var keyLength = header.Shared + header.Unshared;
-                if (keyLength > RowEntry.MaxKeyLength)
-                {
-                    throw Corrupt(block, offset, $"bad key length (length={keyLength})");
-                }
-
-                if (keyLength > current.Length)
-                {
-                    // Keys longer than the stack buffer are rare (the limit is 64 KiB): one pooled buffer for the rest.
-                    var bigger = ArrayPool<byte>.Shared.Rent(RowEntry.MaxKeyLength);
-                    current[..currentLength].CopyTo(bigger);
-                    if (rented is not null)
-                    {
-                        ArrayPool<byte>.Shared.Return(rented);
-                    }
-
-                    rented = bigger;
-                    current = bigger;
-                }
-
-                rows.Slice(header.SuffixStart, header.Unshared).CopyTo(current[header.Shared..]);
-                currentLength = keyLength;
-                var order = KeyComparer.Compare(current[..keyLength], header.Sequence, key, maxSequence);
-                if (order >= 0)
-                {
-                    if (!current[..keyLength].SequenceEqual(key))
-                    {
-                        break;
-                    }
-
-                    row = new BlockRow(header.ValueStart, header.ValueLength, header.Sequence, header.Kind, header.ExpireAt);
-                    return true;
-                }
-
-                offset = header.ValueStart + header.ValueLength;
+                throw Corrupt(block, offset, $"shared prefix longer than the previous key (shared={header.Shared} previous={previousLength})");
             }
-        }
-        finally
-        {
-            if (rented is not null)
+
+            var keyLength = header.Shared + header.Unshared;
+            if (keyLength > RowEntry.MaxKeyLength)
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                throw Corrupt(block, offset, $"bad key length (length={keyLength})");
             }
+
+            previousLength = keyLength;
+            if (header.Shared <= matched)
+            {
+                var suffix = rows.Slice(header.SuffixStart, header.Unshared);
+                var rest = key[header.Shared..];
+                var common = suffix.CommonPrefixLength(rest);
+                matched = header.Shared + common;
+                if (common < suffix.Length && common < rest.Length)
+                {
+                    if (suffix[common] > rest[common])
+                    {
+                        break; // the first row after the target is another key
+                    }
+                }
+                else if (suffix.Length == rest.Length)
+                {
+                    if (header.Sequence <= maxSequence)
+                    {
+                        row = new BlockRow(header.ValueStart, header.ValueLength, header.Sequence, header.Kind, header.ExpireAt);
+                        return true;
+                    }
+                }
+                else if (suffix.Length > rest.Length)
+                {
+                    break; // a longer key starting with the target sorts after it
+                }
+            }
+
+            offset = header.ValueStart + header.ValueLength;
         }
 
         row = default;

@@ -19,6 +19,7 @@ internal sealed class SstIndex
     private readonly ulong[] _lastSequences;
     private readonly byte[] _keys;
     private readonly int[] _keyStarts;
+    private readonly ulong[] _lastKeyPrefixes; // KeyComparer.PrefixOf each last key: the search compares these first
 
     private SstIndex(long[] offsets, int[] lengths, ulong[] lastSequences, byte[] keys, int[] keyStarts)
     {
@@ -27,13 +28,18 @@ internal sealed class SstIndex
         _lastSequences = lastSequences;
         _keys = keys;
         _keyStarts = keyStarts;
+        _lastKeyPrefixes = new ulong[offsets.Length];
+        for (var i = 0; i < _lastKeyPrefixes.Length; i++)
+        {
+            _lastKeyPrefixes[i] = KeyComparer.PrefixOf(LastKeyOf(i));
+        }
     }
 
     /// <summary>Number of data blocks.</summary>
     public int Count => _offsets.Length;
 
     /// <summary>Managed bytes held.</summary>
-    public long Size => _keys.Length + (Count * 28L);
+    public long Size => _keys.Length + (Count * 36L);
 
     public long OffsetOf(int block) => _offsets[block];
 
@@ -49,11 +55,13 @@ internal sealed class SstIndex
     /// </summary>
     public int FindBlock(ReadOnlySpan<byte> key, ulong sequence = ulong.MaxValue)
     {
+        var prefix = KeyComparer.PrefixOf(key);
         int low = 0, high = Count;
         while (low < high)
         {
             var mid = (low + high) >>> 1;
-            if (KeyComparer.Compare(LastKeyOf(mid), _lastSequences[mid], key, sequence) < 0)
+            var lastPrefix = _lastKeyPrefixes[mid];
+            if (lastPrefix < prefix || (lastPrefix == prefix && KeyComparer.Compare(LastKeyOf(mid), _lastSequences[mid], key, sequence) < 0))
             {
                 low = mid + 1;
             }

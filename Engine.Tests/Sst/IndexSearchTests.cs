@@ -1,0 +1,69 @@
+using System.Buffers;
+using SlateSharp.Format;
+using SlateSharp.Sst;
+using SlateSharp.Tests.TestSupport;
+
+namespace SlateSharp.Tests.Sst;
+
+/// <summary>
+/// The index search compares 8-byte key prefixes as numbers before it reads keys (<see cref="KeyComparer.PrefixOf"/>):
+/// it must answer as a plain comparison of keys does, for keys shorter than 8 bytes, with zero bytes and with long
+/// shared prefixes.
+/// </summary>
+public sealed class IndexSearchTests
+{
+    /// <summary>Keys from a small alphabet with zero bytes, 0 to 12 bytes long: many ties on the prefix, many prefixes of each other.</summary>
+    private static byte[] RandomKey(Random random)
+    {
+        var key = new byte[random.Next(1, 13)];
+        for (var i = 0; i < key.Length; i++)
+        {
+            key[i] = (byte)(random.Next(3) switch { 0 => 0, 1 => 1, _ => 0xff });
+        }
+
+        return key;
+    }
+
+    [Test]
+    public void Where_two_keys_prefixes_differ_they_order_the_keys()
+    {
+        var seed = TestSeeds.Get(8801);
+        var random = new Random(seed);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var (a, b) = (RandomKey(random), RandomKey(random));
+            var (pa, pb) = (KeyComparer.PrefixOf(a), KeyComparer.PrefixOf(b));
+            if (pa != pb)
+            {
+                Assert.That(pa.CompareTo(pb), Is.EqualTo(Math.Sign(KeyComparer.CompareKeys(a, b))), $"a={Convert.ToHexString(a)} b={Convert.ToHexString(b)} seed={seed}");
+            }
+        }
+    }
+
+    [Test]
+    public void Find_block_answers_as_a_linear_search_of_the_last_rows()
+    {
+        var seed = TestSeeds.Get(8802);
+        var random = new Random(seed);
+        var lastRows = new SortedSet<(byte[] Key, ulong Sequence)>(Comparer<(byte[] Key, ulong Sequence)>.Create((x, y) => KeyComparer.Compare(x.Key, x.Sequence, y.Key, y.Sequence)));
+        while (lastRows.Count < 300)
+        {
+            lastRows.Add((RandomKey(random), (ulong)random.Next(1, 5)));
+        }
+
+        var rows = lastRows.ToList();
+        const int length = SstFormat.BlockTrailerLength + 10;
+        var entries = rows.Select((r, i) => new SstIndex.Entry(i * (long)length, length, r.Sequence, r.Key)).ToList();
+        var encoded = new ArrayBufferWriter<byte>();
+        SstIndex.Encode(entries, encoded);
+        var index = SstIndex.Decode(encoded.WrittenSpan, "test", 0, rows.Count * (long)length, rows.Count);
+
+        for (var i = 0; i < 5_000; i++)
+        {
+            var key = RandomKey(random);
+            var sequence = random.Next(4) == 0 ? ulong.MaxValue : (ulong)random.Next(0, 6);
+            var expected = rows.FindIndex(r => KeyComparer.Compare(r.Key, r.Sequence, key, sequence) >= 0);
+            Assert.That(index.FindBlock(key, sequence), Is.EqualTo(expected < 0 ? rows.Count : expected), $"key={Convert.ToHexString(key)} sequence={sequence} seed={seed}");
+        }
+    }
+}
