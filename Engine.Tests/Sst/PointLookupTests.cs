@@ -11,7 +11,7 @@ namespace SlateSharp.Tests.Sst;
 /// </summary>
 public sealed class PointLookupTests
 {
-    /// <summary>Rows of random keys (some long enough to need the pooled key buffer), several versions each, some tombstones.</summary>
+    /// <summary>Rows of random keys (some up to 2,000 bytes, sharing short prefixes), several versions each, some tombstones.</summary>
     private static List<RowEntry> RandomRows(Random random, int keys, int maxKeyLength)
     {
         var distinct = new SortedSet<byte[]>(Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b)));

@@ -150,8 +150,8 @@ internal sealed class SkipList
     }
 
     /// <summary>
-    /// The first 8 key bytes as a big-endian number, zero-padded: when two prefixes differ they order the keys as a
-    /// byte-wise comparison would, so most comparisons during a search never touch the key arrays (a cache miss each).
+    /// Internal order of a node against (key, sequence), by the nodes' stored prefixes (<see cref="KeyComparer.PrefixOf"/>)
+    /// first, so most comparisons during a search never touch the key arrays (a cache miss each).
     /// </summary>
     private static int Compare(Node node, ReadOnlySpan<byte> key, ulong prefix, ulong sequence)
     {

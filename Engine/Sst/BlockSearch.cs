@@ -9,8 +9,8 @@ internal readonly record struct BlockRow(int ValueStart, int ValueLength, ulong 
 /// <summary>
 /// A point lookup within one data block without an iterator and without allocating: a binary search over the restart
 /// points (whose rows store their whole key, so they are compared in place), then a forward scan of at most one
-/// restart interval that compares each prefix-compressed key by its stored suffix alone, never rebuilding it. The row layout is that of
-/// <see cref="BlockBuilder"/> (docs/format/sst.md, "Data block").
+/// restart interval that compares each prefix-compressed key by its stored suffix alone, never rebuilding it. The row
+/// layout is that of <see cref="BlockBuilder"/> (docs/format/sst.md, "Data block").
 /// </summary>
 /// <remarks>
 /// Only for blocks that <see cref="SstReader"/> has verified (every row walked by a <see cref="BlockIterator"/> when the

@@ -39,8 +39,7 @@ internal sealed class SstPins
     }
 
     /// <summary>Pins every SST <paramref name="manifest"/> references.</summary>
-    public Pin Acquire(DbManifest manifest) =>
-        Acquire(manifest.L0.Select(h => h.Id).Concat(manifest.SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id)));
+    public Pin Acquire(DbManifest manifest) => Acquire(manifest.SstIds());
 
     /// <summary>Pins every SST <paramref name="manifest"/> references until the returned pin is disposed (once).</summary>
     public ReadPin AcquireRead(DbManifest manifest)
@@ -78,7 +77,7 @@ internal sealed class SstPins
 
             if (entered is null)
             {
-                entered = new ManifestReadPins(manifest, [.. manifest.L0.Select(h => h.Id), .. manifest.SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id)]);
+                entered = new ManifestReadPins(manifest, [.. manifest.SstIds()]);
                 _ = entered.TryEnter();
                 _manifests.Add(entered);
             }
