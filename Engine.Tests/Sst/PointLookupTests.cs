@@ -118,17 +118,24 @@ public sealed class PointLookupTests
         var hash = BloomFilter.Hash(key.Span);
         _ = await reader.GetAsync(key, hash, ulong.MaxValue, CancellationToken.None); // loads and caches the block
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++)
+        // Twice: the first pass may allocate once for the runtime (a method compiled on first call, run alone); the second is the steady state.
+        long allocated = 0;
+        for (var pass = 0; pass < 2; pass++)
         {
-            var task = reader.GetAsync(key, hash, ulong.MaxValue, CancellationToken.None);
-            if (!task.IsCompletedSuccessfully || task.Result is null)
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++)
             {
-                Assert.Fail("a cached block is read synchronously, and the key is there");
+                var task = reader.GetAsync(key, hash, ulong.MaxValue, CancellationToken.None);
+                if (!task.IsCompletedSuccessfully || task.Result is null)
+                {
+                    Assert.Fail("a cached block is read synchronously, and the key is there");
+                }
             }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        Assert.That(allocated, Is.Zero);
     }
 
     /// <summary>The lookup as it was: filter by the key's own hash, index, then a fresh iterator's seek.</summary>

@@ -8,7 +8,10 @@ namespace SlateSharp;
 /// <summary>The write path: sequence numbers, the WAL buffer, the memtable and backpressure.</summary>
 public sealed partial class Db
 {
-    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>.</summary>
+    /// <summary>
+    /// Sets <paramref name="key"/> to <paramref name="value"/>. Key and value are copied before the call returns, so
+    /// the caller may reuse its buffers at once, even while the returned task still waits.
+    /// </summary>
     public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         WriteBatch.ValidateKey(key.Span);
@@ -29,7 +32,7 @@ public sealed partial class Db
     public ValueTask DeleteAsync(ReadOnlyMemory<byte> key, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         WriteBatch.ValidateKey(key.Span);
-        return WriteCoreAsync(RowEntry.Delete(key.ToArray(), 0), null, options, cancellationToken);
+        return WriteCoreAsync(RowEntry.Delete(key, 0), null, options, cancellationToken);
     }
 
     /// <summary>
@@ -58,8 +61,7 @@ public sealed partial class Db
             return ValueTask.CompletedTask;
         }
 
-        var row = new RowEntry(startInclusive.ToArray(), endExclusive.ToArray(), 0, RowKind.RangeDelete);
-        return WriteCoreAsync(row, null, options, cancellationToken);
+        return WriteCoreAsync(RowEntry.RangeDelete(startInclusive, endExclusive, 0), null, options, cancellationToken);
     }
 
     /// <summary>
@@ -78,10 +80,7 @@ public sealed partial class Db
         }
 
         RequireMergeable(options);
-        var data = new byte[key.Length + operand.Length];
-        key.Span.CopyTo(data);
-        operand.Span.CopyTo(data.AsSpan(key.Length));
-        return WriteCoreAsync(new RowEntry(data.AsMemory(0, key.Length), data.AsMemory(key.Length), 0, RowKind.Merge), null, options, cancellationToken);
+        return WriteCoreAsync(new RowEntry(key, operand, 0, RowKind.Merge), null, options, cancellationToken);
     }
 
     /// <summary>Applies every operation of <paramref name="batch"/> atomically: all visible together, all durable together.</summary>
@@ -133,11 +132,21 @@ public sealed partial class Db
         var started = awaitDurable && DbTelemetry.TimesDurableWrites ? _options.TimeProvider.GetTimestamp() : 0;
         if (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
         {
-            return WriteAfterMemoryAsync(single, batch, options, started, cancellationToken);
+            // The caller may reuse its buffers once this returns: a single row that waits is copied first.
+            return WriteAfterMemoryAsync(batch is null ? CopyOf(single) : single, batch, options, started, cancellationToken);
         }
 
         var segment = Apply(single, batch, options, cancellationToken);
         return awaitDurable ? WaitDurableAsync(segment, started, cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    /// <summary>The row with its key and value copied into one array of its own.</summary>
+    private static RowEntry CopyOf(RowEntry row)
+    {
+        var data = new byte[row.Key.Length + row.Value.Length];
+        row.Key.Span.CopyTo(data);
+        row.Value.Span.CopyTo(data.AsSpan(row.Key.Length));
+        return new RowEntry(data.AsMemory(0, row.Key.Length), data.AsMemory(row.Key.Length), row.Sequence, row.Kind, row.ExpireAt);
     }
 
     private async ValueTask WriteAfterMemoryAsync(RowEntry single, WriteBatch? batch, WriteOptions? options, long started, CancellationToken cancellationToken)

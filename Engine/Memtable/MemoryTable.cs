@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using SlateSharp.Format;
 using SlateSharp.Iteration;
 using SlateSharp.Manifest;
@@ -12,8 +11,8 @@ namespace SlateSharp.Memtable;
 /// </summary>
 internal sealed class MemoryTable
 {
-    /// <summary>Bytes charged per row on top of key and value: the skip-list node (~64), its links (~32) and two array headers (~48).</summary>
-    public const int RowOverhead = 144;
+    /// <summary>Bytes charged per range delete on top of its bounds: the tombstone object and its two arrays' headers.</summary>
+    private const int RangeTombstoneOverhead = 144;
 
     private readonly SkipList _rows;
     private long _sizeBytes;
@@ -26,6 +25,9 @@ internal sealed class MemoryTable
 
     public int Count => _rows.Count;
 
+    /// <summary>Heap bytes the rows' arena holds, charged or not.</summary>
+    public long ReservedBytes => _rows.ReservedBytes;
+
     public bool IsEmpty => _rows.Count == 0 && RangeTombstones.Count == 0;
 
     /// <summary>The range deletes inserted, in ascending sequence order; a reader gets the list as it is now, unchanging.</summary>
@@ -35,24 +37,26 @@ internal sealed class MemoryTable
     public ulong LastSequence => Volatile.Read(ref _lastSequence);
 
     /// <summary>
-    /// Inserts one row; the caller serialises inserts. Returns the bytes charged. A key and value that are already
-    /// one array (key first, value the rest, as <see cref="Db.PutAsync"/> copies them) are kept as they are; others
-    /// are copied into one.
+    /// Inserts one row, copying key and value into the skip list's arena; the caller serialises inserts. Returns the
+    /// bytes charged: the node's size in the arena (key, value, links and fields), and the tail of an arena chunk it
+    /// made the arena leave. The arena's heap exceeds the sum of the charges by at most its newest chunk's unused tail
+    /// (under 1 MiB, <see cref="MemtableArena.Allocate"/>).
     /// </summary>
     public long Insert(ReadOnlyMemory<byte> key, ulong sequence, RowKind kind, ReadOnlyMemory<byte> value, long? expireAt)
     {
+        long charged;
         if (kind == RowKind.RangeDelete)
         {
             // The value is the range's exclusive end (RowKind.RangeDelete). Sequences only grow, so appending keeps order.
             // Copied on write: few range deletes, and every reader keeps an unchanging list.
             Volatile.Write(ref _rangeTombstones, [.. _rangeTombstones, new RangeTombstone(key.ToArray(), value.ToArray(), sequence)]);
+            charged = key.Length + value.Length + RangeTombstoneOverhead;
         }
         else
         {
-            _rows.Insert(AsOneArray(key, value), key.Length, sequence, kind, expireAt);
+            charged = _rows.Insert(key.Span, value.Span, sequence, kind, expireAt);
         }
 
-        var charged = key.Length + value.Length + RowOverhead;
         Interlocked.Add(ref _sizeBytes, charged);
         if (sequence > _lastSequence)
         {
@@ -69,9 +73,9 @@ internal sealed class MemoryTable
     public bool HasRowsOutsideItsRangeDeletes()
     {
         var tombstones = RangeTombstones;
-        for (var node = _rows.First; node is not null; node = node.NextNode)
+        for (var node = _rows.First; node != 0; node = _rows.NextOf(node))
         {
-            if (RangeTombstone.LowestCoveringAbove(tombstones, node.KeySpan, node.Sequence) == ulong.MaxValue)
+            if (RangeTombstone.LowestCoveringAbove(tombstones, _rows.KeyOf(node), _rows.SequenceOf(node)) == ulong.MaxValue)
             {
                 return true;
             }
@@ -84,7 +88,7 @@ internal sealed class MemoryTable
     public RowEntry? Get(ReadOnlySpan<byte> key, ulong maxSequence)
     {
         var node = _rows.Seek(key, maxSequence);
-        return node is not null && node.KeySpan.SequenceEqual(key) ? node.ToRow() : null;
+        return node != 0 && _rows.KeyOf(node).SequenceEqual(key) ? _rows.RowOf(node) : null;
     }
 
     /// <summary>
@@ -93,60 +97,39 @@ internal sealed class MemoryTable
     /// </summary>
     public IRowIterator CreateIterator() => new MemtableIterator(_rows);
 
-    private static byte[] AsOneArray(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
-    {
-        if (MemoryMarshal.TryGetArray(key, out var k) && k.Offset == 0 && k.Array is { } array)
-        {
-            if (value.IsEmpty && k.Count == array.Length)
-            {
-                return array;
-            }
-
-            if (MemoryMarshal.TryGetArray(value, out var v) && ReferenceEquals(v.Array, array) && v.Offset == k.Count && v.Offset + v.Count == array.Length)
-            {
-                return array;
-            }
-        }
-
-        var data = new byte[key.Length + value.Length];
-        key.Span.CopyTo(data);
-        value.Span.CopyTo(data.AsSpan(key.Length));
-        return data;
-    }
-
     private sealed class MemtableIterator(SkipList rows) : IRowIterator
     {
-        private SkipList.Node? _current;
+        private long _current;
         private bool _started;
 
-        public RowEntry Current => _current?.ToRow() ?? throw new InvalidOperationException("iterator is not positioned");
+        public RowEntry Current => _current != 0 ? rows.RowOf(_current) : throw new InvalidOperationException("iterator is not positioned");
 
         public ValueTask<bool> SeekAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
         {
             _started = true;
             _current = key.IsEmpty ? rows.First : rows.Seek(key.Span, ulong.MaxValue);
-            return ValueTask.FromResult(_current is not null);
+            return ValueTask.FromResult(_current != 0);
         }
 
         public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
         {
-            _current = _started ? _current?.NextNode : rows.First;
+            _current = _started ? (_current != 0 ? rows.NextOf(_current) : 0) : rows.First;
             _started = true;
-            return ValueTask.FromResult(_current is not null);
+            return ValueTask.FromResult(_current != 0);
         }
 
         public ValueTask<bool> SeekForPreviousAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
         {
             _started = true;
             _current = key.IsEmpty ? rows.Last : rows.SeekForPrevious(key.Span);
-            return ValueTask.FromResult(_current is not null);
+            return ValueTask.FromResult(_current != 0);
         }
 
         public ValueTask<bool> MovePreviousAsync(CancellationToken cancellationToken)
         {
-            _current = _started ? (_current is { } current ? rows.Previous(current) : null) : rows.Last;
+            _current = _started ? (_current != 0 ? rows.Previous(_current) : 0) : rows.Last;
             _started = true;
-            return ValueTask.FromResult(_current is not null);
+            return ValueTask.FromResult(_current != 0);
         }
     }
 }
