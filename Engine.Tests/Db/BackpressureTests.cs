@@ -67,4 +67,55 @@ public sealed class BackpressureTests
         Assert.That(store.Released, Is.GreaterThan(0));
         Assert.That(await db.ScanAsync(KeyRange.All).CountAsync(), Is.EqualTo(Writers * WritesEach));
     }
+
+    [Test]
+    public async Task A_put_keeps_the_bytes_it_was_given_though_the_caller_reuses_its_buffers_at_once()
+    {
+        var store = new GatedObjectStore(new InMemoryObjectStore(), "db/compacted/");
+        var options = new DbOptions
+        {
+            FlushInterval = TimeSpan.FromMilliseconds(5),
+            MemtableSizeBytes = 16 << 10,
+            MaxUnflushedBytes = 64 << 10,
+            Compaction = new CompactionOptions { Enabled = false },
+            L0MaxSsts = 1000,
+            RandomSeed = 9,
+        };
+        await using var db = await SlateSharp.Db.OpenAsync(store, "db", options);
+
+        // One key buffer and one value buffer for every put, overwritten as soon as PutAsync returns: until SST
+        // uploads are let through, a put soon has to wait for memory, and is then still pending when they change.
+        var key = new byte[8];
+        var value = new byte[300];
+        ValueTask pending = default;
+        var puts = 0;
+        for (; puts < 10_000; puts++)
+        {
+            Fill(key, value, puts);
+            pending = db.PutAsync(key, value, WriteOptions.NoWait);
+            key.AsSpan().Fill(0xEE);
+            value.AsSpan().Fill(0xEE);
+            if (!pending.IsCompleted)
+            {
+                break;
+            }
+        }
+
+        Assert.That(pending.IsCompleted, Is.False, "some put must have had to wait for memory");
+        store.Open();
+        await pending;
+        for (var i = 0; i <= puts; i++)
+        {
+            Fill(key, value, i);
+            Assert.That(await db.GetAsync(key), Is.EqualTo(value), $"put {i} of {puts}");
+        }
+
+        Assert.That(await db.GetAsync(Enumerable.Repeat((byte)0xEE, 8).ToArray()), Is.Null);
+    }
+
+    private static void Fill(byte[] key, byte[] value, int i)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(key, i);
+        value.AsSpan().Fill((byte)(i % 251));
+    }
 }

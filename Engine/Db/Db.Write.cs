@@ -20,12 +20,10 @@ public sealed partial class Db
             throw Errors.Invalid($"value too large: at most {RowEntry.MaxValueLength} bytes (length={value.Length})");
         }
 
-        // The one copy of a put: key then value in one array, which the WAL encodes from and the memtable keeps.
-        var data = new byte[key.Length + value.Length];
-        key.Span.CopyTo(data);
-        value.Span.CopyTo(data.AsSpan(key.Length));
+        // Read in place: the WAL encoder and the memtable's arena copy key and value under the write lock (a put that
+        // has to wait for memory copies them first).
         var expireAt = options?.ExpiryFor(_options.TimeProvider.GetUtcNow());
-        return WriteCoreAsync(RowEntry.Put(data.AsMemory(0, key.Length), data.AsMemory(key.Length), 0, expireAt), null, options, cancellationToken);
+        return WriteCoreAsync(RowEntry.Put(key, value, 0, expireAt), null, options, cancellationToken);
     }
 
     /// <summary>Removes <paramref name="key"/> (a tombstone hides every older value).</summary>
