@@ -131,4 +131,36 @@ public sealed class GroupCommitTests
         Assert.That(e!.Kind, Is.EqualTo(ErrorKind.Invalid));
         Assert.That(e.Message, Does.Contain("MaxWalUploadsPerSecond"));
     }
+
+    [Test]
+    public async Task A_small_wal_object_after_a_large_one_holds_only_its_own_batch()
+    {
+        // The writer reuses a stored object's buffer for the next one: nothing of the larger object may leak into it.
+        var store = new InMemoryObjectStore();
+        await using var db = await SlateSharp.Db.OpenAsync(store, "db", NoInterval);
+        var large = new WriteBatch();
+        for (var i = 0; i < 300; i++)
+        {
+            large.Put(Encoding.UTF8.GetBytes($"large-{i:D3}"), new byte[1000]);
+        }
+
+        await db.WriteAsync(large).AsTask().WaitAsync(HangGuard);
+        await db.PutAsync(B("small"), B("v")).AsTask().WaitAsync(HangGuard);
+        await db.PutAsync(B("smaller"), B("")).AsTask().WaitAsync(HangGuard);
+
+        var objects = await store.ListAsync("db/" + WalPaths.Prefix).OrderBy(o => o.Path.Value, StringComparer.Ordinal).ToListAsync();
+        Assert.That(objects, Has.Count.GreaterThanOrEqualTo(3));
+        var decoded = new List<SlateSharp.Format.WalObject>();
+        foreach (var meta in objects.TakeLast(3))
+        {
+            var got = await store.GetAsync(meta.Path, SlateSharp.Storage.ByteRange.All);
+            decoded.Add(SlateSharp.Format.WalObjectCodec.Decode(got!.Data, meta.Path.Value, zeroByteIsFence: false));
+        }
+
+        Assert.That(objects[^3].Size, Is.GreaterThan(300_000));
+        Assert.That(decoded[0].Batches.Single().Rows, Has.Count.EqualTo(300));
+        Assert.That(decoded[1].Batches.Single().Rows.Select(r => Encoding.UTF8.GetString(r.Key.Span)), Is.EqualTo(new[] { "small" }));
+        Assert.That(decoded[2].Batches.Single().Rows.Select(r => Encoding.UTF8.GetString(r.Key.Span)), Is.EqualTo(new[] { "smaller" }));
+        Assert.That(objects[^1].Size, Is.LessThan(200), "the small object is as long as its own bytes");
+    }
 }

@@ -13,6 +13,9 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public PooledBufferWriter(int initialCapacity = 256) => _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(16, initialCapacity));
 
+    /// <summary>An empty writer over <paramref name="buffer"/>, an array another writer gave up (<see cref="DetachBuffer"/>), returned to the pool on dispose.</summary>
+    public PooledBufferWriter(byte[] buffer) => _buffer = buffer;
+
     /// <summary>Bytes written since the last clear.</summary>
     public int WrittenCount { get; private set; }
 
@@ -49,6 +52,15 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     {
         data.CopyTo(GetSpan(data.Length));
         WrittenCount += data.Length;
+    }
+
+    /// <summary>Takes the array out for another writer to reuse; this one is left empty, holding nothing.</summary>
+    public byte[] DetachBuffer()
+    {
+        var buffer = _buffer;
+        _buffer = [];
+        WrittenCount = 0;
+        return buffer;
     }
 
     public void Dispose()

@@ -19,6 +19,13 @@ internal sealed class WalSegment : IDisposable
         _writer = new WalObjectWriter(_buffer, writerEpoch);
     }
 
+    /// <summary>Starts an object in <paramref name="buffer"/>, the buffer of a stored segment (<see cref="DetachBuffer"/>).</summary>
+    public WalSegment(byte[] buffer, ulong writerEpoch)
+    {
+        _buffer = new PooledBufferWriter(buffer);
+        _writer = new WalObjectWriter(_buffer, writerEpoch);
+    }
+
     public TaskCompletionSource<ulong> Durable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsEmpty => _writer.BatchCount == 0;
@@ -51,6 +58,9 @@ internal sealed class WalSegment : IDisposable
         _writer.Finish();
         return _buffer.WrittenMemory;
     }
+
+    /// <summary>Takes the buffer out for the next segment once this one is stored; the segment is then empty.</summary>
+    public byte[] DetachBuffer() => _buffer.DetachBuffer();
 
     public void Dispose() => _buffer.Dispose();
 }

@@ -39,6 +39,10 @@ internal sealed class WalWriter : IDisposable
     private WalSegment? _storing;
     private int _lastWaiters; // durable writers the last stored object released: about how many come straight back
     private WalSegment _open;
+
+    // The buffer of the last stored segment, for the next one: it has grown to an object's size already, where a
+    // fresh one would grow to it again by doubling (copying and renting arrays of 4 MiB and more each time).
+    private byte[]? _spareBuffer;
     private WalSegment? _lastSealed;
     private Exception? _failure;
     private ulong _nextId;
@@ -261,6 +265,11 @@ internal sealed class WalWriter : IDisposable
             }
 
             _open.Dispose();
+            if (_spareBuffer is { } spare)
+            {
+                _spareBuffer = null;
+                System.Buffers.ArrayPool<byte>.Shared.Return(spare);
+            }
         }
     }
 
@@ -306,6 +315,12 @@ internal sealed class WalWriter : IDisposable
 
                 _storing = null;
                 _lastWaiters = segment.DurableWaiters;
+            }
+
+            lock (_lock)
+            {
+                // Stored: its bytes are not read again. Set aside before anyone is told, so the next segment gets it.
+                _spareBuffer ??= segment.DetachBuffer();
             }
 
             _onDurable(segment);
@@ -440,5 +455,14 @@ internal sealed class WalWriter : IDisposable
         _open = NewSegment();
     }
 
-    private WalSegment NewSegment() => new((int)Math.Min(_maxSegmentBytes, 64 << 10), _writerEpoch);
+    private WalSegment NewSegment()
+    {
+        if (_spareBuffer is { } spare)
+        {
+            _spareBuffer = null;
+            return new WalSegment(spare, _writerEpoch);
+        }
+
+        return new WalSegment((int)Math.Min(_maxSegmentBytes, 64 << 10), _writerEpoch);
+    }
 }
