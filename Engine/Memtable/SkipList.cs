@@ -14,17 +14,19 @@ namespace SlateSharp.Memtable;
 /// link points to). A node, 8-byte aligned:
 /// <code>
 /// +0   key prefix (u64, KeyComparer.PrefixOf)   +8  height (u8)  +9 kind (u8)  +10 has-expiry (u8)  +12 key length (i32)
-/// +16  links, one i64 per level (bottom first)
-/// +H   sequence (u64), H = 16 + 8 × height      +H+8 expiry (i64)   +H+16 value length (i32)   +H+20 key, then value
+/// +16  one 16-byte slot per level, bottom first: the next node's address (i64), then that node's key prefix (u64)
+/// +H   sequence (u64), H = 16 + 16 × height     +H+8 expiry (i64)   +H+16 value length (i32)   +H+20 key, then value
 /// </code>
-/// A search reads a node's prefix and one link, which for three nodes in four (height 1) share 24 bytes: most steps
-/// touch one cache line, and an insert allocates no object.
+/// A reader's search reads a node's prefix and one link, which for three nodes in four (height 1) share 24 bytes.
+/// The writer's search also reads the prefix kept beside each link (only the writer writes and reads it), so it
+/// never touches the node where a level's search stops, a cache miss fewer per level. An insert allocates no object.
 /// </remarks>
 internal sealed class SkipList
 {
     private const int MaxHeight = 12;
     private const long None = 0;
     private const int LinksOffset = 16;
+    private const int LinkSlotBytes = 16;
     private readonly MemtableArena _arena = new();
     private readonly long[] _update = new long[MaxHeight];
     private ulong _randomState;
@@ -35,12 +37,13 @@ internal sealed class SkipList
     public SkipList(ulong seed)
     {
         _randomState = seed | 1;
-        var head = _arena.Allocate(LinksOffset + (8 * MaxHeight), out _);
+        var head = _arena.Allocate(LinksOffset + (LinkSlotBytes * MaxHeight), out _);
         ref var node = ref _arena.At(head);
         Unsafe.Add(ref node, 8) = MaxHeight;
         for (var level = 0; level < MaxHeight; level++)
         {
             LinkAt(ref node, level) = None;
+            NextPrefixAt(ref node, level) = 0;
         }
     }
 
@@ -58,15 +61,20 @@ internal sealed class SkipList
     /// </summary>
     public int Insert(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, RowKind kind, long? expireAt)
     {
+        // The writer's own search: it alone writes links and the prefixes beside them, so it reads them plainly.
         var prefix = KeyComparer.PrefixOf(key);
         var current = None;
-        for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
+        for (var level = _height - 1; level >= 0; level--)
         {
-            var next = Volatile.Read(ref LinkAt(ref _arena.At(current), level));
-            while (next != None && Compare(next, key, prefix, sequence) < 0)
+            ref var at = ref _arena.At(current);
+            var next = LinkAt(ref at, level);
+            var nextPrefix = NextPrefixAt(ref at, level);
+            while (next != None && (nextPrefix < prefix || (nextPrefix == prefix && Compare(next, key, prefix, sequence) < 0)))
             {
                 current = next;
-                next = Volatile.Read(ref LinkAt(ref _arena.At(current), level));
+                at = ref _arena.At(current);
+                next = LinkAt(ref at, level);
+                nextPrefix = NextPrefixAt(ref at, level);
             }
 
             _update[level] = current;
@@ -83,7 +91,7 @@ internal sealed class SkipList
             Volatile.Write(ref _height, height);
         }
 
-        var header = LinksOffset + (8 * height);
+        var header = LinksOffset + (LinkSlotBytes * height);
         var size = (header + 20 + key.Length + value.Length + 7) & ~7;
         var address = _arena.Allocate(size, out var charged);
         ref var node = ref _arena.At(address);
@@ -100,12 +108,16 @@ internal sealed class SkipList
         value.CopyTo(chunk.AsSpan(offset + header + 20 + key.Length, value.Length));
         for (var level = 0; level < height; level++)
         {
-            LinkAt(ref node, level) = Volatile.Read(ref LinkAt(ref _arena.At(_update[level]), level));
+            ref var before = ref _arena.At(_update[level]);
+            LinkAt(ref node, level) = LinkAt(ref before, level);
+            NextPrefixAt(ref node, level) = NextPrefixAt(ref before, level);
         }
 
         for (var level = 0; level < height; level++)
         {
-            Volatile.Write(ref LinkAt(ref _arena.At(_update[level]), level), address);
+            ref var before = ref _arena.At(_update[level]);
+            NextPrefixAt(ref before, level) = prefix;
+            Volatile.Write(ref LinkAt(ref before, level), address);
         }
 
         Interlocked.Increment(ref _count);
@@ -164,7 +176,7 @@ internal sealed class SkipList
     public ReadOnlySpan<byte> KeyOf(long node)
     {
         var chunk = _arena.Resolve(node, out var offset);
-        var header = LinksOffset + (8 * chunk[offset + 8]);
+        var header = LinksOffset + (LinkSlotBytes * chunk[offset + 8]);
         return chunk.AsSpan(offset + header + 20, BitConverter.ToInt32(chunk, offset + 12));
     }
 
@@ -172,14 +184,14 @@ internal sealed class SkipList
     public ulong SequenceOf(long node)
     {
         ref var start = ref _arena.At(node);
-        return Unsafe.As<byte, ulong>(ref Unsafe.Add(ref start, LinksOffset + (8 * Unsafe.Add(ref start, 8))));
+        return Unsafe.As<byte, ulong>(ref Unsafe.Add(ref start, LinksOffset + (LinkSlotBytes * Unsafe.Add(ref start, 8))));
     }
 
     /// <summary>The row at <paramref name="node"/>; its key and value alias the arena, which never changes them.</summary>
     public RowEntry RowOf(long node)
     {
         var chunk = _arena.Resolve(node, out var offset);
-        var header = offset + LinksOffset + (8 * chunk[offset + 8]);
+        var header = offset + LinksOffset + (LinkSlotBytes * chunk[offset + 8]);
         var keyLength = BitConverter.ToInt32(chunk, offset + 12);
         var valueLength = BitConverter.ToInt32(chunk, header + 16);
         long? expireAt = chunk[offset + 10] != 0 ? BitConverter.ToInt64(chunk, header + 8) : null;
@@ -192,7 +204,11 @@ internal sealed class SkipList
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref long LinkAt(ref byte node, int level) => ref Unsafe.As<byte, long>(ref Unsafe.Add(ref node, LinksOffset + (8 * level)));
+    private static ref long LinkAt(ref byte node, int level) => ref Unsafe.As<byte, long>(ref Unsafe.Add(ref node, LinksOffset + (LinkSlotBytes * level)));
+
+    /// <summary>The key prefix of the node the link at <paramref name="level"/> points to; the writer's alone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref ulong NextPrefixAt(ref byte node, int level) => ref Unsafe.As<byte, ulong>(ref Unsafe.Add(ref node, LinksOffset + (LinkSlotBytes * level) + 8));
 
     /// <summary>The last node before (key, sequence) in internal order, or at it when <paramref name="inclusive"/>; 0 for none.</summary>
     private long LastBefore(ReadOnlySpan<byte> key, ulong prefix, ulong sequence, bool inclusive)
