@@ -73,8 +73,8 @@ internal sealed class MemtableArena
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref byte At(long address)
     {
-        var chunk = Volatile.Read(ref _chunks)[(int)(address >> 32)];
-        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (nint)(uint)address);
+        var chunk = Resolve(address, out var offset);
+        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), offset);
     }
 
     private int AddChunk(int bytes)

@@ -25,8 +25,17 @@ internal sealed class SkipList
 {
     private const int MaxHeight = 12;
     private const long None = 0;
+    // Offsets in a node (the layout above): fixed fields first, then the links, then the fields after them.
+    private const int HeightOffset = 8;
+    private const int KindOffset = 9;
+    private const int HasExpiryOffset = 10;
+    private const int KeyLengthOffset = 12;
     private const int LinksOffset = 16;
     private const int LinkSlotBytes = 16;
+    private const int SequenceAfterLinks = 0;
+    private const int ExpiryAfterLinks = 8;
+    private const int ValueLengthAfterLinks = 16;
+    private const int KeyAfterLinks = 20;
     private readonly MemtableArena _arena = new();
     private readonly long[] _update = new long[MaxHeight];
     private ulong _randomState;
@@ -39,7 +48,7 @@ internal sealed class SkipList
         _randomState = seed | 1;
         var head = _arena.Allocate(LinksOffset + (LinkSlotBytes * MaxHeight), out _);
         ref var node = ref _arena.At(head);
-        Unsafe.Add(ref node, 8) = MaxHeight;
+        Unsafe.Add(ref node, HeightOffset) = MaxHeight;
         for (var level = 0; level < MaxHeight; level++)
         {
             LinkAt(ref node, level) = None;
@@ -91,21 +100,21 @@ internal sealed class SkipList
             Volatile.Write(ref _height, height);
         }
 
-        var header = LinksOffset + (LinkSlotBytes * height);
-        var size = (header + 20 + key.Length + value.Length + 7) & ~7;
+        var fields = FieldsOffset(height);
+        var size = (fields + KeyAfterLinks + key.Length + value.Length + 7) & ~7;
         var address = _arena.Allocate(size, out var charged);
         ref var node = ref _arena.At(address);
         Unsafe.As<byte, ulong>(ref node) = prefix;
-        Unsafe.Add(ref node, 8) = (byte)height;
-        Unsafe.Add(ref node, 9) = (byte)kind;
-        Unsafe.Add(ref node, 10) = expireAt.HasValue ? (byte)1 : (byte)0;
-        Unsafe.As<byte, int>(ref Unsafe.Add(ref node, 12)) = key.Length;
-        Unsafe.As<byte, ulong>(ref Unsafe.Add(ref node, header)) = sequence;
-        Unsafe.As<byte, long>(ref Unsafe.Add(ref node, header + 8)) = expireAt.GetValueOrDefault();
-        Unsafe.As<byte, int>(ref Unsafe.Add(ref node, header + 16)) = value.Length;
+        Unsafe.Add(ref node, HeightOffset) = (byte)height;
+        Unsafe.Add(ref node, KindOffset) = (byte)kind;
+        Unsafe.Add(ref node, HasExpiryOffset) = expireAt.HasValue ? (byte)1 : (byte)0;
+        Unsafe.As<byte, int>(ref Unsafe.Add(ref node, KeyLengthOffset)) = key.Length;
+        Unsafe.As<byte, ulong>(ref Unsafe.Add(ref node, fields + SequenceAfterLinks)) = sequence;
+        Unsafe.As<byte, long>(ref Unsafe.Add(ref node, fields + ExpiryAfterLinks)) = expireAt.GetValueOrDefault();
+        Unsafe.As<byte, int>(ref Unsafe.Add(ref node, fields + ValueLengthAfterLinks)) = value.Length;
         var chunk = _arena.Resolve(address, out var offset);
-        key.CopyTo(chunk.AsSpan(offset + header + 20, key.Length));
-        value.CopyTo(chunk.AsSpan(offset + header + 20 + key.Length, value.Length));
+        key.CopyTo(chunk.AsSpan(offset + fields + KeyAfterLinks, key.Length));
+        value.CopyTo(chunk.AsSpan(offset + fields + KeyAfterLinks + key.Length, value.Length));
         for (var level = 0; level < height; level++)
         {
             ref var before = ref _arena.At(_update[level]);
@@ -125,6 +134,10 @@ internal sealed class SkipList
     }
 
     /// <summary>The first node at or after (key, sequence) in internal order, or 0.</summary>
+    /// <remarks>
+    /// Not <c>NextOf(LastBefore(…))</c>: it returns the successor it compared, where reading the link again could
+    /// return a node the writer has since inserted before (key, sequence) (<c>SkipListArenaTests</c> catches that).
+    /// </remarks>
     public long Seek(ReadOnlySpan<byte> key, ulong sequence)
     {
         var prefix = KeyComparer.PrefixOf(key);
@@ -176,39 +189,42 @@ internal sealed class SkipList
     public ReadOnlySpan<byte> KeyOf(long node)
     {
         var chunk = _arena.Resolve(node, out var offset);
-        var header = LinksOffset + (LinkSlotBytes * chunk[offset + 8]);
-        return chunk.AsSpan(offset + header + 20, BitConverter.ToInt32(chunk, offset + 12));
+        var fields = offset + FieldsOffset(chunk[offset + HeightOffset]);
+        return chunk.AsSpan(fields + KeyAfterLinks, BitConverter.ToInt32(chunk, offset + KeyLengthOffset));
     }
 
     /// <summary>The sequence number of <paramref name="node"/>.</summary>
     public ulong SequenceOf(long node)
     {
         ref var start = ref _arena.At(node);
-        return Unsafe.As<byte, ulong>(ref Unsafe.Add(ref start, LinksOffset + (LinkSlotBytes * Unsafe.Add(ref start, 8))));
+        return Unsafe.As<byte, ulong>(ref Unsafe.Add(ref start, FieldsOffset(Unsafe.Add(ref start, HeightOffset)) + SequenceAfterLinks));
     }
 
     /// <summary>The row at <paramref name="node"/>; its key and value alias the arena, which never changes them.</summary>
     public RowEntry RowOf(long node)
     {
         var chunk = _arena.Resolve(node, out var offset);
-        var header = offset + LinksOffset + (LinkSlotBytes * chunk[offset + 8]);
-        var keyLength = BitConverter.ToInt32(chunk, offset + 12);
-        var valueLength = BitConverter.ToInt32(chunk, header + 16);
-        long? expireAt = chunk[offset + 10] != 0 ? BitConverter.ToInt64(chunk, header + 8) : null;
+        var fields = offset + FieldsOffset(chunk[offset + HeightOffset]);
+        var keyLength = BitConverter.ToInt32(chunk, offset + KeyLengthOffset);
+        var valueLength = BitConverter.ToInt32(chunk, fields + ValueLengthAfterLinks);
+        long? expireAt = chunk[offset + HasExpiryOffset] != 0 ? BitConverter.ToInt64(chunk, fields + ExpiryAfterLinks) : null;
         return new RowEntry(
-            chunk.AsMemory(header + 20, keyLength),
-            chunk.AsMemory(header + 20 + keyLength, valueLength),
-            BitConverter.ToUInt64(chunk, header),
-            (RowKind)chunk[offset + 9],
+            chunk.AsMemory(fields + KeyAfterLinks, keyLength),
+            chunk.AsMemory(fields + KeyAfterLinks + keyLength, valueLength),
+            BitConverter.ToUInt64(chunk, fields + SequenceAfterLinks),
+            (RowKind)chunk[offset + KindOffset],
             expireAt);
     }
+
+    /// <summary>Where the fields after a node's links start, for a node of <paramref name="height"/> levels.</summary>
+    private static int FieldsOffset(int height) => LinksOffset + (LinkSlotBytes * height);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref long LinkAt(ref byte node, int level) => ref Unsafe.As<byte, long>(ref Unsafe.Add(ref node, LinksOffset + (LinkSlotBytes * level)));
 
     /// <summary>The key prefix of the node the link at <paramref name="level"/> points to; the writer's alone.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref ulong NextPrefixAt(ref byte node, int level) => ref Unsafe.As<byte, ulong>(ref Unsafe.Add(ref node, LinksOffset + (LinkSlotBytes * level) + 8));
+    private static ref ulong NextPrefixAt(ref byte node, int level) => ref Unsafe.As<byte, ulong>(ref Unsafe.Add(ref node, LinksOffset + (LinkSlotBytes * level) + sizeof(long)));
 
     /// <summary>The last node before (key, sequence) in internal order, or at it when <paramref name="inclusive"/>; 0 for none.</summary>
     private long LastBefore(ReadOnlySpan<byte> key, ulong prefix, ulong sequence, bool inclusive)

@@ -14,15 +14,19 @@ internal sealed class WalSegment : IDisposable
 
     /// <summary>Starts an object that records <paramref name="writerEpoch"/>, the epoch of the writer storing it.</summary>
     public WalSegment(int initialCapacity, ulong writerEpoch)
+        : this(new PooledBufferWriter(initialCapacity), writerEpoch)
     {
-        _buffer = new PooledBufferWriter(initialCapacity);
-        _writer = new WalObjectWriter(_buffer, writerEpoch);
     }
 
     /// <summary>Starts an object in <paramref name="buffer"/>, the buffer of a stored segment (<see cref="DetachBuffer"/>).</summary>
     public WalSegment(byte[] buffer, ulong writerEpoch)
+        : this(new PooledBufferWriter(buffer), writerEpoch)
     {
-        _buffer = new PooledBufferWriter(buffer);
+    }
+
+    private WalSegment(PooledBufferWriter buffer, ulong writerEpoch)
+    {
+        _buffer = buffer;
         _writer = new WalObjectWriter(_buffer, writerEpoch);
     }
 
