@@ -25,7 +25,7 @@ public sealed class ReverseIterationTests
         var random = new Random(seed);
         var rows = TestRows.Random(random, 400, 3);
         var table = Memtable(rows, (ulong)seed);
-        await CheckAsync(table.CreateIterator, rows, random, seed);
+        await CheckAsync(() => table.CreateIterator(), rows, random, seed);
     }
 
     [Test]

@@ -43,14 +43,14 @@ public sealed partial class Db
         {
             if (flushed is not null)
             {
-                _view = view with { Immutables = immutables };
+                InstallViewLocked(view with { Immutables = immutables });
             }
 
             return;
         }
 
         var pin = _pins.Acquire(manifest.Manifest);
-        _view = view with { Immutables = immutables, Manifest = manifest.Manifest, ManifestId = manifest.Id };
+        InstallViewLocked(view with { Immutables = immutables, Manifest = manifest.Manifest, ManifestId = manifest.Id });
         _viewPin.Dispose();
         _viewPin = pin;
         _readers.Forget(manifest.Manifest.SstIdsDroppedSince(view.Manifest));

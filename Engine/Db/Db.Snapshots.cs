@@ -22,16 +22,23 @@ public sealed partial class Db
             ThrowIfClosed();
 
             // Under the write lock: no write is half applied, and the view and the sequence belong together.
+            // Entered for the snapshot's life: the view's memtables keep their memory until it is disposed.
             var view = _view;
+            if (!view.TryEnter())
+            {
+                throw new InvalidOperationException("the current view could not be entered");
+            }
+
             var pin = _pins.Acquire(view.Manifest);
             Interlocked.Increment(ref _openSnapshots);
             return ValueTask.FromResult(new DbSnapshot(this, Reads, view, pin, _visibleSequence));
         }
     }
 
-    internal void ReleaseSnapshot(SstPins.Pin pin)
+    internal void ReleaseSnapshot(Read.IReadView view, SstPins.Pin pin)
     {
         pin.Dispose();
+        view.Exit();
         Interlocked.Decrement(ref _openSnapshots);
     }
 }

@@ -17,6 +17,8 @@ public sealed partial class Db
             DurableSequence = DurableSequence,
             UnflushedBytes = UnflushedBytes,
             FrozenMemtables = view.Immutables.Count,
+            MemtablePoolBytes = _memtableChunks.PooledBytes,
+            MemtableChunksReused = _memtableChunks.Reused,
             L0Ssts = view.Manifest.L0.Count,
             SortedRuns = view.Manifest.SortedRuns.Count,
             L0Bytes = view.Manifest.L0.Sum(s => s.Size),

@@ -283,7 +283,7 @@ public sealed partial class Db
 
         var lastSegment = _activeHasAppends ? _wal.Seal() : null;
         var frozen = new ImmutableMemtable(view.Active, lastSegment, _activeFixedWalId);
-        _view = view with { Active = NewMemtable(), Immutables = view.Immutables.Insert(0, frozen) };
+        InstallViewLocked(view with { Active = NewMemtable(), Immutables = view.Immutables.Insert(0, frozen) });
         _activeHasAppends = false;
         _flusher.Signal();
     }

@@ -38,6 +38,9 @@ public sealed partial class Db : IAsyncDisposable
     private readonly IDisposable _observed;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DbView _view;
+
+    // Full-size arena chunks of flushed memtables nothing reads any more, for the next memtables (one memtable's worth).
+    private readonly MemtableChunkPool _memtableChunks;
     private ulong _lastSequence;
     private ulong _visibleSequence;
     private ulong _recoveredSequence;
@@ -72,7 +75,9 @@ public sealed partial class Db : IAsyncDisposable
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
         _blockCache = options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null;
         _readers = new SstReaderCache(store, _blockCache, options.SstReaderCacheBytes);
+        _memtableChunks = new MemtableChunkPool(options.MemtableSizeBytes);
         _view = new DbView(NewMemtable(), [], manifest.Manifest, manifest.Id);
+        _view.HoldMemtables();
         _viewPin = _pins.Acquire(manifest.Manifest);
         _activeFixedWalId = fence.Id;
         _wal = new WalWriter(
@@ -468,7 +473,21 @@ public sealed partial class Db : IAsyncDisposable
     private static SlateSharpException Rethrowable(SlateSharpException closed) =>
         new(closed.CloseReason ?? CloseReason.Failed, closed.Message, closed.InnerException);
 
-    private MemoryTable NewMemtable() => new((ulong)_random.NextInt64() | 1);
+    private MemoryTable NewMemtable() => new((ulong)_random.NextInt64() | 1, _memtableChunks);
+
+    /// <summary>
+    /// Publishes <paramref name="next"/> as the read view (readers take it without the lock) and retires the one it
+    /// replaces: the new view holds its memtables before the old lets go of them, so a memtable still listed never
+    /// loses its memory, and one that left the view gives its chunks back once the last read on an older view ends.
+    /// The caller holds the write lock.
+    /// </summary>
+    private void InstallViewLocked(DbView next)
+    {
+        next.HoldMemtables();
+        var previous = _view;
+        Volatile.Write(ref _view, next);
+        previous.Retire();
+    }
 
     private void OnWalStored(WalSegment segment)
     {

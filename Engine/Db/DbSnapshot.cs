@@ -82,7 +82,7 @@ public sealed class DbSnapshot : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _db.ReleaseSnapshot(_pin);
+            _db.ReleaseSnapshot(_view, _pin);
         }
 
         return ValueTask.CompletedTask;

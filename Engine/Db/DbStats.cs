@@ -18,6 +18,15 @@ public sealed record DbStats
     /// <summary>Frozen memtables waiting to be written to L0.</summary>
     public required int FrozenMemtables { get; init; }
 
+    /// <summary>
+    /// Bytes of flushed memtables' memory kept for the next memtables (at most <see cref="DbOptions.MemtableSizeBytes"/>):
+    /// a flushed memtable's 1 MiB chunks are reused once no read is on it, instead of left to the GC.
+    /// </summary>
+    public long MemtablePoolBytes { get; init; }
+
+    /// <summary>Memtable memory chunks (1 MiB each) reused from flushed memtables since the database opened.</summary>
+    public long MemtableChunksReused { get; init; }
+
     /// <summary>L0 SSTs in the manifest the writer holds.</summary>
     public required int L0Ssts { get; init; }
 

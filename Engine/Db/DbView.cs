@@ -11,11 +11,80 @@ namespace SlateSharp;
 /// one swap, so a reader finds every row in one place or the other, never in neither. The manifest only moves to a
 /// higher id: every later version holds every earlier flush (or the compacted run that replaced it).
 /// </summary>
+/// <remarks>
+/// A view keeps its memtables' memory while it is current or read (<see cref="TryEnter"/>): once installed
+/// (<see cref="HoldMemtables"/>) it holds each of them; when it has been replaced (<see cref="Retire"/>) and its last
+/// read exits, it lets them go, and a memtable no view holds gives its rows' chunks back to the pool. A view made by
+/// <c>with</c> starts afresh: not entered, not holding.
+/// </remarks>
 internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest, ulong ManifestId) : IReadView
 {
+    // One for being current (until Retire) plus one per read in progress; 0 is final: the holds are released.
+    private int _entries = 1;
+    private int _holding;
+
+    private DbView(DbView original)
+    {
+        Active = original.Active;
+        Immutables = original.Immutables;
+        Manifest = original.Manifest;
+        ManifestId = original.ManifestId;
+
+        // Set here: a record's copy constructor runs no field initializers.
+        _entries = 1;
+        _holding = 0;
+    }
+
     public IEnumerable<MemoryTable> Memtables => Immutables.Select(m => m.Table).Prepend(Active);
 
     public int MemtableCount => Immutables.Count + 1;
 
     public MemoryTable MemtableAt(int index) => index == 0 ? Active : Immutables[index - 1].Table;
+
+    /// <summary>Holds every memtable the view lists; once, before the view is published (under the write lock).</summary>
+    public void HoldMemtables()
+    {
+        if (Interlocked.Exchange(ref _holding, 1) != 0)
+        {
+            throw new InvalidOperationException("the view already holds its memtables");
+        }
+
+        for (var i = 0; i < MemtableCount; i++)
+        {
+            MemtableAt(i).AddHold();
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool TryEnter()
+    {
+        var entries = Volatile.Read(ref _entries);
+        while (entries > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _entries, entries + 1, entries);
+            if (seen == entries)
+            {
+                return true;
+            }
+
+            entries = seen;
+        }
+
+        return false;
+    }
+
+    /// <inheritdoc/>
+    public void Exit()
+    {
+        if (Interlocked.Decrement(ref _entries) == 0 && Volatile.Read(ref _holding) != 0)
+        {
+            for (var i = 0; i < MemtableCount; i++)
+            {
+                MemtableAt(i).ReleaseHold();
+            }
+        }
+    }
+
+    /// <summary>The view was replaced (after the new one is published): the reads still on it end it. Once.</summary>
+    public void Retire() => Exit();
 }

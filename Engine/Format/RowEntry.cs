@@ -57,6 +57,15 @@ internal readonly struct RowEntry : IEquatable<RowEntry>
     public static RowEntry RangeDelete(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> endExclusive, ulong sequence) =>
         new(start, endExclusive, sequence, RowKind.RangeDelete);
 
+    /// <summary>The same row in memory of its own: key and value copied into one new array.</summary>
+    public RowEntry Copy()
+    {
+        var bytes = new byte[Key.Length + Value.Length];
+        Key.Span.CopyTo(bytes);
+        Value.Span.CopyTo(bytes.AsSpan(Key.Length));
+        return new RowEntry(bytes.AsMemory(0, Key.Length), bytes.AsMemory(Key.Length), Sequence, Kind, ExpireAt);
+    }
+
     /// <inheritdoc/>
     public bool Equals(RowEntry other) =>
         Sequence == other.Sequence && Kind == other.Kind && ExpireAt == other.ExpireAt &&

@@ -19,7 +19,13 @@ internal sealed class MemoryTable
     private ulong _lastSequence;
     private RangeTombstone[] _rangeTombstones = [];
 
-    public MemoryTable(ulong seed) => _rows = new SkipList(seed);
+    // The read views that list this memtable and may still be read (DbView): when the last lets go, the rows' chunks
+    // go back to the pool. A memtable no view ever held is left to the GC.
+    private int _holds;
+
+    /// <param name="seed">Seeds the skip list's level generator.</param>
+    /// <param name="pool">Where the rows' arena takes full-size chunks from and gives them back to once unreadable; none: the GC's.</param>
+    public MemoryTable(ulong seed, MemtableChunkPool? pool = null) => _rows = new SkipList(seed, pool);
 
     public long SizeBytes => Interlocked.Read(ref _sizeBytes);
 
@@ -27,6 +33,33 @@ internal sealed class MemoryTable
 
     /// <summary>Heap bytes the rows' arena holds, charged or not.</summary>
     public long ReservedBytes => _rows.ReservedBytes;
+
+    /// <summary>Whether the last hold was released and the rows' memory given back (nothing may read the memtable then).</summary>
+    public bool IsRecycled => Volatile.Read(ref _holds) < 0;
+
+    /// <summary>
+    /// Adds a hold: a read view that lists this memtable was made. Only while another hold is kept (the view it was made
+    /// from) or before any was taken, so a memtable whose memory went back is never held again.
+    /// </summary>
+    public void AddHold()
+    {
+        if (Interlocked.Increment(ref _holds) <= 0)
+        {
+            throw new InvalidOperationException("a recycled memtable was listed in a new view");
+        }
+    }
+
+    /// <summary>
+    /// Releases a hold; the last one gives the rows' arena chunks back to the pool, after which nothing may read the
+    /// memtable's rows (those handed out before must have been copied).
+    /// </summary>
+    public void ReleaseHold()
+    {
+        if (Interlocked.Decrement(ref _holds) == 0 && Interlocked.CompareExchange(ref _holds, int.MinValue, 0) == 0)
+        {
+            _rows.Recycle();
+        }
+    }
 
     public bool IsEmpty => _rows.Count == 0 && RangeTombstones.Count == 0;
 
@@ -95,14 +128,34 @@ internal sealed class MemoryTable
     /// An iterator in internal order, either direction; safe while inserts continue (it may or may not see newer rows).
     /// A step backwards is a search from the top of the skip list (O(log n)), which has no back links.
     /// </summary>
-    public IRowIterator CreateIterator() => new MemtableIterator(_rows);
+    /// <param name="copyRows">
+    /// Whether each row's key and value are copied out of the memtable: for rows that may outlive the read (a scan's
+    /// <see cref="KeyValue"/>s), as the memtable's memory is reused once it is flushed and unread. Without it a row
+    /// aliases the memtable and is valid only while its reader holds it (a flush).
+    /// </param>
+    public IRowIterator CreateIterator(bool copyRows = false) => new MemtableIterator(_rows, copyRows);
 
-    private sealed class MemtableIterator(SkipList rows) : IRowIterator
+    private sealed class MemtableIterator(SkipList rows, bool copyRows) : IRowIterator
     {
         private long _current;
         private bool _started;
 
-        public RowEntry Current => _current != 0 ? rows.RowOf(_current) : throw new InvalidOperationException("iterator is not positioned");
+        // The copied row at _current (copyRows), made once per position however often Current is read.
+        private long _copiedAt;
+        private RowEntry _copied;
+
+        public RowEntry Current => _current == 0
+            ? throw new InvalidOperationException("iterator is not positioned")
+            : !copyRows ? rows.RowOf(_current)
+            : _copiedAt == _current ? _copied
+            : CopyCurrent();
+
+        private RowEntry CopyCurrent()
+        {
+            _copied = rows.RowOf(_current).Copy();
+            _copiedAt = _current;
+            return _copied;
+        }
 
         public ValueTask<bool> SeekAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
         {

@@ -9,9 +9,10 @@ namespace SlateSharp.Memtable;
 /// arrays instead of millions of small ones that it would copy from generation to generation. An address is
 /// (chunk index &lt;&lt; 32 | offset), every allocation is 8-byte aligned (so links can be read and written
 /// atomically), and address 0 is the first allocation, which the skip list's head takes: a link of 0 means none.
-/// One writer allocates at a time; readers resolve addresses concurrently without locks.
+/// One writer allocates at a time; readers resolve addresses concurrently without locks. With a
+/// <see cref="MemtableChunkPool"/>, full-size chunks come from it and go back to it on <see cref="Recycle"/>.
 /// </summary>
-internal sealed class MemtableArena
+internal sealed class MemtableArena(MemtableChunkPool? pool = null)
 {
     public const int FirstChunkBytes = 4 << 10;
     public const int MaxChunkBytes = 1 << 20;
@@ -77,9 +78,31 @@ internal sealed class MemtableArena
         return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), offset);
     }
 
+    /// <summary>
+    /// Gives the full-size chunks back to the pool; the arena is unusable after it (an address no longer resolves).
+    /// Only once nothing reads this arena's rows: a reader still on them would see another memtable's bytes. Once.
+    /// </summary>
+    public void Recycle()
+    {
+        var chunks = _chunks;
+        var count = _chunkCount;
+        Volatile.Write(ref _chunks, []);
+        _chunkCount = 0;
+        _current = -1;
+        if (pool is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            pool.Return(chunks[i]);
+        }
+    }
+
     private int AddChunk(int bytes)
     {
-        var chunk = GC.AllocateUninitializedArray<byte>(bytes);
+        var chunk = (bytes == MaxChunkBytes ? pool?.TryRent() : null) ?? GC.AllocateUninitializedArray<byte>(bytes);
         var index = _chunkCount;
         if (index == _chunks.Length)
         {

@@ -36,15 +36,17 @@ internal sealed class SkipList
     private const int ExpiryAfterLinks = 8;
     private const int ValueLengthAfterLinks = 16;
     private const int KeyAfterLinks = 20;
-    private readonly MemtableArena _arena = new();
+    private readonly MemtableArena _arena;
     private readonly long[] _update = new long[MaxHeight];
     private ulong _randomState;
     private int _height = 1;
     private int _count;
 
     /// <param name="seed">Seeds the level generator, so a given sequence of inserts always builds the same list.</param>
-    public SkipList(ulong seed)
+    /// <param name="pool">Where the arena's full-size chunks come from and go back to (<see cref="Recycle"/>); none: the GC's.</param>
+    public SkipList(ulong seed, MemtableChunkPool? pool = null)
     {
+        _arena = new MemtableArena(pool);
         _randomState = seed | 1;
         var head = _arena.Allocate(LinksOffset + (LinkSlotBytes * MaxHeight), out _);
         ref var node = ref _arena.At(head);
@@ -60,6 +62,9 @@ internal sealed class SkipList
 
     /// <summary>Heap bytes the nodes take, used or reserved.</summary>
     public long ReservedBytes => _arena.ReservedBytes;
+
+    /// <summary>Gives the arena's chunks back to its pool (<see cref="MemtableArena.Recycle"/>); the list is unusable after it.</summary>
+    public void Recycle() => _arena.Recycle();
 
     /// <summary>The first node, or 0 when empty.</summary>
     public long First => Volatile.Read(ref LinkAt(ref _arena.At(None), 0));

@@ -20,4 +20,16 @@ internal interface IReadView
     MemoryTable MemtableAt(int index);
 
     DbManifest Manifest { get; }
+
+    /// <summary>
+    /// Marks a read in progress on this view, so the memtables it lists keep their memory until <see cref="Exit"/>;
+    /// false when the view was replaced and every read on it has ended (read the current one instead). A view whose
+    /// memtables' memory is never reused (a reader's) always enters.
+    /// </summary>
+    bool TryEnter() => true;
+
+    /// <summary>Ends a read <see cref="TryEnter"/> began; once per successful enter.</summary>
+    void Exit()
+    {
+    }
 }

@@ -17,6 +17,7 @@ internal sealed partial class ReadPath
     public async ValueTask<byte[]?[]> GetManyAsync(Func<IReadView> current, IReadOnlyList<ReadOnlyMemory<byte>> keys, ulong snapshot, CancellationToken cancellationToken)
     {
         var (view, pin) = Pin(current);
+        using var entered = new ViewExit(view);
         using (pin)
         {
             var found = new RowEntry?[keys.Count];

@@ -28,12 +28,14 @@ internal sealed partial class ReadPath
         }
 
         var (view, pin) = Pin(current);
+        using var entered = new ViewExit(view);
         using (pin)
         {
+            // Copied rows: a KeyValue outlives the scan, and a memtable's memory is reused once it is flushed and unread.
             var sources = new List<IRowIterator>();
             for (var i = 0; i < view.MemtableCount; i++)
             {
-                sources.Add(view.MemtableAt(i).CreateIterator());
+                sources.Add(view.MemtableAt(i).CreateIterator(copyRows: true));
             }
 
             foreach (var sst in view.Manifest.L0)

@@ -28,8 +28,20 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
     /// <summary>The value of <paramref name="key"/> as of <paramref name="snapshot"/>, or null when absent or deleted.</summary>
     public ValueTask<byte[]?> GetAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
     {
-        var found = FindAsync(current, key, snapshot, cancellationToken);
-        return found.IsCompletedSuccessfully ? new(ValueOf(found.Result)) : ValueOfAsync(found);
+        var found = FindEnteredAsync(current, key, snapshot, out var view, cancellationToken);
+        if (!found.IsCompletedSuccessfully)
+        {
+            return ValueOfAsync(found, view);
+        }
+
+        try
+        {
+            return new(ValueOf(found.Result));
+        }
+        finally
+        {
+            view.Exit();
+        }
     }
 
     /// <summary>
@@ -38,25 +50,51 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
     /// </summary>
     public ValueTask<bool> GetAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, IBufferWriter<byte> destination, ulong snapshot, CancellationToken cancellationToken)
     {
-        var found = FindAsync(current, key, snapshot, cancellationToken);
-        return found.IsCompletedSuccessfully ? new(CopyValue(found.Result, destination)) : CopyValueAsync(found, destination);
+        var found = FindEnteredAsync(current, key, snapshot, out var view, cancellationToken);
+        if (!found.IsCompletedSuccessfully)
+        {
+            return CopyValueAsync(found, destination, view);
+        }
+
+        try
+        {
+            return new(CopyValue(found.Result, destination));
+        }
+        finally
+        {
+            view.Exit();
+        }
     }
 
     /// <summary>
-    /// The newest row of <paramref name="key"/> at or below <paramref name="snapshot"/> (a put or a tombstone), or null.
-    /// When that row is a merge operand, the older versions are read too and merged (<see cref="MergeResolver"/>): the
-    /// answer is then a put of the merged value, or a tombstone when there is none, at the operand's sequence.
-    /// Completes synchronously, allocating nothing, when no merge is involved, every block it reads is cached and every SST open. The row's
-    /// key is <paramref name="key"/>; its value aliases an immutable memtable array or cached block, so it stays valid
-    /// after the pin is released (the pin keeps the SST objects from being collected, not memory).
+    /// The newest row of <paramref name="key"/> at or below <paramref name="snapshot"/> (a put or a tombstone), or null,
+    /// and (<paramref name="view"/>) the view it was read from, entered (<see cref="IReadView.TryEnter"/>): the caller copies what it needs of the
+    /// row and then exits the view, as a value found in a memtable aliases the memtable's memory, which is reused once
+    /// the memtable is flushed and no read is on a view that lists it. When that row is a merge operand, the older
+    /// versions are read too and merged (<see cref="MergeResolver"/>): the answer is then a put of the merged value, or
+    /// a tombstone when there is none, at the operand's sequence. Completes synchronously, allocating nothing, when no
+    /// merge is involved, every block it reads is cached and every SST open. The row's key is <paramref name="key"/>; a
+    /// value from a cached block stays valid after the SST pin is released (the pin keeps SST objects from being
+    /// collected, not memory).
     /// </summary>
-    public ValueTask<RowEntry?> FindAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken)
+    private ValueTask<RowEntry?> FindEnteredAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, out IReadView view, CancellationToken cancellationToken)
     {
-        var (view, pin) = Pin(current);
-        return FindUnlessRangeDeletedAsync(view, pin, key, snapshot, cancellationToken);
+        (view, var pin) = Pin(current);
+        try
+        {
+            return FindUnlessRangeDeletedAsync(view, pin, key, snapshot, cancellationToken);
+        }
+        catch
+        {
+            view.Exit();
+            throw;
+        }
     }
 
-    /// <summary>Like <see cref="FindAsync(Func{IReadView}, ReadOnlyMemory{byte}, ulong, CancellationToken)"/> over one view its caller holds.</summary>
+    /// <summary>
+    /// The newest row of <paramref name="key"/> at or below <paramref name="snapshot"/> in one view whose memtables'
+    /// memory is never reused (a reader's, <see cref="IReadView.TryEnter"/> always true), which the caller holds.
+    /// </summary>
     public ValueTask<RowEntry?> FindAsync(IReadView view, ReadOnlyMemory<byte> key, ulong snapshot, CancellationToken cancellationToken) =>
         FindUnlessRangeDeletedAsync(view, pins.AcquireRead(view.Manifest), key, snapshot, cancellationToken);
 
@@ -109,10 +147,29 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
         return true;
     }
 
-    private async ValueTask<byte[]?> ValueOfAsync(ValueTask<RowEntry?> found) => ValueOf(await found.ConfigureAwait(false));
+    private async ValueTask<byte[]?> ValueOfAsync(ValueTask<RowEntry?> found, IReadView view)
+    {
+        try
+        {
+            return ValueOf(await found.ConfigureAwait(false));
+        }
+        finally
+        {
+            view.Exit();
+        }
+    }
 
-    private async ValueTask<bool> CopyValueAsync(ValueTask<RowEntry?> found, IBufferWriter<byte> destination) =>
-        CopyValue(await found.ConfigureAwait(false), destination);
+    private async ValueTask<bool> CopyValueAsync(ValueTask<RowEntry?> found, IBufferWriter<byte> destination, IReadView view)
+    {
+        try
+        {
+            return CopyValue(await found.ConfigureAwait(false), destination);
+        }
+        finally
+        {
+            view.Exit();
+        }
+    }
 
     /// <summary>
     /// The lookup itself, synchronous for as long as every step completes at once: memtables, then each L0 SST whose
@@ -306,19 +363,39 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
         return null;
     }
 
+    /// <summary>
+    /// The view to read, entered (<see cref="IReadView.TryEnter"/>: its memtables keep their memory until the caller
+    /// exits it), and its manifest's SSTs pinned: see the remarks on the class for why the view is read again.
+    /// </summary>
     private (IReadView View, SstPins.ReadPin Pin) Pin(Func<IReadView> current)
     {
         var view = current();
         while (true)
         {
+            if (!view.TryEnter())
+            {
+                // Replaced, and every read on it ended: the current view is newer.
+                var newer = current();
+                if (ReferenceEquals(newer, view))
+                {
+                    throw Errors.ClosedClean("the view was released (a snapshot disposed while read)");
+                }
+
+                view = newer;
+                continue;
+            }
+
             var pin = pins.AcquireRead(view.Manifest);
             var again = current();
             if (ReferenceEquals(again.Manifest, view.Manifest))
             {
-                return (again, pin);
+                // The entered view, not a newer one of the same manifest: it was current after the snapshot's sequence
+                // was taken, so it holds every row at or below it.
+                return (view, pin);
             }
 
             pin.Dispose();
+            view.Exit();
             view = again;
         }
     }

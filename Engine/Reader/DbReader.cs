@@ -237,7 +237,6 @@ public sealed partial class DbReader : IAsyncDisposable
         }
     }
 
-    /// <summary>The view served now, marked in use (for the lease) until the handle is disposed.</summary>
     /// <summary>The newest row of <paramref name="key"/> in the view served now, holding the view's manifest while it reads.</summary>
     private ValueTask<RowEntry?> FindAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
     {

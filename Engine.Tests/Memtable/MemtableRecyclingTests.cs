@@ -1,0 +1,102 @@
+using SlateSharp.Manifest;
+using SlateSharp.Memtable;
+using SlateSharp.Tests.TestSupport;
+
+namespace SlateSharp.Tests.Memtable;
+
+/// <summary>
+/// A memtable's arena chunks go back to the pool only once no read view lists it and no read is on one that did, and
+/// the pool keeps no more than its capacity: the rules that make reusing a flushed memtable's memory safe.
+/// </summary>
+public sealed class MemtableRecyclingTests
+{
+    [Test]
+    public void The_pool_keeps_full_size_chunks_up_to_its_capacity()
+    {
+        var pool = new MemtableChunkPool(2L * MemtableArena.MaxChunkBytes);
+        Assert.That(pool.TryRent(), Is.Null);
+
+        pool.Return(new byte[MemtableArena.MaxChunkBytes]);
+        pool.Return(new byte[MemtableArena.MaxChunkBytes / 2]);
+        pool.Return(new byte[MemtableArena.MaxChunkBytes]);
+        pool.Return(new byte[MemtableArena.MaxChunkBytes]);
+
+        Assert.That(pool.PooledBytes, Is.EqualTo(2L * MemtableArena.MaxChunkBytes), "a smaller chunk and one beyond capacity are left to the GC");
+        Assert.That(pool.TryRent(), Has.Length.EqualTo(MemtableArena.MaxChunkBytes));
+        Assert.That(pool.Reused, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void A_memtable_gives_its_chunks_back_at_its_last_hold_and_is_never_held_again()
+    {
+        var seed = TestSeeds.Get(61);
+        var pool = new MemtableChunkPool(64L * MemtableArena.MaxChunkBytes);
+        var table = Filled(new MemoryTable((ulong)seed, pool), new Random(seed), 3 * MemtableArena.MaxChunkBytes);
+        var reserved = table.ReservedBytes;
+
+        table.AddHold();
+        table.AddHold();
+        table.ReleaseHold();
+        Assert.That((table.IsRecycled, pool.PooledBytes), Is.EqualTo((false, 0L)), "one hold is still kept");
+
+        table.ReleaseHold();
+        Assert.That(table.IsRecycled, Is.True);
+        Assert.That(pool.PooledBytes, Is.GreaterThan(0).And.LessThanOrEqualTo(reserved), "its full-size chunks went back");
+        Assert.Throws<InvalidOperationException>(table.AddHold);
+
+        // The next memtable fills the returned chunks first.
+        var next = Filled(new MemoryTable((ulong)seed + 1, pool), new Random(seed + 1), 3 * MemtableArena.MaxChunkBytes);
+        Assert.That(pool.Reused, Is.GreaterThan(0), $"seed={seed}");
+        Assert.That(next.Count, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void A_view_that_was_replaced_lets_its_memtables_go_only_after_its_last_read()
+    {
+        var seed = TestSeeds.Get(67);
+        var random = new Random(seed);
+        var pool = new MemtableChunkPool(64L * MemtableArena.MaxChunkBytes);
+        var first = Filled(new MemoryTable((ulong)seed, pool), random, 2 * MemtableArena.MaxChunkBytes);
+        var second = new MemoryTable((ulong)seed + 1, pool);
+
+        var oldest = new DbView(first, [], DbManifest.Empty, 0);
+        oldest.HoldMemtables();
+        var current = oldest;
+        Assert.That(oldest.TryEnter(), Is.True, "a read starts on the view listing the first memtable");
+
+        // Frozen, then flushed: two newer views, the last of which no longer lists the first memtable.
+        var frozen = current with { Active = second, Immutables = [new ImmutableMemtable(first, null, 0)] };
+        Install(ref current, frozen);
+        Install(ref current, current with { Immutables = [] });
+        Assert.That(first.IsRecycled, Is.False, "the read on the oldest view still holds it");
+        Assert.That(frozen.TryEnter(), Is.False, "a replaced view whose reads all ended cannot be entered again");
+
+        // The read ends: nothing lists or reads the first memtable any more.
+        oldest.Exit();
+        Assert.That(first.IsRecycled, Is.True);
+        Assert.That(second.IsRecycled, Is.False, "still listed by the current view");
+        Assert.That(pool.PooledBytes, Is.GreaterThan(0), $"seed={seed}");
+
+        static void Install(ref DbView current, DbView next)
+        {
+            next.HoldMemtables();
+            var previous = current;
+            current = next;
+            previous.Retire();
+        }
+    }
+
+    private static MemoryTable Filled(MemoryTable table, Random random, long bytes)
+    {
+        var value = new byte[1000];
+        for (ulong sequence = 1; table.SizeBytes < bytes; sequence++)
+        {
+            var key = new byte[16];
+            random.NextBytes(key);
+            random.NextBytes(value);
+            table.Insert(key, sequence, SlateSharp.Format.RowKind.Put, value, null);
+        }
+
+        return table;
+    }
+}
