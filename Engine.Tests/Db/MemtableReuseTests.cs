@@ -199,8 +199,88 @@ public sealed class MemtableReuseTests
         }
     }
 
-    private static DbOptions Options(int seed) => new()
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task A_get_keeps_the_memtable_it_read_until_it_has_its_answer()
     {
+        // The get finds a merge operand and its base in one memtable and then waits inside the merge operator while
+        // that memtable is flushed and later ones are written: the operands it passes alias the memtable's memory.
+        var seed = TestSeeds.Get(89);
+        var merges = new PausingMergeOperator();
+        await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", Options(seed, merges));
+
+        // Past the arena's growing first chunks, so the rows below land in a full-size chunk that the pool takes back.
+        for (var i = 0; i < 1_500; i++)
+        {
+            await db.PutAsync(Key(i), Value(i, 0), WriteOptions.NoWait);
+        }
+
+        var key = Key(1_000_000);
+        await db.PutAsync(key, Value(1, 1), WriteOptions.NoWait);
+        await db.MergeAsync(key, Value(2, 2), WriteOptions.NoWait);
+        var reusedBefore = db.GetStats().MemtableChunksReused;
+
+        var get = Task.Run(async () =>
+        {
+            PausingMergeOperator.PauseOnThisThread = true;
+            return await db.GetAsync(key);
+        });
+        await merges.Paused.Task;
+
+        // Each round fills more than a memtable, so every chunk the pool holds is taken again.
+        for (var round = 1; round <= 4; round++)
+        {
+            for (var i = 0; i < 6_000; i++)
+            {
+                await db.PutAsync(Key(i), Value(i, round), WriteOptions.NoWait);
+            }
+
+            await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        }
+
+        Assert.That(db.GetStats().MemtableChunksReused, Is.GreaterThan(reusedBefore), $"seed={seed}: memory was reused meanwhile");
+        merges.Resume.SetResult();
+        Assert.That(await get, Is.EqualTo([.. Value(1, 1), .. Value(2, 2)]), $"seed={seed}");
+    }
+
+    /// <summary>Concatenates the base and the operands; the first full merge on a thread that asks for it waits until resumed.</summary>
+    private sealed class PausingMergeOperator : IMergeOperator
+    {
+        [ThreadStatic]
+        public static bool PauseOnThisThread;
+
+        public TaskCompletionSource Paused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Resume { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ReadOnlyMemory<byte> FullMerge(ReadOnlySpan<byte> key, ReadOnlyMemory<byte>? existingValue, ReadOnlySpan<ReadOnlyMemory<byte>> operands)
+        {
+            if (PauseOnThisThread)
+            {
+                PauseOnThisThread = false;
+                Paused.SetResult();
+                Resume.Task.Wait();
+            }
+
+            var merged = new List<byte>(existingValue?.ToArray() ?? []);
+            foreach (var operand in operands)
+            {
+                merged.AddRange(operand.ToArray());
+            }
+
+            return merged.ToArray();
+        }
+
+        public bool TryPartialMerge(ReadOnlySpan<byte> key, ReadOnlySpan<ReadOnlyMemory<byte>> operands, out ReadOnlyMemory<byte> merged)
+        {
+            merged = default;
+            return false;
+        }
+    }
+
+    private static DbOptions Options(int seed, IMergeOperator? merges = null) => new()
+    {
+        MergeOperator = merges,
         // 4 MiB memtables fill full-size (1 MiB) arena chunks; the pool keeps four of them. Three memtables unflushed at
         // most: writers wait for flushes, so later memtables start while earlier ones are recycled.
         MemtableSizeBytes = 4L << 20,
