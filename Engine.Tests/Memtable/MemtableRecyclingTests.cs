@@ -1,5 +1,6 @@
 using SlateSharp.Manifest;
 using SlateSharp.Memtable;
+using SlateSharp.Sst;
 using SlateSharp.Tests.TestSupport;
 
 namespace SlateSharp.Tests.Memtable;
@@ -51,7 +52,7 @@ public sealed class MemtableRecyclingTests
     }
 
     [Test]
-    public void A_view_that_was_replaced_lets_its_memtables_go_only_after_its_last_read()
+    public void A_view_that_was_replaced_lets_its_memtables_and_ssts_go_only_after_its_last_read()
     {
         var seed = TestSeeds.Get(67);
         var random = new Random(seed);
@@ -59,27 +60,31 @@ public sealed class MemtableRecyclingTests
         var first = Filled(new MemoryTable((ulong)seed, pool), random, 2 * MemtableArena.MaxChunkBytes);
         var second = new MemoryTable((ulong)seed + 1, pool);
 
-        var oldest = new DbView(first, [], DbManifest.Empty, 0);
-        oldest.HoldMemtables();
+        var pins = new SstPins();
+        var sst = TestManifests.Handle("a");
+        var oldest = new DbView(first, [], DbManifest.Empty with { L0 = [sst] }, 1);
+        oldest.Hold(pins);
         var current = oldest;
         Assert.That(oldest.TryEnter(), Is.True, "a read starts on the view listing the first memtable");
 
         // Frozen, then flushed: two newer views, the last of which no longer lists the first memtable.
         var frozen = current with { Active = second, Immutables = [new ImmutableMemtable(first, null, 0)] };
         Install(ref current, frozen);
-        Install(ref current, current with { Immutables = [] });
+        Install(ref current, current with { Immutables = [], Manifest = DbManifest.Empty, ManifestId = 2 });
         Assert.That(first.IsRecycled, Is.False, "the read on the oldest view still holds it");
+        Assert.That(pins.Snapshot(), Does.Contain(sst.Id), "the read on the oldest view keeps its manifest's SSTs pinned");
         Assert.That(frozen.TryEnter(), Is.False, "a replaced view whose reads all ended cannot be entered again");
 
         // The read ends: nothing lists or reads the first memtable any more.
         oldest.Exit();
         Assert.That(first.IsRecycled, Is.True);
         Assert.That(second.IsRecycled, Is.False, "still listed by the current view");
+        Assert.That(pins.Snapshot(), Does.Not.Contain(sst.Id), "no view that is current or read lists it");
         Assert.That(pool.PooledBytes, Is.GreaterThan(0), $"seed={seed}");
 
-        static void Install(ref DbView current, DbView next)
+        void Install(ref DbView current, DbView next)
         {
-            next.HoldMemtables();
+            next.Hold(pins);
             var previous = current;
             current = next;
             previous.Retire();

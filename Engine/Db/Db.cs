@@ -77,7 +77,7 @@ public sealed partial class Db : IAsyncDisposable
         _readers = new SstReaderCache(store, _blockCache, options.SstReaderCacheBytes);
         _memtableChunks = new MemtableChunkPool(options.MemtableSizeBytes);
         _view = new DbView(NewMemtable(), [], manifest.Manifest, manifest.Id);
-        _view.HoldMemtables();
+        _view.Hold(_pins);
         _viewPin = _pins.Acquire(manifest.Manifest);
         _activeFixedWalId = fence.Id;
         _wal = new WalWriter(
@@ -483,7 +483,7 @@ public sealed partial class Db : IAsyncDisposable
     /// </summary>
     private void InstallViewLocked(DbView next)
     {
-        next.HoldMemtables();
+        next.Hold(_pins);
         var previous = _view;
         Volatile.Write(ref _view, next);
         previous.Retire();

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using SlateSharp.Manifest;
 using SlateSharp.Memtable;
 using SlateSharp.Read;
+using SlateSharp.Sst;
 
 namespace SlateSharp;
 
@@ -12,16 +13,18 @@ namespace SlateSharp;
 /// higher id: every later version holds every earlier flush (or the compacted run that replaced it).
 /// </summary>
 /// <remarks>
-/// A view keeps its memtables' memory while it is current or read (<see cref="TryEnter"/>): once installed
-/// (<see cref="HoldMemtables"/>) it holds each of them; when it has been replaced (<see cref="Retire"/>) and its last
-/// read exits, it lets them go, and a memtable no view holds gives its rows' chunks back to the pool. A view made by
-/// <c>with</c> starts afresh: not entered, not holding.
+/// A view keeps its memtables' memory and its manifest's SSTs while it is current or read (<see cref="TryEnter"/>):
+/// once installed (<see cref="Hold"/>) it holds each memtable and pins the SSTs; when it has been replaced
+/// (<see cref="Retire"/>) and its last read exits, it lets them go, and a memtable no view holds gives its rows' chunks
+/// back to the pool. So a get on the view pays one compare-and-swap to enter and one decrement to exit, and takes no
+/// SST pin of its own. A view made by <c>with</c> starts afresh: not entered, not holding.
 /// </remarks>
 internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtable> Immutables, DbManifest Manifest, ulong ManifestId) : IReadView
 {
     // One for being current (until Retire) plus one per read in progress; 0 is final: the holds are released.
     private int _entries = 1;
     private int _holding;
+    private SstPins.ReadPin _ssts;
 
     private DbView(DbView original)
     {
@@ -33,6 +36,7 @@ internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtabl
         // Set here: a record's copy constructor runs no field initializers.
         _entries = 1;
         _holding = 0;
+        _ssts = default;
     }
 
     public IEnumerable<MemoryTable> Memtables => Immutables.Select(m => m.Table).Prepend(Active);
@@ -41,14 +45,21 @@ internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtabl
 
     public MemoryTable MemtableAt(int index) => index == 0 ? Active : Immutables[index - 1].Table;
 
-    /// <summary>Holds every memtable the view lists; once, before the view is published (under the write lock).</summary>
-    public void HoldMemtables()
+    /// <summary>A read that entered this view needs no pin of its own: the view pins its manifest's SSTs until its last read exits.</summary>
+    public bool PinsItsSsts => true;
+
+    /// <summary>
+    /// Holds every memtable the view lists, and pins its manifest's SSTs (<paramref name="pins"/>), until the view has
+    /// been replaced and its last read exits; once, before the view is published (under the write lock).
+    /// </summary>
+    public void Hold(SstPins pins)
     {
         if (Interlocked.Exchange(ref _holding, 1) != 0)
         {
             throw new InvalidOperationException("the view already holds its memtables");
         }
 
+        _ssts = pins.AcquireRead(Manifest);
         for (var i = 0; i < MemtableCount; i++)
         {
             MemtableAt(i).AddHold();
@@ -82,6 +93,8 @@ internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtabl
             {
                 MemtableAt(i).ReleaseHold();
             }
+
+            _ssts.Dispose();
         }
     }
 

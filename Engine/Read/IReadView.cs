@@ -28,6 +28,12 @@ internal interface IReadView
     /// </summary>
     bool TryEnter() => true;
 
+    /// <summary>
+    /// Whether the view itself pins its manifest's SSTs while a read is on it, so a read that entered it takes no pin
+    /// of its own; false: each read pins them (<c>SstPins.AcquireRead</c>).
+    /// </summary>
+    bool PinsItsSsts => false;
+
     /// <summary>Ends a read <see cref="TryEnter"/> began; once per successful enter.</summary>
     void Exit()
     {

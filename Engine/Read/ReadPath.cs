@@ -10,13 +10,17 @@ namespace SlateSharp.Read;
 
 /// <summary>
 /// Gets and scans over a view (memtables, then L0 newest first, then sorted runs in list order), shared by
-/// <see cref="Db"/> and <c>DbReader</c>. Every get and scan pins the SSTs of the manifest it reads for its
-/// whole duration (<see cref="SstPins"/>), so in-process GC never deletes an SST under it.
+/// <see cref="Db"/> and <c>DbReader</c>. Every get and scan enters the view it reads (<see cref="IReadView.TryEnter"/>)
+/// and has the SSTs of its manifest pinned for its whole duration (<see cref="SstPins"/>), so in-process GC never
+/// deletes an SST under it and no memtable it reads is reused.
 /// </summary>
 /// <remarks>
-/// The pin is taken and then the view is read again: a read that pinned a manifest which was swapped out meanwhile
-/// lets it go and pins the new one. So once a view has been replaced, every read still on its manifest pinned it while
-/// it was current; a collector that reads the current manifest first and the pins after it never misses one.
+/// A writer's view pins its manifest's SSTs itself from its install until its last read exits, and a replaced view
+/// whose reads have all ended cannot be entered again, so a read that entered it needs nothing more. A view that does
+/// not (a reader's) is pinned by each read, and then read again: a read that pinned a manifest which was swapped out
+/// meanwhile lets it go and pins the new one. Either way, once a view has been replaced, every read still on its
+/// manifest holds a pin taken while it was current; a collector that reads the current manifest first and the pins
+/// after it never misses one.
 /// </remarks>
 internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbTelemetry telemetry, TimeProvider time, IMergeOperator? mergeOperator = null)
 {
@@ -34,14 +38,10 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
             return ValueOfAsync(found, view);
         }
 
-        try
-        {
-            return new(ValueOf(found.Result));
-        }
-        finally
-        {
-            view.Exit();
-        }
+        // No finally: a throw here (out of memory) leaves the view entered, so its memtables go to the GC, never reused early.
+        var answer = ValueOf(found.Result);
+        view.Exit();
+        return new(answer);
     }
 
     /// <summary>
@@ -56,14 +56,10 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
             return CopyValueAsync(found, destination, view);
         }
 
-        try
-        {
-            return new(CopyValue(found.Result, destination));
-        }
-        finally
-        {
-            view.Exit();
-        }
+        // No finally: a throw here (out of memory) leaves the view entered, so its memtables go to the GC, never reused early.
+        var answer = CopyValue(found.Result, destination);
+        view.Exit();
+        return new(answer);
     }
 
     /// <summary>
@@ -383,6 +379,12 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
 
                 view = newer;
                 continue;
+            }
+
+            if (view.PinsItsSsts)
+            {
+                // Entered while alive, so its SST pin is held until this read exits: no pin, no second look.
+                return (view, default);
             }
 
             var pin = pins.AcquireRead(view.Manifest);

@@ -9,7 +9,8 @@ namespace SlateSharp.Sst;
 /// Thread-safe.
 /// </summary>
 /// <remarks>
-/// Gets and scans pin a whole manifest (<see cref="AcquireRead"/>): its SSTs are listed once per manifest object and
+/// A writer's read view pins its whole manifest for as long as it is current or read, and a reader's gets and scans
+/// each pin theirs (<see cref="AcquireRead"/>): its SSTs are listed once per manifest object and
 /// the pin only counts (<see cref="ManifestReadPins"/>), without a lock: a get on the manifest the last read pinned
 /// pays one compare-and-swap to enter and one decrement to leave, and allocates nothing. The lock is taken only when a
 /// read pins a manifest other than the last one, which registers it and retires the unread ones.
