@@ -53,17 +53,8 @@ public sealed class MemtableReuseTests
         var snapshot = await db.GetSnapshotAsync();
         var reusedBefore = db.GetStats().MemtableChunksReused;
 
-        // Overwrite every key several times over, flushing each round: without the snapshot's hold, its memtables'
-        // chunks would be refilled with these rows.
-        for (var round = 1; round <= 4; round++)
-        {
-            for (var i = 0; i < Keys; i++)
-            {
-                await db.PutAsync(Key(i), Value(i, round), WriteOptions.NoWait);
-            }
-
-            await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
-        }
+        // Without the snapshot's hold, its memtables' chunks would be refilled with these rows.
+        await OverwriteAndFlushAsync(db);
 
         Assert.That(db.GetStats().MemtableChunksReused, Is.GreaterThan(reusedBefore), $"seed={seed}: memory was reused meanwhile");
         var random = new Random(seed);
@@ -102,15 +93,7 @@ public sealed class MemtableReuseTests
         }
 
         var reusedBefore = db.GetStats().MemtableChunksReused;
-        for (var round = 1; round <= 4; round++)
-        {
-            for (var i = 0; i < Keys; i++)
-            {
-                await db.PutAsync(Key(i), Value(i, round), WriteOptions.NoWait);
-            }
-
-            await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
-        }
+        await OverwriteAndFlushAsync(db);
 
         Assert.That(db.GetStats().MemtableChunksReused, Is.GreaterThan(reusedBefore), $"seed={seed}");
         Assert.That(kept, Has.Count.EqualTo(Keys));
@@ -227,16 +210,7 @@ public sealed class MemtableReuseTests
         });
         await merges.Paused.Task;
 
-        // Each round fills more than a memtable, so every chunk the pool holds is taken again.
-        for (var round = 1; round <= 4; round++)
-        {
-            for (var i = 0; i < 6_000; i++)
-            {
-                await db.PutAsync(Key(i), Value(i, round), WriteOptions.NoWait);
-            }
-
-            await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
-        }
+        await OverwriteAndFlushAsync(db);
 
         Assert.That(db.GetStats().MemtableChunksReused, Is.GreaterThan(reusedBefore), $"seed={seed}: memory was reused meanwhile");
         merges.Resume.SetResult();
@@ -275,6 +249,23 @@ public sealed class MemtableReuseTests
         {
             merged = default;
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Four rounds of overwrites, each of more than a memtable (the pool hands back the chunk returned last, so only a
+    /// round that fills whole memtables takes every chunk again), each flushed.
+    /// </summary>
+    private static async Task OverwriteAndFlushAsync(SlateSharp.Db db)
+    {
+        for (var round = 1; round <= 4; round++)
+        {
+            for (var i = 0; i < 6_000; i++)
+            {
+                await db.PutAsync(Key(i), Value(i, round), WriteOptions.NoWait);
+            }
+
+            await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
         }
     }
 
