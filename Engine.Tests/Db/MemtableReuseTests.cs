@@ -19,10 +19,7 @@ public sealed class MemtableReuseTests
         var seed = TestSeeds.Get(71);
         var options = Options(seed);
         await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", options);
-        for (var i = 0; i < 12_000; i++)
-        {
-            await db.PutAsync(Key(i), Value(i, 0), WriteOptions.NoWait);
-        }
+        await WriteAsync(db, 12_000, round: 0);
 
         await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
         var stats = db.GetStats();
@@ -45,10 +42,7 @@ public sealed class MemtableReuseTests
         var seed = TestSeeds.Get(73);
         await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", Options(seed));
         const int Keys = 3_000;
-        for (var i = 0; i < Keys; i++)
-        {
-            await db.PutAsync(Key(i), Value(i, 0), WriteOptions.NoWait);
-        }
+        await WriteAsync(db, Keys, round: 0);
 
         var snapshot = await db.GetSnapshotAsync();
         var reusedBefore = db.GetStats().MemtableChunksReused;
@@ -81,10 +75,7 @@ public sealed class MemtableReuseTests
         var seed = TestSeeds.Get(79);
         await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", Options(seed));
         const int Keys = 3_000;
-        for (var i = 0; i < Keys; i++)
-        {
-            await db.PutAsync(Key(i), Value(i, 0), WriteOptions.NoWait);
-        }
+        await WriteAsync(db, Keys, round: 0);
 
         var kept = new List<KeyValue>();
         await foreach (var row in db.ScanAsync(KeyRange.All))
@@ -193,10 +184,7 @@ public sealed class MemtableReuseTests
         await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", Options(seed, merges));
 
         // Past the arena's growing first chunks, so the rows below land in a full-size chunk that the pool takes back.
-        for (var i = 0; i < 1_500; i++)
-        {
-            await db.PutAsync(Key(i), Value(i, 0), WriteOptions.NoWait);
-        }
+        await WriteAsync(db, 1_500, round: 0);
 
         var key = Key(1_000_000);
         await db.PutAsync(key, Value(1, 1), WriteOptions.NoWait);
@@ -260,12 +248,17 @@ public sealed class MemtableReuseTests
     {
         for (var round = 1; round <= 4; round++)
         {
-            for (var i = 0; i < 6_000; i++)
-            {
-                await db.PutAsync(Key(i), Value(i, round), WriteOptions.NoWait);
-            }
-
+            await WriteAsync(db, 6_000, round);
             await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        }
+    }
+
+    /// <summary>Writes version <paramref name="round"/> of keys 0 to <paramref name="keys"/> - 1, acknowledged from the memtable.</summary>
+    private static async Task WriteAsync(SlateSharp.Db db, int keys, int round)
+    {
+        for (var i = 0; i < keys; i++)
+        {
+            await db.PutAsync(Key(i), Value(i, round), WriteOptions.NoWait);
         }
     }
 

@@ -49,10 +49,7 @@ public sealed partial class Db
             return;
         }
 
-        var pin = _pins.Acquire(manifest.Manifest);
         InstallViewLocked(view with { Immutables = immutables, Manifest = manifest.Manifest, ManifestId = manifest.Id });
-        _viewPin.Dispose();
-        _viewPin = pin;
         _readers.Forget(manifest.Manifest.SstIdsDroppedSince(view.Manifest));
     }
 

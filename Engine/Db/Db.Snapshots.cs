@@ -1,5 +1,3 @@
-using SlateSharp.Sst;
-
 namespace SlateSharp;
 
 /// <summary>Snapshots (<see cref="DbSnapshot"/>): a view and a sequence number held together.</summary>
@@ -22,22 +20,21 @@ public sealed partial class Db
             ThrowIfClosed();
 
             // Under the write lock: no write is half applied, and the view and the sequence belong together.
-            // Entered for the snapshot's life: the view's memtables keep their memory until it is disposed.
+            // Entered for the snapshot's life: the view keeps its memtables' memory and its manifest's SSTs pinned
+            // until the snapshot is disposed.
             var view = _view;
             if (!view.TryEnter())
             {
                 throw new InvalidOperationException("the current view could not be entered");
             }
 
-            var pin = _pins.Acquire(view.Manifest);
             Interlocked.Increment(ref _openSnapshots);
-            return ValueTask.FromResult(new DbSnapshot(this, Reads, view, pin, _visibleSequence));
+            return ValueTask.FromResult(new DbSnapshot(this, Reads, view, _visibleSequence));
         }
     }
 
-    internal void ReleaseSnapshot(Read.IReadView view, SstPins.Pin pin)
+    internal void ReleaseSnapshot(Read.IReadView view)
     {
-        pin.Dispose();
         view.Exit();
         Interlocked.Decrement(ref _openSnapshots);
     }

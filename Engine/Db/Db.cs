@@ -53,7 +53,6 @@ public sealed partial class Db : IAsyncDisposable
     private Task _refreshTask = Task.CompletedTask;
     private Task _compactorTask = Task.CompletedTask;
     private Compaction.Compactor? _compactor;
-    private SstPins.Pin _viewPin;
     private Task? _close;
     private Task? _stopped;
     private int _replayRangeObjects;
@@ -78,7 +77,6 @@ public sealed partial class Db : IAsyncDisposable
         _memtableChunks = new MemtableChunkPool(options.MemtableSizeBytes);
         _view = new DbView(NewMemtable(), [], manifest.Manifest, manifest.Id);
         _view.Hold(_pins);
-        _viewPin = _pins.Acquire(manifest.Manifest);
         _activeFixedWalId = fence.Id;
         _wal = new WalWriter(
             store,
@@ -434,7 +432,8 @@ public sealed partial class Db : IAsyncDisposable
         _compactor?.Manifest.Dispose();
         lock (_writeLock)
         {
-            _viewPin.Dispose();
+            // Nothing installs a view after this: the last one lets its SSTs and memtables go once reads on it end.
+            _view.Retire();
         }
 
         _observed.Dispose();

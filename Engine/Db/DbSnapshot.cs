@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using SlateSharp.Read;
-using SlateSharp.Sst;
 
 namespace SlateSharp;
 
@@ -17,15 +16,13 @@ public sealed class DbSnapshot : IAsyncDisposable
     private readonly Db _db;
     private readonly ReadPath _reads;
     private readonly IReadView _view;
-    private readonly SstPins.Pin _pin;
     private int _disposed;
 
-    internal DbSnapshot(Db db, ReadPath reads, IReadView view, SstPins.Pin pin, ulong sequence)
+    internal DbSnapshot(Db db, ReadPath reads, IReadView view, ulong sequence)
     {
         _db = db;
         _reads = reads;
         _view = view;
-        _pin = pin;
         Sequence = sequence;
     }
 
@@ -82,7 +79,7 @@ public sealed class DbSnapshot : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _db.ReleaseSnapshot(_view, _pin);
+            _db.ReleaseSnapshot(_view);
         }
 
         return ValueTask.CompletedTask;

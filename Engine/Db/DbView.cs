@@ -24,6 +24,7 @@ internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtabl
     // One for being current (until Retire) plus one per read in progress; 0 is final: the holds are released.
     private int _entries = 1;
     private int _holding;
+    private int _retired;
     private SstPins.ReadPin _ssts;
 
     private DbView(DbView original)
@@ -36,6 +37,7 @@ internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtabl
         // Set here: a record's copy constructor runs no field initializers.
         _entries = 1;
         _holding = 0;
+        _retired = 0;
         _ssts = default;
     }
 
@@ -98,6 +100,15 @@ internal sealed record DbView(MemoryTable Active, ImmutableList<ImmutableMemtabl
         }
     }
 
-    /// <summary>The view was replaced (after the new one is published): the reads still on it end it. Once.</summary>
-    public void Retire() => Exit();
+    /// <summary>
+    /// The view was replaced (after the new one is published) or the database closed: the reads still on it end it.
+    /// Later calls do nothing.
+    /// </summary>
+    public void Retire()
+    {
+        if (Interlocked.Exchange(ref _retired, 1) == 0)
+        {
+            Exit();
+        }
+    }
 }

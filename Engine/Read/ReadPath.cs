@@ -64,9 +64,9 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
 
     /// <summary>
     /// The newest row of <paramref name="key"/> at or below <paramref name="snapshot"/> (a put or a tombstone), or null,
-    /// and (<paramref name="view"/>) the view it was read from, entered (<see cref="IReadView.TryEnter"/>): the caller copies what it needs of the
-    /// row and then exits the view, as a value found in a memtable aliases the memtable's memory, which is reused once
-    /// the memtable is flushed and no read is on a view that lists it. When that row is a merge operand, the older
+    /// and the view it was read from (<paramref name="view"/>), entered (<see cref="IReadView.TryEnter"/>): the caller
+    /// copies what it needs of the row and then exits the view, as a value found in a memtable aliases the memtable's
+    /// memory, which is reused once the memtable is flushed and no read is on a view that lists it. When that row is a merge operand, the older
     /// versions are read too and merged (<see cref="MergeResolver"/>): the answer is then a put of the merged value, or
     /// a tombstone when there is none, at the operand's sequence. Completes synchronously, allocating nothing, when no
     /// merge is involved, every block it reads is cached and every SST open. The row's key is <paramref name="key"/>; a
