@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SlateSharp.Format;
 using SlateSharp.Iteration;
@@ -73,18 +74,14 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
     /// value from a cached block stays valid after the SST pin is released (the pin keeps SST objects from being
     /// collected, not memory).
     /// </summary>
+    /// <remarks>
+    /// No catch to exit the view on a synchronous throw: one leaves the view entered, so its memtables go to the GC,
+    /// never reused early; and without one the method inlines into the get.
+    /// </remarks>
     private ValueTask<RowEntry?> FindEnteredAsync(Func<IReadView> current, ReadOnlyMemory<byte> key, ulong snapshot, out IReadView view, CancellationToken cancellationToken)
     {
         (view, var pin) = Pin(current);
-        try
-        {
-            return FindUnlessRangeDeletedAsync(view, pin, key, snapshot, cancellationToken);
-        }
-        catch
-        {
-            view.Exit();
-            throw;
-        }
+        return FindUnlessRangeDeletedAsync(view, pin, key, snapshot, cancellationToken);
     }
 
     /// <summary>
@@ -363,9 +360,17 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
     /// The view to read, entered (<see cref="IReadView.TryEnter"/>: its memtables keep their memory until the caller
     /// exits it), and its manifest's SSTs pinned: see the remarks on the class for why the view is read again.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private (IReadView View, SstPins.ReadPin Pin) Pin(Func<IReadView> current)
     {
+        // The common case, a writer's current view: entered while alive, so its SST pin is held until this read exits.
         var view = current();
+        return view.PinsItsSsts && view.TryEnter() ? (view, default) : PinSlowly(current, view);
+    }
+
+    /// <summary>The rest of <see cref="Pin"/>: a view that could not be entered, or one whose reads pin their SSTs.</summary>
+    private (IReadView View, SstPins.ReadPin Pin) PinSlowly(Func<IReadView> current, IReadView view)
+    {
         while (true)
         {
             if (!view.TryEnter())
