@@ -49,6 +49,41 @@ public sealed class SstReaderCacheTests
     }
 
     [Test]
+    public async Task Forgotten_readers_do_not_pile_up_in_the_eviction_clock()
+    {
+        var options = new DbOptions
+        {
+            FlushInterval = TimeSpan.FromHours(1),
+            MemtableSizeBytes = 16 << 10,
+            RandomSeed = 7,
+            Compaction = new CompactionOptions { Enabled = false },
+        };
+        await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", options);
+        for (var sst = 0; sst < 8; sst++)
+        {
+            await db.PutAsync(Encoding.UTF8.GetBytes($"s{sst:D2}"), Encoding.UTF8.GetBytes($"value {sst}"), WriteOptions.NoWait);
+            await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+        }
+
+        var ids = db.Manifest.Manifest.L0.Select(s => s.Id).ToArray();
+        for (var round = 0; round < 50; round++)
+        {
+            foreach (var id in ids)
+            {
+                var reader = await db.Readers.GetAsync(id, CancellationToken.None);
+                Assert.That(reader.MemorySize, Is.GreaterThan(0));
+            }
+
+            Assert.That(db.Readers.Count, Is.EqualTo(ids.Length), "every reader is held until forgotten");
+            db.Readers.Forget(ids);
+            Assert.That(db.Readers.Count, Is.Zero, "forgotten readers leave the map");
+        }
+
+        Assert.That(db.Readers.ClockLength, Is.LessThanOrEqualTo(2 * ids.Length), "the clock sheds forgotten readers instead of growing with every reopen");
+        Assert.That(await db.GetAsync(Encoding.UTF8.GetBytes("s03")), Is.EqualTo(Encoding.UTF8.GetBytes("value 3")));
+    }
+
+    [Test]
     public async Task Readers_of_ssts_compacted_away_are_dropped_when_the_view_moves_on()
     {
         var options = new DbOptions

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using SlateSharp.Manifest;
 using SlateSharp.Storage;
 
@@ -9,12 +10,19 @@ namespace SlateSharp.Sst;
 /// in use elsewhere stays valid; the next use of that SST opens it again with one or two ranged reads). Memory stays
 /// bounded however many SSTs the database has.
 /// </summary>
+/// <remarks>
+/// A hit takes no lock: it looks the reader up in a concurrent map and marks it referenced, so a get that probes
+/// several SSTs pays a map lookup per SST, not a lock and a list move. Opening, forgetting and eviction take the lock.
+/// Eviction is CLOCK (second chance), as in <see cref="BlockCache"/>: the oldest reader goes unless it was used since
+/// the clock last passed it, in which case it is cleared and goes round again.
+/// </remarks>
 internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, long capacityBytes)
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<SstId, Entry> _entries = [];
-    private readonly LinkedList<Entry> _recency = new();
+    private readonly ConcurrentDictionary<SstId, Entry> _entries = new();
+    private readonly Queue<Entry> _clock = new(); // opening order; guarded by _lock, as are _chargedBytes and Entry.Held
     private long _chargedBytes;
+    private int _dropped; // entries in _clock no longer held
 
     /// <summary>Index and filter bytes of the readers held.</summary>
     public long ChargedBytes
@@ -29,13 +37,16 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
     }
 
     /// <summary>Readers held.</summary>
-    public int Count
+    public int Count => _entries.Count;
+
+    /// <summary>Entries the eviction clock still lists, held or dropped (for tests: dropped ones must not pile up).</summary>
+    internal int ClockLength
     {
         get
         {
             lock (_lock)
             {
-                return _entries.Count;
+                return _clock.Count;
             }
         }
     }
@@ -43,26 +54,13 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
     /// <summary>The reader of <paramref name="id"/>; completes synchronously, allocating nothing, once it is open.</summary>
     public ValueTask<SstReader> GetAsync(SstId id, CancellationToken cancellationToken)
     {
-        Entry entry;
-        lock (_lock)
+        if (!_entries.TryGetValue(id, out var entry))
         {
-            if (_entries.TryGetValue(id, out var found))
-            {
-                if (found.Node.Previous is not null)
-                {
-                    _recency.Remove(found.Node);
-                    _recency.AddFirst(found.Node);
-                }
-
-                entry = found;
-            }
-            else
-            {
-                entry = new Entry(id, SstReader.OpenAsync(store, SstPaths.PathOf(id), blocks, CancellationToken.None).AsTask());
-                _entries.Add(id, entry);
-                _recency.AddFirst(entry.Node);
-                _ = ChargeWhenOpenAsync(entry);
-            }
+            entry = Open(id);
+        }
+        else if (!entry.Referenced)
+        {
+            entry.Referenced = true;
         }
 
         return entry.Reader.IsCompletedSuccessfully ? new(entry.Reader.Result) : new(entry.Reader.WaitAsync(cancellationToken));
@@ -71,7 +69,7 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
     /// <summary>
     /// Drops the readers of <paramref name="ids"/>, SSTs the latest manifest no longer references (compacted away):
     /// nothing reads them again except a snapshot or iterator that already holds its reader or reopens it, so holding
-    /// their indexes and filters until least-recently-used eviction reaches them would spend the budget on dead SSTs.
+    /// their indexes and filters until eviction reaches them would spend the budget on dead SSTs.
     /// </summary>
     public void Forget(IEnumerable<SstId> ids)
     {
@@ -84,6 +82,23 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
                     Remove(entry);
                 }
             }
+        }
+    }
+
+    private Entry Open(SstId id)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(id, out var raced))
+            {
+                return raced;
+            }
+
+            var entry = new Entry(id, SstReader.OpenAsync(store, SstPaths.PathOf(id), blocks, CancellationToken.None).AsTask());
+            _entries[id] = entry;
+            _clock.Enqueue(entry);
+            _ = ChargeWhenOpenAsync(entry);
+            return entry;
         }
     }
 
@@ -107,54 +122,86 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
 
         lock (_lock)
         {
-            if (entry.Node.List is null)
+            if (!entry.Held)
             {
                 return;
             }
 
             entry.Charge = reader.MemorySize;
             _chargedBytes += entry.Charge;
-            var candidate = _recency.Last;
-            while (_chargedBytes > capacityBytes && candidate is not null)
-            {
-                var previous = candidate.Previous;
-                if (candidate.Value.Reader.IsCompletedSuccessfully)
-                {
-                    Remove(candidate.Value);
-                }
-
-                candidate = previous;
-            }
+            EvictOverCapacity();
         }
     }
 
-    private void Remove(Entry entry)
+    /// <summary>
+    /// Drops the oldest open readers not used since the clock last passed them until the charge fits. Readers still
+    /// opening are passed over (they are charged when open); two turns of the clock bound the walk.
+    /// </summary>
+    private void EvictOverCapacity()
     {
-        if (entry.Node.List is null)
+        var steps = 2 * _clock.Count;
+        while (_chargedBytes > capacityBytes && steps-- > 0 && _clock.TryDequeue(out var oldest))
+        {
+            if (!oldest.Held)
+            {
+                _dropped--; // forgotten or failed: its place in the clock was left behind
+                continue;
+            }
+
+            if (oldest.Referenced || !oldest.Reader.IsCompletedSuccessfully)
+            {
+                oldest.Referenced = false;
+                _clock.Enqueue(oldest);
+                continue;
+            }
+
+            Remove(oldest, stillInClock: false);
+        }
+    }
+
+    /// <summary>
+    /// Drops an entry from the map. Its place in the clock is skipped when the clock reaches it; once dropped entries
+    /// are half the clock, the clock is rebuilt without them, so dead readers' indexes and filters are not kept alive.
+    /// </summary>
+    private void Remove(Entry entry, bool stillInClock = true)
+    {
+        if (!entry.Held)
         {
             return;
         }
 
-        _recency.Remove(entry.Node);
-        _entries.Remove(entry.Id);
+        entry.Held = false;
+        _entries.TryRemove(new KeyValuePair<SstId, Entry>(entry.Id, entry));
         _chargedBytes -= entry.Charge;
+        if (stillInClock && ++_dropped > _clock.Count / 2)
+        {
+            var held = _clock.Where(e => e.Held).ToArray();
+            _clock.Clear();
+            foreach (var e in held)
+            {
+                _clock.Enqueue(e);
+            }
+
+            _dropped = 0;
+        }
     }
 
-    private sealed class Entry
+    private sealed class Entry(SstId id, Task<SstReader> reader)
     {
-        public Entry(SstId id, Task<SstReader> reader)
-        {
-            Id = id;
-            Reader = reader;
-            Node = new LinkedListNode<Entry>(this);
-        }
+        public SstId Id => id;
 
-        public SstId Id { get; }
-
-        public Task<SstReader> Reader { get; }
-
-        public LinkedListNode<Entry> Node { get; }
+        public Task<SstReader> Reader => reader;
 
         public long Charge { get; set; }
+
+        /// <summary>In the map; cleared under the lock when dropped, so a late charge or a clock pass skips it.</summary>
+        public bool Held { get; set; } = true;
+
+        /// <summary>Used since the clock last passed it over (set by hits without the lock, cleared under it).</summary>
+        public bool Referenced
+        {
+            get => Volatile.Read(ref field);
+            set => Volatile.Write(ref field, value);
+        }
     }
 }
