@@ -46,6 +46,18 @@ internal sealed class SstBuilder : IDisposable
         _block = new BlockBuilder(options.RestartInterval);
     }
 
+    /// <summary>
+    /// Makes room for the bloom filter's hashes of up to <paramref name="keys"/> distinct keys at once (a memtable
+    /// flush knows its row count), so the list is one array, not every doubling of it on the way up.
+    /// </summary>
+    public void ReserveKeys(int keys)
+    {
+        if (_options.BloomBitsPerKey > 0 && keys > 0)
+        {
+            _keyHashes.EnsureCapacity(keys);
+        }
+    }
+
     /// <summary>Rows added so far.</summary>
     public long EntryCount { get; private set; }
 
