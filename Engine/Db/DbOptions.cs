@@ -20,7 +20,11 @@ public sealed class DbOptions
     /// </summary>
     public int? MaxWalUploadsPerSecond { get; init; }
 
-    /// <summary>A WAL object is uploaded as soon as this many bytes are buffered, before the interval ends. Default 4 MiB.</summary>
+    /// <summary>
+    /// The largest WAL object: a write that would take the buffered object past it starts the next one, and the full
+    /// one is uploaded before the interval ends. Only a single batch larger than this gets a larger object, alone.
+    /// Default 4 MiB.
+    /// </summary>
     public long WalObjectMaxBytes { get; init; } = 4L << 20;
 
     /// <summary>A memtable freezes at this size and becomes one L0 SST. Default 64 MiB.</summary>

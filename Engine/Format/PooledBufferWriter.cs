@@ -11,10 +11,28 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer;
 
-    public PooledBufferWriter(int initialCapacity = 256) => _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(16, initialCapacity));
+    private readonly int _growthLimit;
+
+    /// <summary>
+    /// A writer over a pooled array of at least <paramref name="initialCapacity"/> bytes. Growing doubles the array but
+    /// not past <paramref name="growthLimit"/> unless a single write needs more, so an owner that stops writing at a
+    /// known size (a WAL object) never holds an array twice that size.
+    /// </summary>
+    public PooledBufferWriter(int initialCapacity = 256, int growthLimit = int.MaxValue)
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(16, initialCapacity));
+        _growthLimit = growthLimit;
+    }
 
     /// <summary>An empty writer over <paramref name="buffer"/>, an array another writer gave up (<see cref="DetachBuffer"/>), returned to the pool on dispose.</summary>
-    public PooledBufferWriter(byte[] buffer) => _buffer = buffer;
+    public PooledBufferWriter(byte[] buffer, int growthLimit = int.MaxValue)
+    {
+        _buffer = buffer;
+        _growthLimit = growthLimit;
+    }
+
+    /// <summary>The length of the array written into.</summary>
+    public int Capacity => _buffer.Length;
 
     /// <summary>Bytes written since the last clear.</summary>
     public int WrittenCount { get; private set; }
@@ -82,7 +100,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
             return;
         }
 
-        var size = Math.Max(needed, Math.Min((long)_buffer.Length * 2, Array.MaxLength));
+        var size = Math.Max(needed, Math.Min((long)_buffer.Length * 2, Math.Min(_growthLimit, Array.MaxLength)));
         if (size > Array.MaxLength)
         {
             throw Errors.Internal($"buffer would exceed the largest array (needed={needed})");

@@ -5,7 +5,7 @@ namespace SlateSharp.Format;
 
 /// <summary>
 /// Encodes one WAL data object (format version 3, stamped with the writer's epoch) incrementally: the header on construction, one checksummed record per
-/// <see cref="AppendBatch"/>, the trailer on <see cref="Finish"/> (docs/format/wal.md). A group-commit task appends
+/// <see cref="AppendBatch(ReadOnlySpan{RowEntry})"/>, the trailer on <see cref="Finish"/> (docs/format/wal.md). A group-commit task appends
 /// batches as they arrive and uploads the buffer when it is full or the flush interval passes; each append writes
 /// straight into the <see cref="IBufferWriter{T}"/>, so nothing is buffered twice. Not thread-safe.
 /// </summary>
@@ -52,7 +52,13 @@ internal sealed class WalObjectWriter
     }
 
     /// <summary>Appends one batch (at least one row) as a checksummed record.</summary>
-    public void AppendBatch(ReadOnlySpan<RowEntry> rows)
+    public void AppendBatch(ReadOnlySpan<RowEntry> rows) => AppendBatch(rows, -1);
+
+    /// <summary>
+    /// Appends one batch whose <see cref="EncodedLength"/> the caller has worked out already (or -1 to work it out
+    /// here), so a writer that sizes its object by it pays for the sum once.
+    /// </summary>
+    public void AppendBatch(ReadOnlySpan<RowEntry> rows, int encodedLength)
     {
         if (_finished)
         {
@@ -69,7 +75,7 @@ internal sealed class WalObjectWriter
             CheckRow(row);
         }
 
-        var total = EncodedLength(rows);
+        var total = encodedLength >= 0 ? encodedLength : EncodedLength(rows);
         var span = _output.GetSpan(total)[..total];
         var payload = span[WalObjectCodec.BatchHeaderLength..];
         BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)rows.Length);

@@ -12,15 +12,19 @@ internal sealed class WalSegment : IDisposable
     private readonly PooledBufferWriter _buffer;
     private readonly WalObjectWriter _writer;
 
-    /// <summary>Starts an object that records <paramref name="writerEpoch"/>, the epoch of the writer storing it.</summary>
-    public WalSegment(int initialCapacity, ulong writerEpoch)
-        : this(new PooledBufferWriter(initialCapacity), writerEpoch)
+    /// <summary>
+    /// Starts an object that records <paramref name="writerEpoch"/>, the epoch of the writer storing it, in a buffer of
+    /// <paramref name="initialCapacity"/> bytes that grows to <paramref name="maxBytes"/> (the largest object) and past
+    /// it only for a batch that alone is larger.
+    /// </summary>
+    public WalSegment(int initialCapacity, int maxBytes, ulong writerEpoch)
+        : this(new PooledBufferWriter(initialCapacity, maxBytes), writerEpoch)
     {
     }
 
     /// <summary>Starts an object in <paramref name="buffer"/>, the buffer of a stored segment (<see cref="DetachBuffer"/>).</summary>
-    public WalSegment(byte[] buffer, ulong writerEpoch)
-        : this(new PooledBufferWriter(buffer), writerEpoch)
+    public WalSegment(byte[] buffer, int maxBytes, ulong writerEpoch)
+        : this(new PooledBufferWriter(buffer, maxBytes), writerEpoch)
     {
     }
 
@@ -36,6 +40,9 @@ internal sealed class WalSegment : IDisposable
 
     public long Bytes => _buffer.WrittenCount;
 
+    /// <summary>The length of the buffer the object is encoded in.</summary>
+    public int Capacity => _buffer.Capacity;
+
     /// <summary>Appended batches whose writers wait for this object to be stored.</summary>
     public int DurableWaiters { get; set; }
 
@@ -45,11 +52,11 @@ internal sealed class WalSegment : IDisposable
     /// <summary>Bytes the appended batches take: what the database charges against its memory budget.</summary>
     public long BatchBytes { get; private set; }
 
-    /// <summary>Appends one batch; returns the bytes it took.</summary>
-    public long Append(ReadOnlySpan<RowEntry> rows, ulong sequence)
+    /// <summary>Appends one batch of <paramref name="encodedLength"/> bytes (<see cref="WalObjectWriter.EncodedLength"/>); returns the bytes it took.</summary>
+    public long Append(ReadOnlySpan<RowEntry> rows, ulong sequence, int encodedLength)
     {
         var before = _buffer.WrittenCount;
-        _writer.AppendBatch(rows);
+        _writer.AppendBatch(rows, encodedLength);
         LastSequence = sequence;
         var appended = _buffer.WrittenCount - before;
         BatchBytes += appended;

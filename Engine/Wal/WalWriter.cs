@@ -43,6 +43,7 @@ internal sealed class WalWriter : IDisposable
     // The buffer of the last stored segment, for the next one: it has grown to an object's size already, where a
     // fresh one would grow to it again by doubling (copying and renting arrays of 4 MiB and more each time).
     private byte[]? _spareBuffer;
+    private int _lastSealedCapacity; // guarded by _lock
     private WalSegment? _lastSealed;
     private Exception? _failure;
     private ulong _nextId;
@@ -108,9 +109,19 @@ internal sealed class WalWriter : IDisposable
                 throw StoppedError(failure);
             }
 
+            // A batch that would take the open object past its largest size starts the next one (a batch larger than
+            // that alone still gets an object of its own), so no object, and no buffer, outgrows WalObjectMaxBytes.
+            var length = WalObjectWriter.EncodedLength(rows);
             var segment = _open;
-            appendedBytes = segment.Append(rows, sequence);
-            if (segment.Bytes >= _maxSegmentBytes)
+            if (!segment.IsEmpty && segment.Bytes + length + WalObjectCodec.TrailerLength > _maxSegmentBytes)
+            {
+                SealLocked();
+                _wake.Set();
+                segment = _open;
+            }
+
+            appendedBytes = segment.Append(rows, sequence, length);
+            if (segment.Bytes + WalObjectCodec.TrailerLength >= _maxSegmentBytes)
             {
                 SealLocked();
                 _wake.Set();
@@ -450,6 +461,7 @@ internal sealed class WalWriter : IDisposable
 
     private void SealLocked()
     {
+        _lastSealedCapacity = _open.Capacity;
         _sealed.Enqueue(_open);
         _lastSealed = _open;
         _open = NewSegment();
@@ -460,9 +472,12 @@ internal sealed class WalWriter : IDisposable
         if (_spareBuffer is { } spare)
         {
             _spareBuffer = null;
-            return new WalSegment(spare, _writerEpoch);
+            return new WalSegment(spare, (int)_maxSegmentBytes, _writerEpoch);
         }
 
-        return new WalSegment((int)Math.Min(_maxSegmentBytes, 64 << 10), _writerEpoch);
+        // Sized like the object before it: a steady stream of writes fills objects of much the same size, and a buffer
+        // that starts small and doubles rents (and the pool keeps) every size on the way.
+        var capacity = Math.Max(64 << 10, _lastSealedCapacity);
+        return new WalSegment((int)Math.Min(_maxSegmentBytes, capacity), (int)_maxSegmentBytes, _writerEpoch);
     }
 }
