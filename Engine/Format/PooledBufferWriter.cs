@@ -9,9 +9,8 @@ namespace SlateSharp.Format;
 /// </summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
-    private byte[] _buffer;
-
     private readonly int _growthLimit;
+    private byte[] _buffer;
 
     /// <summary>
     /// A writer over a pooled array of at least <paramref name="initialCapacity"/> bytes. Growing doubles the array but
@@ -30,9 +29,6 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _buffer = buffer;
         _growthLimit = growthLimit;
     }
-
-    /// <summary>The length of the array written into.</summary>
-    public int Capacity => _buffer.Length;
 
     /// <summary>Bytes written since the last clear.</summary>
     public int WrittenCount { get; private set; }

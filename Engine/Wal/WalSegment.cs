@@ -40,9 +40,6 @@ internal sealed class WalSegment : IDisposable
 
     public long Bytes => _buffer.WrittenCount;
 
-    /// <summary>The length of the buffer the object is encoded in.</summary>
-    public int Capacity => _buffer.Capacity;
-
     /// <summary>Appended batches whose writers wait for this object to be stored.</summary>
     public int DurableWaiters { get; set; }
 

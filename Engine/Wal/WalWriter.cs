@@ -43,7 +43,7 @@ internal sealed class WalWriter : IDisposable
     // The buffer of the last stored segment, for the next one: it has grown to an object's size already, where a
     // fresh one would grow to it again by doubling (copying and renting arrays of 4 MiB and more each time).
     private byte[]? _spareBuffer;
-    private int _lastSealedCapacity; // guarded by _lock
+    private long _lastSealedBytes; // guarded by _lock
     private WalSegment? _lastSealed;
     private Exception? _failure;
     private ulong _nextId;
@@ -461,7 +461,7 @@ internal sealed class WalWriter : IDisposable
 
     private void SealLocked()
     {
-        _lastSealedCapacity = _open.Capacity;
+        _lastSealedBytes = _open.Bytes;
         _sealed.Enqueue(_open);
         _lastSealed = _open;
         _open = NewSegment();
@@ -475,9 +475,10 @@ internal sealed class WalWriter : IDisposable
             return new WalSegment(spare, (int)_maxSegmentBytes, _writerEpoch);
         }
 
-        // Sized like the object before it: a steady stream of writes fills objects of much the same size, and a buffer
-        // that starts small and doubles rents (and the pool keeps) every size on the way.
-        var capacity = Math.Max(64 << 10, _lastSealedCapacity);
+        // Sized for what the object before it held: a steady stream of writes fills objects of much the same size, and
+        // a buffer that starts small and doubles rents (and the pool keeps) every size on the way. Sized by bytes, not
+        // by the last buffer, so a run of small objects (sealed while an upload is retried) holds small buffers.
+        var capacity = Math.Max(64 << 10, _lastSealedBytes);
         return new WalSegment((int)Math.Min(_maxSegmentBytes, capacity), (int)_maxSegmentBytes, _writerEpoch);
     }
 }
