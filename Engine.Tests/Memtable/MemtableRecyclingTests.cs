@@ -7,14 +7,14 @@ namespace SlateSharp.Tests.Memtable;
 
 /// <summary>
 /// A memtable's arena chunks go back to the pool only once no read view lists it and no read is on one that did, and
-/// the pool keeps no more than its capacity: the rules that make reusing a flushed memtable's memory safe.
+/// the pool keeps no more than its limit: the rules that make reusing a flushed memtable's memory safe.
 /// </summary>
 public sealed class MemtableRecyclingTests
 {
     [Test]
-    public void The_pool_keeps_full_size_chunks_up_to_its_capacity()
+    public void The_pool_keeps_full_size_chunks_up_to_its_limit()
     {
-        var pool = new MemtableChunkPool(2L * MemtableArena.MaxChunkBytes);
+        var pool = new MemtableChunkPool(4L * MemtableArena.MaxChunkBytes, 2L * MemtableArena.MaxChunkBytes);
         Assert.That(pool.TryRent(), Is.Null);
 
         pool.Return(new byte[MemtableArena.MaxChunkBytes]);
@@ -22,9 +22,31 @@ public sealed class MemtableRecyclingTests
         pool.Return(new byte[MemtableArena.MaxChunkBytes]);
         pool.Return(new byte[MemtableArena.MaxChunkBytes]);
 
-        Assert.That(pool.PooledBytes, Is.EqualTo(2L * MemtableArena.MaxChunkBytes), "a smaller chunk and one beyond capacity are left to the GC");
+        Assert.That(pool.PooledBytes, Is.EqualTo(2L * MemtableArena.MaxChunkBytes), "a smaller chunk and one beyond the limit are left to the GC");
+        Assert.That(pool.Dropped, Is.EqualTo(1), "only full-size chunks count as dropped");
         Assert.That(pool.TryRent(), Has.Length.EqualTo(MemtableArena.MaxChunkBytes));
         Assert.That(pool.Reused, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Raising_the_limit_keeps_more_chunks_up_to_the_capacity_and_lowering_it_lets_the_excess_go()
+    {
+        var pool = new MemtableChunkPool(3L * MemtableArena.MaxChunkBytes, MemtableArena.MaxChunkBytes);
+        pool.LimitBytes = 10L * MemtableArena.MaxChunkBytes;
+        Assert.That(pool.LimitBytes, Is.EqualTo(3L * MemtableArena.MaxChunkBytes), "the limit stops at the capacity");
+        for (var i = 0; i < 4; i++)
+        {
+            pool.Return(new byte[MemtableArena.MaxChunkBytes]);
+        }
+
+        Assert.That((pool.PooledBytes, pool.Dropped), Is.EqualTo((3L * MemtableArena.MaxChunkBytes, 1L)));
+
+        pool.LimitBytes = MemtableArena.MaxChunkBytes + 1;
+        Assert.That((pool.PooledBytes, pool.Dropped), Is.EqualTo((1L * MemtableArena.MaxChunkBytes, 3L)), "rounded down to whole chunks");
+        pool.LimitBytes = 0;
+        Assert.That(pool.LimitBytes, Is.EqualTo(1L * MemtableArena.MaxChunkBytes), "at least one chunk");
+        Assert.That(pool.TryRent(), Is.Not.Null);
+        Assert.That(pool.TryRent(), Is.Null);
     }
 
     [Test]

@@ -19,6 +19,7 @@ public sealed partial class Db
             FrozenMemtables = view.Immutables.Count,
             MemtablePoolBytes = _memtableChunks.PooledBytes,
             MemtableChunksReused = _memtableChunks.Reused,
+            MemtableChunksDropped = _memtableChunks.Dropped,
             L0Ssts = view.Manifest.L0.Count,
             SortedRuns = view.Manifest.SortedRuns.Count,
             L0Bytes = view.Manifest.L0.Sum(s => s.Size),

@@ -74,7 +74,7 @@ public sealed partial class Db : IAsyncDisposable
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
         _blockCache = options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null;
         _readers = new SstReaderCache(store, _blockCache, options.SstReaderCacheBytes);
-        _memtableChunks = new MemtableChunkPool(options.MemtableSizeBytes);
+        _memtableChunks = new MemtableChunkPool(options.MaxUnflushedBytes, options.MemtableSizeBytes);
         _view = new DbView(NewMemtable(), [], manifest.Manifest, manifest.Id);
         _view.Hold(_pins);
         _activeFixedWalId = fence.Id;
@@ -478,13 +478,16 @@ public sealed partial class Db : IAsyncDisposable
     /// Publishes <paramref name="next"/> as the read view (readers take it without the lock) and retires the one it
     /// replaces: the new view holds its memtables before the old lets go of them, so a memtable still listed never
     /// loses its memory, and one that left the view gives its chunks back once the last read on an older view ends.
-    /// The caller holds the write lock.
+    /// The pool keeps the whole unflushed budget's chunks while frozen memtables wait (writers will fill them again) and
+    /// one memtable's once none does (<see cref="MemtableChunkPool"/>); it is set before the old view lets go, so the
+    /// chunks that gives back meet the new limit. The caller holds the write lock.
     /// </summary>
     private void InstallViewLocked(DbView next)
     {
         next.Hold(_pins);
         var previous = _view;
         Volatile.Write(ref _view, next);
+        _memtableChunks.LimitBytes = next.Immutables.IsEmpty ? _options.MemtableSizeBytes : _options.MaxUnflushedBytes;
         previous.Retire();
     }
 

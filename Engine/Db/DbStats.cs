@@ -19,13 +19,20 @@ public sealed record DbStats
     public required int FrozenMemtables { get; init; }
 
     /// <summary>
-    /// Bytes of flushed memtables' memory kept for the next memtables (at most <see cref="DbOptions.MemtableSizeBytes"/>):
-    /// a flushed memtable's 1 MiB chunks are reused once no read is on it, instead of left to the GC.
+    /// Bytes of flushed memtables' memory kept for the next memtables: a flushed memtable's 1 MiB chunks are reused once
+    /// no read is on it, instead of left to the GC. At most <see cref="DbOptions.MaxUnflushedBytes"/> while frozen
+    /// memtables wait to be flushed, at most <see cref="DbOptions.MemtableSizeBytes"/> once none does.
     /// </summary>
     public long MemtablePoolBytes { get; init; }
 
     /// <summary>Memtable memory chunks (1 MiB each) reused from flushed memtables since the database opened.</summary>
     public long MemtableChunksReused { get; init; }
+
+    /// <summary>
+    /// Memtable memory chunks (1 MiB each) left to the GC since the database opened, because the pool was at its limit
+    /// (<see cref="MemtablePoolBytes"/>). Few in a long fill, or the working set churns the large-object heap.
+    /// </summary>
+    public long MemtableChunksDropped { get; init; }
 
     /// <summary>L0 SSTs in the manifest the writer holds.</summary>
     public required int L0Ssts { get; init; }
