@@ -36,6 +36,36 @@ public sealed class SstTests
         a.FirstKey.AsSpan().SequenceEqual(b.FirstKey) && a.LastKey.AsSpan().SequenceEqual(b.LastKey);
 
     [Test]
+    public async Task Blocks_read_ahead_stay_intact_after_their_read_buffer_is_reused()
+    {
+        // Readahead reads land in a pooled buffer that the next read reuses: each block must own its bytes.
+        var seed = TestSeeds.Get(57);
+        var random = new Random(seed);
+        var (first, _, _) = await SstTestHelpers.BuildAndOpenAsync(TestRows.Random(random, 600, 2), SmallBlocks);
+        var (second, _, _) = await SstTestHelpers.BuildAndOpenAsync(TestRows.Random(random, 600, 2), SmallBlocks);
+        var expected = await SstTestHelpers.ReadAllAsync(first);
+
+        var blocks = await first.ReadBlocksAsync(0, 1 << 20);
+        Assert.That(blocks, Has.Length.EqualTo(first.Index.Count), "the whole SST fits in one readahead");
+        for (var round = 0; round < 4; round++)
+        {
+            _ = await second.ReadBlocksAsync(0, 1 << 20);
+        }
+
+        var rows = new List<RowEntry>();
+        foreach (var block in blocks)
+        {
+            var it = new BlockIterator(block);
+            while (it.MoveNext())
+            {
+                rows.Add(it.Current);
+            }
+        }
+
+        Assert.That(rows, Is.EqualTo(expected), $"seed={seed}");
+    }
+
+    [Test]
     public async Task Reverse_scans_return_the_rows_backwards()
     {
         var rows = TestRows.Random(new Random(TestSeeds.Get(61)), 500, 2);

@@ -62,6 +62,27 @@ public sealed class ObjectStoreConformanceTests(StoreTarget target) : StoreTarge
         Assert.That(got.Metadata.Size, Is.EqualTo(1000));
     }
 
+    [TestCase(0, 1000, 1000)]
+    [TestCase(10, 20, 20)]
+    [TestCase(990, 100, 10)]
+    [TestCase(1000, 5, 0)]
+    public async Task Reads_into_a_callers_buffer_return_the_range_in_that_buffer(long offset, int length, int expectedLength)
+    {
+        var content = new byte[1000];
+        PatternStream.Fill(content, 0, 11);
+        await Store.PutAsync(P("into"), content, PutMode.Overwrite);
+        var buffer = new byte[length + 7];
+
+        var got = await ReadsInto.GetIntoAsync(Store, P("into"), offset, buffer.AsMemory(3, length));
+
+        Assert.That(got!.Offset, Is.EqualTo(offset));
+        Assert.That(got.Data.ToArray(), Is.EqualTo(content.AsSpan((int)offset, expectedLength).ToArray()));
+        Assert.That(buffer.AsSpan(3, expectedLength).ToArray(), Is.EqualTo(got.Data.ToArray()), "the bytes are in the caller's buffer");
+        Assert.That(got.Metadata.Size, Is.EqualTo(1000));
+        Assert.That(got.Metadata.Path.Value, Is.EqualTo("into"));
+        Assert.That(await ReadsInto.GetIntoAsync(Store, P("nothing/here"), 0, buffer), Is.Null);
+    }
+
     [TestCase(10, 990)]
     [TestCase(0, 1000)]
     [TestCase(1, 999)]

@@ -86,9 +86,10 @@ internal sealed class Block
     /// <summary>
     /// Verifies and decodes a stored block read from <paramref name="path"/> at <paramref name="offset"/>.
     /// <paramref name="maxRawLength"/> bounds the decompressed size before anything is allocated. An uncompressed
-    /// block aliases <paramref name="stored"/>; a compressed one gets its own array.
+    /// block aliases <paramref name="stored"/> unless <paramref name="copy"/> (the caller reuses the buffer); a
+    /// compressed one gets its own array.
     /// </summary>
-    public static Block Decode(ReadOnlyMemory<byte> stored, string path, long offset, int maxRawLength)
+    public static Block Decode(ReadOnlyMemory<byte> stored, string path, long offset, int maxRawLength, bool copy = false)
     {
         var span = stored.Span;
         if (span.Length < SstFormat.BlockTrailerLength)
@@ -114,7 +115,7 @@ internal sealed class Block
                 throw Errors.Data(path, offset, $"uncompressed block length mismatch (raw={rawLength} stored={payloadLength})");
             }
 
-            return Parse(payload, path, offset);
+            return Parse(copy ? payload.ToArray() : payload, path, offset);
         }
 
         if (codec is not (CompressionCodec.Lz4 or CompressionCodec.Zstd))

@@ -1,3 +1,4 @@
+using System.Buffers;
 using SlateSharp.Format;
 using SlateSharp.Storage;
 
@@ -176,23 +177,33 @@ internal sealed class SstReader
             last++;
         }
 
+        // One pooled buffer per read, each block copied out of it: a new array per read would be large-object-heap
+        // garbage (a compaction reads its whole input this way), which only a gen-2 collection frees.
         var length = checked((int)(Index.OffsetOf(last) + Index.LengthOf(last) - start));
-        var result = await _store.GetAsync(Path, ByteRange.FromOffset(start, length), cancellationToken).ConfigureAwait(false)
-            ?? throw Errors.Data(Name, start, "sst object disappeared");
-        if (result.Data.Length != length)
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
         {
-            throw Errors.Data(Name, start, $"short block read (wanted={length} got={result.Data.Length})");
-        }
+            var result = await ReadsInto.GetIntoAsync(_store, Path, start, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false)
+                ?? throw Errors.Data(Name, start, "sst object disappeared");
+            if (result.Data.Length != length)
+            {
+                throw Errors.Data(Name, start, $"short block read (wanted={length} got={result.Data.Length})");
+            }
 
-        var blocks = new Block[last - first + 1];
-        for (var i = 0; i < blocks.Length; i++)
+            var blocks = new Block[last - first + 1];
+            for (var i = 0; i < blocks.Length; i++)
+            {
+                var offset = Index.OffsetOf(first + i);
+                blocks[i] = Block.Decode(result.Data.Slice(checked((int)(offset - start)), Index.LengthOf(first + i)), Name, offset, _metadata.MaxRawBlockLength, copy: true);
+                VerifyRows(blocks[i], first + i);
+            }
+
+            return blocks;
+        }
+        finally
         {
-            var offset = Index.OffsetOf(first + i);
-            blocks[i] = Block.Decode(result.Data.Slice(checked((int)(offset - start)), Index.LengthOf(first + i)), Name, offset, _metadata.MaxRawBlockLength);
-            VerifyRows(blocks[i], first + i);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        return blocks;
     }
 
     /// <summary>Returns data block <paramref name="index"/> from the cache, or reads, verifies and caches it.</summary>

@@ -51,6 +51,23 @@ public sealed class InstrumentedObjectStoreTests
     }
 
     [Test]
+    public async Task A_read_into_a_buffer_counts_as_one_get_and_reads_in_place_only_when_the_store_below_does()
+    {
+        var memory = new InMemoryObjectStore("instrumented-into");
+        var metrics = new ObjectStoreMetrics();
+        var store = new InstrumentedObjectStore(memory, metrics, new ManualTimeProvider());
+        var a = ObjectPath.Parse("a");
+        await store.PutAsync(a, new byte[1000], PutMode.Overwrite);
+
+        var got = await ReadsInto.GetIntoAsync(store, a, 900, new byte[300]);
+
+        Assert.That(got!.Data.Length, Is.EqualTo(100));
+        Assert.That((metrics.Requests(RequestKind.Get), metrics.BytesDown), Is.EqualTo((1L, 100L)));
+        Assert.That(ReadsInto.ReadsInPlace(store), Is.True);
+        Assert.That(ReadsInto.ReadsInPlace(new InstrumentedObjectStore(new FaultInjectingObjectStore(memory), metrics, new ManualTimeProvider())), Is.False);
+    }
+
+    [Test]
     public async Task A_listing_the_caller_stops_early_is_not_a_failure_and_a_failing_one_is()
     {
         var memory = new InMemoryObjectStore("instrumented-list");

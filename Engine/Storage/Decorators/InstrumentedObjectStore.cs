@@ -10,7 +10,7 @@ namespace SlateSharp.Storage.Decorators;
 /// a multipart or resumable upload counts as one PUT, a listing as one LIST however many pages it fetched. The same
 /// figures go to the <c>slatesharp.store.*</c> instruments of the <see cref="SlateSharpDiagnostics.Name"/> meter.
 /// </summary>
-internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator, IStagingObjectStore
+internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator, IStagingObjectStore, IReadIntoObjectStore
 {
     private readonly StoreTelemetry _telemetry = new(inner.Location);
 
@@ -46,6 +46,26 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
         try
         {
             var result = await inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
+            AddBytesDown(result?.Data.Length ?? 0);
+            failed = false;
+            return result;
+        }
+        finally
+        {
+            Record(RequestKind.Get, time.GetElapsedTime(started), failed);
+        }
+    }
+
+    public bool ReadsInPlace => ReadsInto.ReadsInPlace(inner);
+
+    /// <summary>Counts as one GET, as <see cref="GetAsync"/> does.</summary>
+    public async ValueTask<GetResult?> GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        var started = time.GetTimestamp();
+        var failed = true;
+        try
+        {
+            var result = await ReadsInto.GetIntoAsync(inner, path, offset, destination, cancellationToken).ConfigureAwait(false);
             AddBytesDown(result?.Data.Length ?? 0);
             failed = false;
             return result;

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace SlateSharp.Storage.Decorators;
 
 /// <summary>Presents the objects under <c>prefix/</c> of an inner store as a store of their own.</summary>
-internal sealed class PrefixedObjectStore : IObjectStore, IStagingObjectStore
+internal sealed class PrefixedObjectStore : IObjectStore, IStagingObjectStore, IReadIntoObjectStore
 {
     private readonly IObjectStore _inner;
     private readonly string _prefix;
@@ -21,6 +21,13 @@ internal sealed class PrefixedObjectStore : IObjectStore, IStagingObjectStore
 
     public async ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default) =>
         await _inner.GetAsync(Wrap(path), range, cancellationToken).ConfigureAwait(false) is { } result
+            ? result with { Metadata = Unwrap(result.Metadata)! }
+            : null;
+
+    public bool ReadsInPlace => ReadsInto.ReadsInPlace(_inner);
+
+    public async ValueTask<GetResult?> GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        await ReadsInto.GetIntoAsync(_inner, Wrap(path), offset, destination, cancellationToken).ConfigureAwait(false) is { } result
             ? result with { Metadata = Unwrap(result.Metadata)! }
             : null;
 

@@ -8,7 +8,7 @@ namespace SlateSharp.Storage.InMemory;
 /// A thread-safe object store in process memory with the exact semantics of <see cref="IObjectStore"/>. Made for fast
 /// unit tests and for <c>memory://name</c> databases; nothing survives the process.
 /// </summary>
-public sealed class InMemoryObjectStore : IObjectStore
+public sealed class InMemoryObjectStore : IObjectStore, IReadIntoObjectStore
 {
     private const int ListPageSize = 1000;
     private static readonly ConcurrentDictionary<string, InMemoryObjectStore> Named = new(StringComparer.Ordinal);
@@ -67,6 +67,29 @@ public sealed class InMemoryObjectStore : IObjectStore
         var (start, length) = range.Resolve(stored.Data.Length, path);
         var copy = stored.Data.AsSpan((int)start, (int)length).ToArray();
         return ValueTask.FromResult<GetResult?>(new GetResult(stored.Metadata, start, copy));
+    }
+
+    /// <inheritdoc/>
+    bool IReadIntoObjectStore.ReadsInPlace => true;
+
+    /// <inheritdoc/>
+    ValueTask<GetResult?> IReadIntoObjectStore.GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        StoredObject? stored;
+        lock (_lock)
+        {
+            _objects.TryGetValue(path.Value, out stored);
+        }
+
+        if (stored is null)
+        {
+            return ValueTask.FromResult<GetResult?>(null);
+        }
+
+        var (start, length) = ByteRange.FromOffset(offset, destination.Length).Resolve(stored.Data.Length, path);
+        stored.Data.AsSpan((int)start, (int)length).CopyTo(destination.Span);
+        return ValueTask.FromResult<GetResult?>(new GetResult(stored.Metadata, start, destination[..(int)length]));
     }
 
     /// <inheritdoc/>

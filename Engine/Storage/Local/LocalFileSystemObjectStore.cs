@@ -10,7 +10,7 @@ namespace SlateSharp.Storage.Local;
 /// a put writes a temporary file in the target's directory, fsyncs it, then publishes it under its name with the
 /// <see cref="CommitStrategy"/> the store found safe when it opened. Hard links are never required.
 /// </summary>
-public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposable, IStagingObjectStore
+public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposable, IStagingObjectStore, IReadIntoObjectStore
 {
     private readonly LocalStoreOptions _options;
     private readonly ProbeReport? _probe;
@@ -175,10 +175,29 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             return ValueTask.FromException<GetResult?>(Errors.ClosedClean($"the local store was disposed (path={path} store={Location})"));
         }
 
-        return _handles is { } handles ? ValueTask.FromResult(ReadCached(handles, path, range)) : ReadOpeningAsync(path, range, cancellationToken);
+        return _handles is { } handles ? ValueTask.FromResult(ReadCached(handles, path, range, default)) : ReadOpeningAsync(path, range, default, cancellationToken);
     }
 
-    private GetResult? ReadCached(ReadHandleCache handles, ObjectPath path, ByteRange range)
+    /// <inheritdoc/>
+    bool IReadIntoObjectStore.ReadsInPlace => true;
+
+    /// <inheritdoc/>
+    ValueTask<GetResult?> IReadIntoObjectStore.GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Volatile.Read(ref _disposed))
+        {
+            return ValueTask.FromException<GetResult?>(Errors.ClosedClean($"the local store was disposed (path={path} store={Location})"));
+        }
+
+        var range = ByteRange.FromOffset(offset, destination.Length);
+        return _handles is { } handles
+            ? ValueTask.FromResult(ReadCached(handles, path, range, destination))
+            : ReadOpeningAsync(path, range, destination, cancellationToken);
+    }
+
+    /// <summary>Reads through a cached handle, opening (and caching) one when none is there or it went stale; where the bytes go is <paramref name="into"/>, or a new array when empty.</summary>
+    private GetResult? ReadCached(ReadHandleCache handles, ObjectPath path, ByteRange range, Memory<byte> into)
     {
         if (handles.TryAcquire(path.Value, out var cached))
         {
@@ -187,7 +206,7 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
                 var errno = FileIdentity.TryKey(cached.FullPath, out var now);
                 if (errno == 0 && now == cached.Identity)
                 {
-                    return ReadRange(cached.Handle, cached.FullPath, cached.Metadata, range);
+                    return ReadRange(cached.Handle, cached.FullPath, cached.Metadata, range, into);
                 }
 
                 // Replaced, deleted or unreadable: forget the handle, and let a fresh open decide what to return.
@@ -220,7 +239,7 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         var owned = handles.TryAdd(entry);
         try
         {
-            return ReadRange(handle, full, entry.Metadata, range);
+            return ReadRange(handle, full, entry.Metadata, range, into);
         }
         finally
         {
@@ -236,7 +255,7 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     }
 
     /// <summary>Reads the resolved range with <c>pread</c> (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>).</summary>
-    private GetResult ReadRange(SafeFileHandle handle, string full, ObjectMetadata metadata, ByteRange range)
+    private GetResult ReadRange(SafeFileHandle handle, string full, ObjectMetadata metadata, ByteRange range, Memory<byte> into)
     {
         var (start, length) = range.Resolve(metadata.Size, metadata.Path);
         if (length > Array.MaxLength)
@@ -244,14 +263,14 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             throw Errors.Invalid($"a single read is limited to {Array.MaxLength} bytes; read in ranges (path={full} length={length})");
         }
 
-        var data = GC.AllocateUninitializedArray<byte>((int)length);
+        Memory<byte> data = into.IsEmpty ? GC.AllocateUninitializedArray<byte>((int)length) : into[..(int)length];
         var done = 0;
         while (done < data.Length)
         {
             int n;
             try
             {
-                n = RandomAccess.Read(handle, data.AsSpan(done), start + done);
+                n = RandomAccess.Read(handle, data.Span[done..], start + done);
             }
             catch (Exception e) when (LocalErrors.IsIo(e))
             {
@@ -290,7 +309,8 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
         }
     }
 
-    private async ValueTask<GetResult?> ReadOpeningAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken)
+    /// <summary>Opens the file for this read only (no handle cache); where the bytes go is <paramref name="into"/>, or a new array when empty.</summary>
+    private async ValueTask<GetResult?> ReadOpeningAsync(ObjectPath path, ByteRange range, Memory<byte> into, CancellationToken cancellationToken)
     {
         var full = FullPath(path);
         if (OpenForRead(full) is not { } handle)
@@ -307,14 +327,14 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
                 throw Errors.Invalid($"a single read is limited to {Array.MaxLength} bytes; read in ranges (path={full} length={length})");
             }
 
-            var data = new byte[length];
+            Memory<byte> data = into.IsEmpty ? new byte[length] : into[..(int)length];
             var done = 0;
             while (done < data.Length)
             {
                 int n;
                 try
                 {
-                    n = await RandomAccess.ReadAsync(handle, data.AsMemory(done), start + done, cancellationToken).ConfigureAwait(false);
+                    n = await RandomAccess.ReadAsync(handle, data[done..], start + done, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (LocalErrors.IsIo(e))
                 {
