@@ -50,30 +50,18 @@ public sealed class InMemoryObjectStore : IObjectStore, IReadIntoObjectStore
     }
 
     /// <inheritdoc/>
-    public ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        StoredObject? stored;
-        lock (_lock)
-        {
-            _objects.TryGetValue(path.Value, out stored);
-        }
-
-        if (stored is null)
-        {
-            return ValueTask.FromResult<GetResult?>(null);
-        }
-
-        var (start, length) = range.Resolve(stored.Data.Length, path);
-        var copy = stored.Data.AsSpan((int)start, (int)length).ToArray();
-        return ValueTask.FromResult<GetResult?>(new GetResult(stored.Metadata, start, copy));
-    }
+    public ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Read(path, range, default, cancellationToken));
 
     /// <inheritdoc/>
     bool IReadIntoObjectStore.ReadsInPlace => true;
 
     /// <inheritdoc/>
-    ValueTask<GetResult?> IReadIntoObjectStore.GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    ValueTask<GetResult?> IReadIntoObjectStore.GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Read(path, ByteRange.FromOffset(offset, destination.Length), destination, cancellationToken));
+
+    /// <summary>A copy of the range, into <paramref name="into"/> or, when that is empty, a new array; null when there is no object.</summary>
+    private GetResult? Read(ObjectPath path, ByteRange range, Memory<byte> into, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         StoredObject? stored;
@@ -84,12 +72,18 @@ public sealed class InMemoryObjectStore : IObjectStore, IReadIntoObjectStore
 
         if (stored is null)
         {
-            return ValueTask.FromResult<GetResult?>(null);
+            return null;
         }
 
-        var (start, length) = ByteRange.FromOffset(offset, destination.Length).Resolve(stored.Data.Length, path);
-        stored.Data.AsSpan((int)start, (int)length).CopyTo(destination.Span);
-        return ValueTask.FromResult<GetResult?>(new GetResult(stored.Metadata, start, destination[..(int)length]));
+        var (start, length) = range.Resolve(stored.Data.Length, path);
+        var source = stored.Data.AsMemory((int)start, (int)length);
+        if (into.IsEmpty)
+        {
+            return new GetResult(stored.Metadata, start, source.ToArray());
+        }
+
+        source.CopyTo(into);
+        return new GetResult(stored.Metadata, start, into[..(int)length]);
     }
 
     /// <inheritdoc/>
