@@ -155,6 +155,23 @@ start_gcs_emulator() {
   export SLATESHARP_TEST_GCS_EMULATOR="http://127.0.0.1:$gcs_port"
 }
 
+# Prints, for each failed result in the TRX file $1, its name and the first lines of its error message.
+failure_messages() {
+  awk '
+    /<UnitTestResult / && /outcome="(Failed|Error|Timeout|Aborted)"/ {
+      failing = 1; shown = 0
+      if (match($0, /testName="[^"]*"/)) print "  --- " substr($0, RSTART + 10, RLENGTH - 11)
+    }
+    failing && /<Message>/ { inmessage = 1; sub(/.*<Message>/, "") }
+    failing && inmessage {
+      line = $0; ended = sub(/<\/Message>.*/, "", line)
+      if (shown < 12) { gsub(/&lt;/, "<", line); gsub(/&gt;/, ">", line); gsub(/&quot;/, "\"", line); gsub(/&amp;/, "\\&", line); print "    " line; shown++ }
+      if (ended) inmessage = 0
+    }
+    failing && /<\/UnitTestResult>/ { failing = 0; inmessage = 0 }
+  ' "$1" | head -n 400
+}
+
 summarize() {
   # Counts from the TRX file: failed includes errors, timeouts and aborts; skipped is what did not run.
   local trx=$1 counters total passed failed skipped
@@ -168,6 +185,8 @@ summarize() {
     # Named again right above the summary, where a log cut to its tail still shows them.
     grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"' "$trx" \
       | sed -n 's/.* testName="\([^"]*\)".*outcome="\([A-Za-z]*\)".*/\2: \1/p' | head -n 50 | sed 's/^/  /' >&2 || true
+    # And what each failure said (its first lines), since the console log above may be cut away.
+    failure_messages "$trx" >&2 || true
   fi
   if ((skipped > 0)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 }
