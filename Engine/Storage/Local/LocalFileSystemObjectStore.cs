@@ -167,22 +167,18 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     /// through a cached handle (<see cref="ReadHandleCache"/>); elsewhere (FUSE, network shares) every read opens the
     /// file and reads asynchronously. After <see cref="Dispose"/> a read fails with a clean-close error.
     /// </remarks>
-    public ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (Volatile.Read(ref _disposed))
-        {
-            return ValueTask.FromException<GetResult?>(Errors.ClosedClean($"the local store was disposed (path={path} store={Location})"));
-        }
-
-        return _handles is { } handles ? ValueTask.FromResult(ReadCached(handles, path, range, default)) : ReadOpeningAsync(path, range, default, cancellationToken);
-    }
+    public ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default) =>
+        Read(path, range, default, cancellationToken);
 
     /// <inheritdoc/>
     bool IReadIntoObjectStore.ReadsInPlace => true;
 
     /// <inheritdoc/>
     ValueTask<GetResult?> IReadIntoObjectStore.GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+        => Read(path, ByteRange.FromOffset(offset, destination.Length), destination, cancellationToken);
+
+    /// <summary>Reads <paramref name="range"/> of <paramref name="path"/> into <paramref name="into"/>, or into a new array when it is empty.</summary>
+    private ValueTask<GetResult?> Read(ObjectPath path, ByteRange range, Memory<byte> into, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (Volatile.Read(ref _disposed))
@@ -190,10 +186,7 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             return ValueTask.FromException<GetResult?>(Errors.ClosedClean($"the local store was disposed (path={path} store={Location})"));
         }
 
-        var range = ByteRange.FromOffset(offset, destination.Length);
-        return _handles is { } handles
-            ? ValueTask.FromResult(ReadCached(handles, path, range, destination))
-            : ReadOpeningAsync(path, range, destination, cancellationToken);
+        return _handles is { } handles ? ValueTask.FromResult(ReadCached(handles, path, range, into)) : ReadOpeningAsync(path, range, into, cancellationToken);
     }
 
     /// <summary>Reads through a cached handle, opening (and caching) one when none is there or it went stale; where the bytes go is <paramref name="into"/>, or a new array when empty.</summary>
