@@ -86,10 +86,10 @@ internal sealed class Block
     /// <summary>
     /// Verifies and decodes a stored block read from <paramref name="path"/> at <paramref name="offset"/>.
     /// <paramref name="maxRawLength"/> bounds the decompressed size before anything is allocated. An uncompressed
-    /// block aliases <paramref name="stored"/> unless <paramref name="copy"/> (the caller reuses the buffer); a
-    /// compressed one gets its own array.
+    /// block aliases <paramref name="stored"/> unless <paramref name="memory"/> asks for an array of its own (the
+    /// caller reuses the buffer); a compressed one always gets its own array, of the kind <paramref name="memory"/> names.
     /// </summary>
-    public static Block Decode(ReadOnlyMemory<byte> stored, string path, long offset, int maxRawLength, bool copy = false)
+    public static Block Decode(ReadOnlyMemory<byte> stored, string path, long offset, int maxRawLength, BlockMemory memory = BlockMemory.Alias)
     {
         var span = stored.Span;
         if (span.Length < SstFormat.BlockTrailerLength)
@@ -115,7 +115,7 @@ internal sealed class Block
                 throw Errors.Data(path, offset, $"uncompressed block length mismatch (raw={rawLength} stored={payloadLength})");
             }
 
-            return Parse(copy ? payload.ToArray() : payload, path, offset);
+            return Parse(memory == BlockMemory.Alias ? payload : CopyOf(payload.Span, memory), path, offset);
         }
 
         if (codec is not (CompressionCodec.Lz4 or CompressionCodec.Zstd))
@@ -128,7 +128,7 @@ internal sealed class Block
             throw Errors.Data(path, offset, $"implausible decompressed block length (raw={rawLength} stored={payloadLength} codec={codec} max={maxRawLength})");
         }
 
-        var raw = new byte[rawLength];
+        var raw = AllocateArray((int)rawLength, memory);
         if (!BlockCompressor.TryDecompress(codec, payload.Span, raw))
         {
             throw Errors.Data(path, offset, $"block does not decompress (codec={codec} raw={rawLength} stored={payloadLength})");
@@ -138,6 +138,17 @@ internal sealed class Block
     }
 
     /// <summary>Checks the restart array of a raw block and wraps it.</summary>
+    /// <summary>An uninitialised array for a block's bytes, on the heap <paramref name="memory"/> names (<see cref="BlockMemory.LongLived"/>: pinned).</summary>
+    public static byte[] AllocateArray(int length, BlockMemory memory) =>
+        memory == BlockMemory.LongLived ? GC.AllocateUninitializedArray<byte>(length, pinned: true) : GC.AllocateUninitializedArray<byte>(length);
+
+    private static byte[] CopyOf(ReadOnlySpan<byte> payload, BlockMemory memory)
+    {
+        var copy = AllocateArray(payload.Length, memory);
+        payload.CopyTo(copy);
+        return copy;
+    }
+
     public static Block Parse(ReadOnlyMemory<byte> raw, string path, long offset)
     {
         var span = raw.Span;

@@ -194,7 +194,7 @@ internal sealed class SstReader
             for (var i = 0; i < blocks.Length; i++)
             {
                 var offset = Index.OffsetOf(first + i);
-                blocks[i] = Block.Decode(result.Data.Slice(checked((int)(offset - start)), Index.LengthOf(first + i)), Name, offset, _metadata.MaxRawBlockLength, copy: true);
+                blocks[i] = Block.Decode(result.Data.Slice(checked((int)(offset - start)), Index.LengthOf(first + i)), Name, offset, _metadata.MaxRawBlockLength, BlockMemory.Copy);
                 VerifyRows(blocks[i], first + i);
             }
 
@@ -247,14 +247,40 @@ internal sealed class SstReader
     {
         var offset = Index.OffsetOf(index);
         var length = Index.LengthOf(index);
-        var result = await _store.GetAsync(Path, ByteRange.FromOffset(offset, length), cancellationToken).ConfigureAwait(false)
-            ?? throw Errors.Data(Name, offset, "sst object disappeared");
+        var memory = _cache is null ? BlockMemory.Copy : BlockMemory.LongLived;
+        if (_metadata.Codec == CompressionCodec.None && ReadsInto.ReadsInPlace(_store))
+        {
+            // Uncompressed, and the store reads in place: read straight into the block's own array.
+            var own = Block.AllocateArray(length, memory);
+            var read = await ReadsInto.GetIntoAsync(_store, Path, offset, own, cancellationToken).ConfigureAwait(false);
+            return Decoded(read, index, offset, length, BlockMemory.Alias);
+        }
+
+        // Otherwise into a pooled buffer, decoded (decompressed or copied) into an array of the block's own: on the
+        // pinned object heap when bound for the cache (BlockMemory.LongLived), since an ordinary array would be
+        // promoted twice while the cache holds it.
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var read = await ReadsInto.GetIntoAsync(_store, Path, offset, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            return Decoded(read, index, offset, length, memory);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Checks, decodes, verifies and caches data block <paramref name="index"/> as read from the store.</summary>
+    private Block Decoded(GetResult? read, int index, long offset, int length, BlockMemory memory)
+    {
+        var result = read ?? throw Errors.Data(Name, offset, "sst object disappeared");
         if (result.Data.Length != length)
         {
             throw Errors.Data(Name, offset, $"short block read (wanted={length} got={result.Data.Length})");
         }
 
-        var block = Block.Decode(result.Data, Name, offset, _metadata.MaxRawBlockLength);
+        var block = Block.Decode(result.Data, Name, offset, _metadata.MaxRawBlockLength, memory);
         VerifyRows(block, index);
         _cache?.Insert(_cacheSource, offset, block);
         return block;
