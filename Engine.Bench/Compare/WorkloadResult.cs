@@ -24,6 +24,9 @@ internal sealed record WorkloadResult
     /// <summary>The slowest operation as timed, not a histogram bucket bound.</summary>
     public double MaxMicros { get; init; }
 
+    /// <summary>This process's garbage collections while the workload was timed (the peers' native engines collect none of their own).</summary>
+    public GcActivity Gc { get; init; }
+
     public long PeakRssBytes { get; init; }
 
     public long PeakHeapBytes { get; init; }

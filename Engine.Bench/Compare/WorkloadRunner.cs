@@ -74,6 +74,7 @@ internal static class WorkloadRunner
                     P99Micros = measured.Latency.PercentileMicros(99),
                     P999Micros = measured.Latency.PercentileMicros(99.9),
                     MaxMicros = measured.Latency.MaxMicros,
+                    Gc = measured.Gc,
                     PeakRssBytes = timeline.PeakRss,
                     PeakHeapBytes = timeline.PeakHeap,
                     Note = engine.Describe(measured.Ops),
@@ -100,6 +101,7 @@ internal static class WorkloadRunner
     private static async Task<Measured> OpenEmptyAsync(string engineName, PeerOptions options, long count)
     {
         var latency = new LatencyRecorder();
+        var gc = GcActivity.Now();
         var opened = TimeSpan.Zero;
         for (var i = 0; i < count; i++)
         {
@@ -112,7 +114,7 @@ internal static class WorkloadRunner
         }
 
         // Ops/s counts opens per second of open time only (closing is not what is measured).
-        return new Measured(count, opened.TotalSeconds, latency);
+        return new Measured(count, opened.TotalSeconds, latency, GcActivity.Since(gc));
     }
 
     private static async Task<Measured> FillAsync(IBenchEngine engine, BenchKeys keys, WorkloadSpec spec, bool random, string label)
@@ -291,14 +293,15 @@ internal static class WorkloadRunner
     private static async Task<Measured> RunWorkersAsync(int workers, Func<int, LatencyRecorder, Task<long>> body)
     {
         var recorders = Enumerable.Range(0, workers).Select(_ => new LatencyRecorder()).ToArray();
+        var gc = GcActivity.Now();
         var clock = Stopwatch.StartNew();
         var tasks = Enumerable.Range(0, workers)
             .Select(w => Task.Factory.StartNew(() => body(w, recorders[w]), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap())
             .ToArray();
         var ops = (await Task.WhenAll(tasks)).Sum();
         clock.Stop();
-        return new Measured(ops, clock.Elapsed.TotalSeconds, LatencyRecorder.Merge(recorders));
+        return new Measured(ops, clock.Elapsed.TotalSeconds, LatencyRecorder.Merge(recorders), GcActivity.Since(gc));
     }
 
-    private sealed record Measured(long Ops, double Seconds, LatencyRecorder Latency);
+    private sealed record Measured(long Ops, double Seconds, LatencyRecorder Latency, GcActivity Gc);
 }
