@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 
 namespace SlateSharp.Storage;
@@ -35,22 +36,56 @@ internal static class HttpRanges
         throw Errors.Data(key, $"{what}: a ranged get answered with a bad Content-Range header '{header}'");
     }
 
-    /// <summary>Reads exactly <paramref name="length"/> bytes; a body that ends early is a transient failure.</summary>
-    public static async ValueTask<byte[]> ReadBodyAsync(Stream body, long length, string what, string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where a body of <paramref name="length"/> bytes goes: <paramref name="into"/>'s first bytes, or a new array when
+    /// <paramref name="into"/> is empty. A body longer than <paramref name="into"/> is a server answering another range.
+    /// </summary>
+    public static Memory<byte> Destination(Memory<byte> into, long length, string what, string key)
     {
         if (length > Array.MaxLength)
         {
             throw Errors.Invalid($"a single read is limited to {Array.MaxLength} bytes; read in ranges (path={key} length={length})");
         }
 
-        var data = new byte[length];
-        var read = await body.ReadAtLeastAsync(data, data.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        if (read < data.Length)
+        if (into.IsEmpty)
         {
-            throw Errors.Unavailable($"{what}: the response ended after {read} of {length} bytes (path={key})");
+            return new byte[length];
         }
 
-        return data;
+        return length <= into.Length
+            ? into[..(int)length]
+            : throw Errors.Data(key, $"{what}: the server answered with {length} bytes, more than the {into.Length} asked for");
+    }
+
+    /// <summary>
+    /// Skips <paramref name="skip"/> bytes of <paramref name="body"/> (the part before the range, when the server
+    /// ignored the Range header and sent the whole object), then fills <paramref name="destination"/>; a body that ends
+    /// early is a transient failure.
+    /// </summary>
+    public static async ValueTask ReadBodyAsync(Stream body, long skip, Memory<byte> destination, string what, string key, CancellationToken cancellationToken)
+    {
+        if (skip > 0)
+        {
+            var scratch = ArrayPool<byte>.Shared.Rent((int)Math.Min(skip, 64 << 10));
+            try
+            {
+                for (var left = skip; left > 0;)
+                {
+                    var read = await body.ReadAsync(scratch.AsMemory(0, (int)Math.Min(left, scratch.Length)), cancellationToken).ConfigureAwait(false);
+                    left -= read > 0 ? read : throw Errors.Unavailable($"{what}: the response ended {left} bytes before the range began (path={key})");
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(scratch);
+            }
+        }
+
+        var got = await body.ReadAtLeastAsync(destination, destination.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (got < destination.Length)
+        {
+            throw Errors.Unavailable($"{what}: the response ended after {got} of {destination.Length} bytes (path={key})");
+        }
     }
 
     /// <summary>

@@ -165,6 +165,44 @@ public sealed class S3StoreTests
     }
 
     [Test]
+    public async Task A_server_that_ignores_the_range_header_still_gives_only_the_range_in_the_callers_buffer()
+    {
+        // Every GET of the object answers 200 with the whole object, as a server that ignores Range would.
+        var content = new byte[1000];
+        PatternStream.Fill(content, 0, 13);
+        using var server = new TinyHttpServer(async context =>
+        {
+            context.Response.ContentType = "application/xml";
+            if (!context.Request.Url!.AbsolutePath.EndsWith("/obj", StringComparison.Ordinal))
+            {
+                await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>bucket</Name><Prefix>db/</Prefix><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>"));
+                return;
+            }
+
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.AddHeader("ETag", "\"0123456789abcdef0123456789abcdef\"");
+            context.Response.ContentLength64 = content.Length;
+            await context.Response.OutputStream.WriteAsync(content);
+        });
+        var store = await OpenAsync("s3://bucket/db", new S3StoreOptions { Endpoint = server.Endpoint, Credentials = CloudStores.S3Credentials }, readOnly: true);
+        var path = ObjectPath.Parse("obj");
+        var buffer = new byte[130];
+
+        var got = await store.GetAsync(path, ByteRange.FromOffset(10, 20));
+        var into = await ReadsInto.GetIntoAsync(store, path, 100, buffer.AsMemory(5, 120));
+        var tail = await ReadsInto.GetIntoAsync(store, path, 990, new byte[100]);
+
+        Assert.That(ReadsInto.ReadsInPlace(store), Is.True);
+        Assert.That((got!.Offset, got.Metadata.Size), Is.EqualTo((10L, 1000L)));
+        Assert.That(got.Data.ToArray(), Is.EqualTo(content[10..30]));
+        Assert.That((into!.Offset, into.Data.Length), Is.EqualTo((100L, 120)));
+        Assert.That(buffer[5..125], Is.EqualTo(content[100..220]), "the range, not the object's start, lands in the caller's buffer");
+        Assert.That((tail!.Offset, tail.Data.ToArray()), Is.EqualTo((990L, content[990..])), "past the end: the bytes there are");
+        await store.DisposeAsync();
+    }
+
+    [Test]
     public async Task A_conditional_put_from_a_stream_larger_than_the_buffer_limit_is_refused()
     {
         var store = await OpenAsync(

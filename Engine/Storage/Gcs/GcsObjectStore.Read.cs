@@ -10,7 +10,18 @@ namespace SlateSharp.Storage.Gcs;
 /// <summary>Ranged reads: one media GET each (<see cref="GcsMediaDownload"/>).</summary>
 internal sealed partial class GcsObjectStore
 {
-    public async ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default)
+    public ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default) =>
+        ReadAsync(path, range, default, cancellationToken);
+
+    /// <inheritdoc/>
+    bool IReadIntoObjectStore.ReadsInPlace => true;
+
+    /// <inheritdoc/>
+    ValueTask<GetResult?> IReadIntoObjectStore.GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+        ReadAsync(path, ByteRange.FromOffset(offset, destination.Length), destination, cancellationToken);
+
+    /// <summary>One media GET of <paramref name="range"/>, its body written into <paramref name="into"/> (or a new array when empty).</summary>
+    private async ValueTask<GetResult?> ReadAsync(ObjectPath path, ByteRange range, Memory<byte> into, CancellationToken cancellationToken)
     {
         var key = _keys.Key(path);
         var header = RangeHeader(range);
@@ -22,7 +33,9 @@ internal sealed partial class GcsObjectStore
 
         var (found, result) = await CallAsync("gcs get", key, async ct =>
         {
-            using var download = new GcsMediaDownload(_storage.Service) { Range = header };
+            using var download = into.IsEmpty
+                ? new GcsMediaDownload(_storage.Service) { Range = header }
+                : new GcsMediaDownload(_storage.Service, into, range.Offset) { Range = header };
             var progress = await download.DownloadAsync(MediaUrl(key), ct).ConfigureAwait(false);
             if (progress.Status != DownloadStatus.Completed)
             {
@@ -40,7 +53,7 @@ internal sealed partial class GcsObjectStore
                 throw Errors.Unavailable($"gcs get: the download stopped in state {progress.Status} ({Details(key)})");
             }
 
-            return (Found: true, Result: ToResult(path, key, range, header is not null, download));
+            return (Found: true, Result: ToResult(path, key, range, header is not null, download, !into.IsEmpty));
         }, cancellationToken).ConfigureAwait(false);
 
         return found && result is null
@@ -52,27 +65,33 @@ internal sealed partial class GcsObjectStore
     private string MediaUrl(string key) =>
         $"{_storage.Service.BaseUri.TrimEnd('/')}/b/{Uri.EscapeDataString(_keys.Bucket)}/o/{Uri.EscapeDataString(key)}";
 
-    private GetResult ToResult(ObjectPath path, string key, ByteRange range, bool ranged, GcsMediaDownload download)
+    private GetResult ToResult(ObjectPath path, string key, ByteRange range, bool ranged, GcsMediaDownload download, bool intoBuffer)
     {
         if (!long.TryParse(download.Generation, NumberStyles.None, CultureInfo.InvariantCulture, out var generation))
         {
             throw Errors.Data(key, $"gcs answered a get without a valid x-goog-generation header ('{download.Generation}')");
         }
 
-        var body = download.Body;
-        if (download.ContentLength is { } length && body.Length != length)
+        if (download.ContentLength is { } length && download.Received != length)
         {
-            throw Errors.Unavailable($"gcs get: the response ended after {body.Length} of {length} bytes ({Details(key)})");
+            throw Errors.Unavailable($"gcs get: the response ended after {download.Received} of {length} bytes ({Details(key)})");
         }
 
+        var body = download.Body;
         var partial = download.Status == HttpStatusCode.PartialContent;
-        var (start, size) = partial ? HttpRanges.ParseContentRange(download.ContentRange, "gcs get", key) : (0, body.Length);
+        var (start, size) = partial ? HttpRanges.ParseContentRange(download.ContentRange, "gcs get", key) : (0, download.Received);
         var metadata = new ObjectMetadata(path, size, Version(generation), download.LastModified ?? DateTimeOffset.UnixEpoch, download.PutId);
         if (ranged && !partial)
         {
-            // The server ignored the Range header (the firebase emulator does past the end): cut the range here.
+            // The server ignored the Range header (the firebase emulator does past the end): cut the range here. Into a
+            // caller's buffer only the bytes from the range's start were kept.
             var (s, n) = range.Resolve(size, path);
-            return new GetResult(metadata, s, body.Slice((int)s, (int)n));
+            return new GetResult(metadata, s, intoBuffer ? body[..(int)n] : body.Slice((int)s, (int)n));
+        }
+
+        if (download.Overflow > 0)
+        {
+            throw Errors.Data(key, $"gcs get: the server answered with {download.Received} bytes, more than the {body.Length} asked for");
         }
 
         return new GetResult(metadata, start, body);

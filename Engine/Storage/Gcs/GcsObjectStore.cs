@@ -19,7 +19,7 @@ namespace SlateSharp.Storage.Gcs;
 /// <see cref="RetryingObjectStore"/> retries whole calls, and an upload from a stream it cannot replay is resumed here
 /// from what the server persisted, with the same <see cref="Retrier"/>.
 /// </summary>
-internal sealed partial class GcsObjectStore : IObjectStore, IDisposable
+internal sealed partial class GcsObjectStore : IObjectStore, IReadIntoObjectStore, IDisposable
 {
     /// <summary>The custom metadata key that holds <see cref="PutOptions.PutId"/>.</summary>
     internal const string PutIdKey = "slatesharp-put-id";

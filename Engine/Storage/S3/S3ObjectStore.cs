@@ -17,7 +17,7 @@ namespace SlateSharp.Storage.S3;
 /// The SDK's own retries are off: <see cref="RetryingObjectStore"/> retries whole calls, and this store retries single
 /// parts of a multipart upload with the same <see cref="Retrier"/>.
 /// </summary>
-internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
+internal sealed partial class S3ObjectStore : IObjectStore, IReadIntoObjectStore, IDisposable
 {
     private const string PutIdMetadata = "slatesharp-put-id";
 
@@ -93,7 +93,20 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
-    public async ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default)
+    public ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default) =>
+        ReadAsync(path, range, default, cancellationToken);
+
+    /// <inheritdoc/>
+    bool IReadIntoObjectStore.ReadsInPlace => true;
+
+    /// <inheritdoc/>
+    ValueTask<GetResult?> IReadIntoObjectStore.GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+        destination.IsEmpty
+            ? ReadAsync(path, ByteRange.FromOffset(offset, 0), default, cancellationToken)
+            : ReadAsync(path, ByteRange.FromOffset(offset, destination.Length), destination, cancellationToken);
+
+    /// <summary>One GET of <paramref name="range"/>, its body read into <paramref name="into"/> (or a new array when empty).</summary>
+    private async ValueTask<GetResult?> ReadAsync(ObjectPath path, ByteRange range, Memory<byte> into, CancellationToken cancellationToken)
     {
         var key = _keys.Key(path);
         var header = HttpRanges.Header(range);
@@ -112,19 +125,17 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
             }
 
             using var response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
-            var (start, size) = response.HttpStatusCode == HttpStatusCode.PartialContent
+            var partial = response.HttpStatusCode == HttpStatusCode.PartialContent;
+            var (start, size) = partial
                 ? HttpRanges.ParseContentRange(response.ContentRange, "s3 get", key)
                 : (0, response.ContentLength);
-            var body = await HttpRanges.ReadBodyAsync(response.ResponseStream, response.ContentLength, "s3 get", key, cancellationToken).ConfigureAwait(false);
             var metadata = new ObjectMetadata(path, size, Version(response.ETag), Time(response.LastModified), response.Metadata[PutIdMetadata]);
-            if (header is not null && response.HttpStatusCode != HttpStatusCode.PartialContent)
-            {
-                // The server ignored the Range header and sent the whole object: cut the range out here.
-                var (s, n) = range.Resolve(size, path);
-                return new GetResult(metadata, s, body.AsMemory((int)s, (int)n));
-            }
 
-            return new GetResult(metadata, start, body);
+            // A ranged get answered with the whole object (a server that ignores Range): skip to the range and read only it.
+            var (skip, length) = header is not null && !partial ? range.Resolve(size, path) : (0, response.ContentLength);
+            var data = HttpRanges.Destination(into, length, "s3 get", key);
+            await HttpRanges.ReadBodyAsync(response.ResponseStream, skip, data, "s3 get", key, cancellationToken).ConfigureAwait(false);
+            return new GetResult(metadata, partial ? start : skip, data);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
         {
