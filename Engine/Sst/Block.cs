@@ -137,7 +137,6 @@ internal sealed class Block
         return Parse(raw, path, offset);
     }
 
-    /// <summary>Checks the restart array of a raw block and wraps it.</summary>
     /// <summary>An uninitialised array for a block's bytes, on the heap <paramref name="memory"/> names (<see cref="BlockMemory.LongLived"/>: pinned).</summary>
     public static byte[] AllocateArray(int length, BlockMemory memory) =>
         memory == BlockMemory.LongLived ? GC.AllocateUninitializedArray<byte>(length, pinned: true) : GC.AllocateUninitializedArray<byte>(length);
@@ -149,6 +148,7 @@ internal sealed class Block
         return copy;
     }
 
+    /// <summary>Checks the restart array of a raw block and wraps it.</summary>
     public static Block Parse(ReadOnlyMemory<byte> raw, string path, long offset)
     {
         var span = raw.Span;
