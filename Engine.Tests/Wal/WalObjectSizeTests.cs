@@ -60,7 +60,9 @@ public sealed class WalObjectSizeTests
         var oversized = objects.Where(o => o.Size > MaxBytes).ToList();
         Assert.That(oversized, Has.Count.EqualTo(1), $"only the 15 KB batch's object exceeds the limit: {string.Join(", ", objects.Select(o => $"{o.Path}={o.Size}"))} (seed {seed})");
         Assert.That(oversized[0].Batches, Is.EqualTo(1), "the oversized batch is alone in its object");
-        Assert.That(objects.Where(o => o.Size <= MaxBytes).Sum(o => o.Size), Is.GreaterThan(objects.Count(o => o.Size <= MaxBytes) * (MaxBytes / 2)),
-            $"objects are filled to more than half the limit, not cut short (seed {seed})");
+        // Full objects: the upload loop, woken by an object that filled up, leaves the next one filling. Only the
+        // object cut by the oversized batch and the last one (the flush) may hold less than the limit minus one put.
+        var cutShort = objects.Where(o => o.Size <= MaxBytes - 1024).Select(o => $"{o.Path}={o.Size}").ToList();
+        Assert.That(cutShort, Has.Count.LessThanOrEqualTo(2), $"objects cut short: {string.Join(", ", cutShort)} (seed {seed})");
     }
 }

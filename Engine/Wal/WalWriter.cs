@@ -39,6 +39,7 @@ internal sealed class WalWriter : IDisposable
     private WalSegment? _storing;
     private int _lastWaiters; // durable writers the last stored object released: about how many come straight back
     private WalSegment _open;
+    private long _openSince; // when the open segment got its first batch (TimeProvider timestamp); guarded by _lock
 
     // The buffer of the last stored segment, for the next one: it has grown to an object's size already, where a
     // fresh one would grow to it again by doubling (copying and renting arrays of 4 MiB and more each time).
@@ -120,6 +121,11 @@ internal sealed class WalWriter : IDisposable
                 segment = _open;
             }
 
+            if (segment.IsEmpty)
+            {
+                _openSince = _time.GetTimestamp();
+            }
+
             appendedBytes = segment.Append(rows, sequence, length);
             if (segment.Bytes + WalObjectCodec.TrailerLength >= _maxSegmentBytes)
             {
@@ -172,7 +178,7 @@ internal sealed class WalWriter : IDisposable
             {
                 // Group commit: a durable writer's append wakes this at once; appends made while an upload is in
                 // flight leave the signal set, so they go together in the next object as soon as it returns.
-                await _wake.WaitAsync(_interval, _time, cancellationToken).ConfigureAwait(false);
+                await _wake.WaitAsync(UntilOpenSegmentIsDue(), _time, cancellationToken).ConfigureAwait(false);
 
                 // A store that prepares nothing ahead gains nothing from sealing early: the writes go on gathering
                 // until the create in flight returns, so there are fewer objects (and, on S3, fewer PUTs to pay for).
@@ -187,7 +193,7 @@ internal sealed class WalWriter : IDisposable
 
                 lock (_lock)
                 {
-                    if (!_open.IsEmpty)
+                    if (OpenSegmentIsDueLocked())
                     {
                         SealLocked();
                     }
@@ -458,6 +464,29 @@ internal sealed class WalWriter : IDisposable
         failure is SlateSharpException { IsFenced: true } fenced
             ? Errors.Fenced(fenced.Message)
             : Errors.ClosedFailed("the wal writer has stopped", failure);
+
+    /// <summary>
+    /// Whether the upload loop seals the open segment now: when a durable writer waits on it, when its first batch has
+    /// waited the flush interval, or when nothing else is sealed (the loop woke for it). Woken by a segment that filled
+    /// up, it leaves the open one to go on filling, so memtable-acknowledged writes go out in full objects.
+    /// </summary>
+    private bool OpenSegmentIsDueLocked() =>
+        !_open.IsEmpty && (_sealed.Count == 0 || _open.DurableWaiters > 0 || _time.GetElapsedTime(_openSince) >= _interval);
+
+    /// <summary>How long the loop may sleep: the flush interval, less what the open segment's first batch has waited.</summary>
+    private TimeSpan UntilOpenSegmentIsDue()
+    {
+        lock (_lock)
+        {
+            if (_open.IsEmpty || _interval == Timeout.InfiniteTimeSpan)
+            {
+                return _interval;
+            }
+
+            var left = _interval - _time.GetElapsedTime(_openSince);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
 
     private void SealLocked()
     {
