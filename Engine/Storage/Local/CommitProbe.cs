@@ -66,7 +66,7 @@ internal static class CommitProbe
             return new ProbeReport(
                 ProbeNoReplace("link()", scratch, "link", calls.Link),
                 ProbeNoReplace("renameat2(RENAME_NOREPLACE)", scratch, "noreplace", calls.RenameNoReplace),
-                ProbeLocking(scratch, calls),
+                ProbeLockingRetried(scratch, calls),
                 ProbeKilledRename(scratch, calls));
         }
         finally
@@ -112,10 +112,35 @@ internal static class CommitProbe
         }
     }
 
-    private static ProbeFinding ProbeLocking(string scratch, IFileSystemCalls calls)
+    /// <summary>
+    /// The locked-rename probe, tried up to three times while it fails only the check of the renamed file's size and
+    /// time. s3fs occasionally answers that check from a stale entry just after a rename; a filesystem that never keeps
+    /// them fails every try. A put checks the same thing after each rename under the lock and reports an unknown
+    /// outcome when it does not hold, so a filesystem that passes here once is still never trusted blindly.
+    /// </summary>
+    private static ProbeFinding ProbeLockingRetried(string scratch, IFileSystemCalls calls)
+    {
+        const int Attempts = 3;
+        var finding = ProbeLocking(scratch, calls, "locked-1");
+        for (var attempt = 2; attempt <= Attempts && !finding.Works && finding.Detail == RenamedFileChanged; attempt++)
+        {
+            finding = ProbeLocking(scratch, calls, $"locked-{attempt}");
+            if (finding.Works)
+            {
+                return finding with { Detail = $"{finding.Detail}; the renamed file's check passed on try {attempt} of {Attempts}" };
+            }
+        }
+
+        return finding;
+    }
+
+    private const string RenamedFileChanged =
+        "a renamed file does not keep its size and the modification time it was given (to 100 ns), so a publish cannot be verified";
+
+    private static ProbeFinding ProbeLocking(string scratch, IFileSystemCalls calls, string tag)
     {
         const string Name = "flock() + rename()";
-        var lockPath = Path.Combine(scratch, "lock");
+        var lockPath = Path.Combine(scratch, tag + "-lock");
         var fd1 = DirectoryLocks.OpenLockFile(lockPath);
         var fd2 = DirectoryLocks.OpenLockFile(lockPath);
         try
@@ -142,9 +167,9 @@ internal static class CommitProbe
                 return new ProbeFinding(Name, false, "a contended lock failed with " + LibC.Describe(errno) + " instead of EWOULDBLOCK");
             }
 
-            var a = Write(scratch, "locked-a", First);
-            var b = Write(scratch, "locked-b", Second);
-            var target = Path.Combine(scratch, "locked-target");
+            var a = Write(scratch, tag + "-a", First);
+            var b = Write(scratch, tag + "-b", Second);
+            var target = Path.Combine(scratch, tag + "-target");
             File.SetLastWriteTimeUtc(b, StampedTime);
             var written = FileIdentity.Stat(b);
             errno = calls.Rename(a, target);
@@ -165,8 +190,7 @@ internal static class CommitProbe
 
             if (FileIdentity.Stat(target) is not { } renamed || renamed.Size != written?.Size || renamed.Modified.UtcDateTime != StampedTime)
             {
-                return new ProbeFinding(
-                    Name, false, "a renamed file does not keep its size and the modification time it was given (to 100 ns), so a publish cannot be verified");
+                return new ProbeFinding(Name, false, RenamedFileChanged);
             }
 
             return new ProbeFinding(Name, true, "works (exclusive within this mount)");
