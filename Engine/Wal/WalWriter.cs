@@ -478,7 +478,7 @@ internal sealed class WalWriter : IDisposable
     {
         lock (_lock)
         {
-            if (_open.IsEmpty || _interval == Timeout.InfiniteTimeSpan)
+            if (_open.IsEmpty)
             {
                 return _interval;
             }

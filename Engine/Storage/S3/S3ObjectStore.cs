@@ -101,9 +101,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IReadIntoObjectStore
 
     /// <inheritdoc/>
     ValueTask<GetResult?> IReadIntoObjectStore.GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
-        destination.IsEmpty
-            ? ReadAsync(path, ByteRange.FromOffset(offset, 0), default, cancellationToken)
-            : ReadAsync(path, ByteRange.FromOffset(offset, destination.Length), destination, cancellationToken);
+        ReadAsync(path, ByteRange.FromOffset(offset, destination.Length), destination, cancellationToken);
 
     /// <summary>One GET of <paramref name="range"/>, its body read into <paramref name="into"/> (or a new array when empty).</summary>
     private async ValueTask<GetResult?> ReadAsync(ObjectPath path, ByteRange range, Memory<byte> into, CancellationToken cancellationToken)
