@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using SlateSharp.Format;
 using SlateSharp.Manifest;
 using SlateSharp.Memtable;
 using SlateSharp.Sst;
@@ -17,15 +19,27 @@ public sealed class MemtableRecyclingTests
         var pool = new MemtableChunkPool(4L * MemtableArena.MaxChunkBytes, 2L * MemtableArena.MaxChunkBytes);
         Assert.That(pool.TryRent(), Is.Null);
 
-        pool.Return(new byte[MemtableArena.MaxChunkBytes]);
-        pool.Return(new byte[MemtableArena.MaxChunkBytes / 2]);
-        pool.Return(new byte[MemtableArena.MaxChunkBytes]);
-        pool.Return(new byte[MemtableArena.MaxChunkBytes]);
+        var chunks = new[]
+        {
+            new MemtableChunk(MemtableArena.MaxChunkBytes), new MemtableChunk(MemtableArena.MaxChunkBytes / 2),
+            new MemtableChunk(MemtableArena.MaxChunkBytes), new MemtableChunk(MemtableArena.MaxChunkBytes),
+        };
+        foreach (var chunk in chunks)
+        {
+            pool.Return(chunk);
+        }
 
-        Assert.That(pool.PooledBytes, Is.EqualTo(2L * MemtableArena.MaxChunkBytes), "a smaller chunk and one beyond the limit are left to the GC");
+        Assert.That(pool.PooledBytes, Is.EqualTo(2L * MemtableArena.MaxChunkBytes), "a smaller chunk and one beyond the limit are not kept");
+        Assert.That(chunks.Select(c => c.IsFreed), Is.EqualTo(new[] { false, true, false, true }), "and are freed at once");
         Assert.That(pool.Dropped, Is.EqualTo(1), "only full-size chunks count as dropped");
-        Assert.That(pool.TryRent(), Has.Length.EqualTo(MemtableArena.MaxChunkBytes));
+        var rented = pool.TryRent();
+        Assert.That(rented, Is.SameAs(chunks[2]).And.Property(nameof(MemtableChunk.IsFreed)).False);
         Assert.That(pool.Reused, Is.EqualTo(1));
+
+        pool.Close();
+        Assert.That(chunks[0].IsFreed, Is.True, "closing frees what the pool holds");
+        pool.Return(rented!);
+        Assert.That((rented!.IsFreed, pool.PooledBytes), Is.EqualTo((true, 0L)), "and what comes back after");
     }
 
     [Test]
@@ -36,7 +50,7 @@ public sealed class MemtableRecyclingTests
         Assert.That(pool.LimitBytes, Is.EqualTo(3L * MemtableArena.MaxChunkBytes), "the limit stops at the capacity");
         for (var i = 0; i < 4; i++)
         {
-            pool.Return(new byte[MemtableArena.MaxChunkBytes]);
+            pool.Return(new MemtableChunk(MemtableArena.MaxChunkBytes));
         }
 
         Assert.That((pool.PooledBytes, pool.Dropped), Is.EqualTo((3L * MemtableArena.MaxChunkBytes, 1L)));
@@ -113,6 +127,49 @@ public sealed class MemtableRecyclingTests
         }
     }
 
+    [Test]
+    public void A_memtable_that_is_never_recycled_frees_its_chunks_once_unreachable_and_a_row_keeps_them_readable()
+    {
+        var seed = TestSeeds.Get(89);
+        var pool = new MemtableChunkPool(64L * MemtableArena.MaxChunkBytes);
+
+        // Only a row the memtable handed out is kept, as a scan's caller might keep one.
+        ReadOneRowAfterItsMemtableIsGone(pool, seed);
+
+        // That row is gone too (its frame returned): nothing reaches the arena.
+        CollectFully();
+        Assert.That(pool.AllocatedBytes, Is.Zero, $"seed={seed}: the unreachable arena's finalizer freed its chunks");
+        Assert.That(pool.PooledBytes, Is.Zero, "freed, not returned to a pool that may be in use");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ReadOneRowAfterItsMemtableIsGone(MemtableChunkPool pool, int seed)
+    {
+        var (row, key, value) = FillAndKeepOneRow(pool, seed);
+        var allocated = pool.AllocatedBytes;
+        Assert.That(allocated, Is.GreaterThan(4L * MemtableArena.MaxChunkBytes), $"seed={seed}");
+        CollectFully();
+        Assert.That(pool.AllocatedBytes, Is.EqualTo(allocated), $"seed={seed}: the row's memory keeps its arena, and so every chunk, alive");
+        Assert.That((row.Key.ToArray(), row.Value.ToArray()), Is.EqualTo((key, value)), $"seed={seed}");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (RowEntry Row, byte[] Key, byte[] Value) FillAndKeepOneRow(MemtableChunkPool pool, int seed)
+    {
+        var table = new MemoryTable((ulong)seed, pool);
+        byte[] key = [0xff, 1, 2, 3], value = [.. Enumerable.Range(0, 700).Select(i => (byte)(i * 7))];
+        table.Insert(key, ulong.MaxValue >> 1, RowKind.Put, value, null);
+        Filled(table, new Random(seed), 5 * MemtableArena.MaxChunkBytes);
+        return (table.Get(key, ulong.MaxValue)!.Value, key, value);
+    }
+
+    private static void CollectFully()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
     private static MemoryTable Filled(MemoryTable table, Random random, long bytes)
     {
         var value = new byte[1000];
@@ -121,7 +178,7 @@ public sealed class MemtableRecyclingTests
             var key = new byte[16];
             random.NextBytes(key);
             random.NextBytes(value);
-            table.Insert(key, sequence, SlateSharp.Format.RowKind.Put, value, null);
+            table.Insert(key, sequence, RowKind.Put, value, null);
         }
 
         return table;

@@ -18,6 +18,7 @@ public sealed partial class Db
             UnflushedBytes = UnflushedBytes,
             FrozenMemtables = view.Immutables.Count,
             MemtablePoolBytes = _memtableChunks.PooledBytes,
+            MemtableMemoryBytes = _memtableChunks.AllocatedBytes,
             MemtableChunksReused = _memtableChunks.Reused,
             MemtableChunksDropped = _memtableChunks.Dropped,
             L0Ssts = view.Manifest.L0.Count,

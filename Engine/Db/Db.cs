@@ -436,6 +436,9 @@ public sealed partial class Db : IAsyncDisposable
             _view.Retire();
         }
 
+        // Their chunks are freed as they come back (at once, unless a read is still on the last view).
+        _memtableChunks.Close();
+
         _observed.Dispose();
         if (_ownedStore is not null)
         {
@@ -478,16 +481,19 @@ public sealed partial class Db : IAsyncDisposable
     /// Publishes <paramref name="next"/> as the read view (readers take it without the lock) and retires the one it
     /// replaces: the new view holds its memtables before the old lets go of them, so a memtable still listed never
     /// loses its memory, and one that left the view gives its chunks back once the last read on an older view ends.
-    /// The pool keeps the whole unflushed budget's chunks while frozen memtables wait (writers will fill them again) and
-    /// one memtable's once none does (<see cref="MemtableChunkPool"/>); it is set before the old view lets go, so the
-    /// chunks that gives back meet the new limit. The caller holds the write lock.
+    /// The pool keeps the whole unflushed budget's chunks while frozen memtables wait (writers will fill them again) and,
+    /// once none does, what the active memtable can still take before it is full (<see cref="MemtableChunkPool"/>), so the
+    /// chunks alive are those of the memtables alive and no more; it is set before the old view lets go, so the chunks
+    /// that gives back meet the new limit. The caller holds the write lock.
     /// </summary>
     private void InstallViewLocked(DbView next)
     {
         next.Hold(_pins);
         var previous = _view;
         Volatile.Write(ref _view, next);
-        _memtableChunks.LimitBytes = next.Immutables.IsEmpty ? _options.MemtableSizeBytes : _options.MaxUnflushedBytes;
+        _memtableChunks.LimitBytes = next.Immutables.IsEmpty
+            ? _options.MemtableSizeBytes - next.Active.ReservedBytes
+            : _options.MaxUnflushedBytes;
         previous.Retire();
     }
 

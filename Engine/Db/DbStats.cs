@@ -20,17 +20,25 @@ public sealed record DbStats
 
     /// <summary>
     /// Bytes of flushed memtables' memory kept for the next memtables: a flushed memtable's 1 MiB chunks are reused once
-    /// no read is on it, instead of left to the GC. At most <see cref="DbOptions.MaxUnflushedBytes"/> while frozen
-    /// memtables wait to be flushed, at most <see cref="DbOptions.MemtableSizeBytes"/> once none does.
+    /// no read is on it, instead of freed and allocated again. At most <see cref="DbOptions.MaxUnflushedBytes"/> while
+    /// frozen memtables wait to be flushed; once none does, at most what the active memtable can still take before it
+    /// is full (<see cref="DbOptions.MemtableSizeBytes"/> less what it holds), in whole chunks. Memtable memory is native,
+    /// outside the GC's heap, and what the pool does not keep goes back to the system at once.
     /// </summary>
     public long MemtablePoolBytes { get; init; }
+
+    /// <summary>
+    /// Native memory the memtables' rows take, with the pool's chunks (<see cref="MemtablePoolBytes"/>): outside the GC's
+    /// heap, so it shows in the working set but not in the managed heap's size.
+    /// </summary>
+    public long MemtableMemoryBytes { get; init; }
 
     /// <summary>Memtable memory chunks (1 MiB each) reused from flushed memtables since the database opened.</summary>
     public long MemtableChunksReused { get; init; }
 
     /// <summary>
-    /// Memtable memory chunks (1 MiB each) left to the GC since the database opened, because the pool was at its limit
-    /// (<see cref="MemtablePoolBytes"/>). Few in a long fill, or the working set churns the large-object heap.
+    /// Memtable memory chunks (1 MiB each) freed since the database opened, because the pool was at its limit
+    /// (<see cref="MemtablePoolBytes"/>). Few in a long fill, or the fill keeps mapping fresh pages.
     /// </summary>
     public long MemtableChunksDropped { get; init; }
 

@@ -20,7 +20,8 @@ internal sealed class MemoryTable
     private RangeTombstone[] _rangeTombstones = [];
 
     // The read views that list this memtable and may still be read (DbView): when the last lets go, the rows' chunks
-    // go back to the pool. A memtable no view ever held is left to the GC.
+    // go back to the pool. A memtable no view ever held, or whose holds are never all released, is left to the GC (its
+    // arena's finalizer frees its chunks).
     private int _holds;
 
     /// <param name="seed">Seeds the skip list's level generator.</param>

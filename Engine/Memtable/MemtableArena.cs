@@ -4,29 +4,56 @@ using System.Runtime.InteropServices;
 namespace SlateSharp.Memtable;
 
 /// <summary>
-/// Append-only memory for one memtable's skip-list nodes: byte chunks that grow from 4 KiB to 1 MiB (a node larger
-/// than a quarter of that gets a chunk of its own), so a row costs no object of its own and the GC sees a few large
-/// arrays instead of millions of small ones that it would copy from generation to generation. An address is
+/// Append-only memory for one memtable's skip-list nodes: chunks that grow from 4 KiB to 1 MiB (a node larger than a
+/// quarter of that gets a chunk of its own), so a row costs no object of its own. An address is
 /// (chunk index &lt;&lt; 32 | offset), every allocation is 8-byte aligned (so links can be read and written
 /// atomically), and address 0 is the first allocation, which the skip list's head takes: a link of 0 means none.
-/// One writer allocates at a time; readers resolve addresses concurrently without locks. With a
-/// <see cref="MemtableChunkPool"/>, full-size chunks come from it and go back to it on <see cref="Recycle"/>.
+/// One writer allocates at a time; readers resolve addresses concurrently without locks.
 /// </summary>
-internal sealed class MemtableArena(MemtableChunkPool? pool = null)
+/// <remarks>
+/// With a <see cref="MemtableChunkPool"/> the memtable's lifetime is explicit (it is recycled once nothing reads it), so
+/// its chunks are native (<see cref="MemtableChunk"/>) and the GC's heap holds none of the rows: full-size chunks come
+/// from the pool and go back to it on <see cref="Recycle"/>, the others are freed then. Without one (a reader's
+/// replayed memtable, whose lifetime is the GC's) they are managed arrays, which every reference into them keeps alive.
+/// A native chunk names the arena as its owner, so a row's <see cref="Memory{T}"/> keeps the arena reachable; an arena
+/// that became unreachable without being recycled (a read view left entered by a throw, a snapshot or scan never
+/// disposed) frees its chunks in its finalizer, when nothing can read them any more.
+/// </remarks>
+internal sealed unsafe class MemtableArena
 {
     public const int FirstChunkBytes = 4 << 10;
     public const int MaxChunkBytes = 1 << 20;
     private const int OwnChunkAbove = MaxChunkBytes / 4;
 
+    private readonly MemtableChunkPool? _pool;
+
     // Slots below _chunkCount never change once written; a grown array is published whole, after its chunk is in it.
-    private byte[][] _chunks = new byte[8][];
+    private Slot[] _chunks = new Slot[8];
     private int _chunkCount;
     private int _current = -1;
     private int _used;
     private int _nextChunkBytes = FirstChunkBytes;
     private long _reservedBytes;
 
-    /// <summary>Bytes of every chunk allocated so far (what the arena holds on the heap, used or not).</summary>
+    public MemtableArena(MemtableChunkPool? pool = null)
+    {
+        _pool = pool;
+        if (pool is null)
+        {
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    /// <summary>Frees the chunks of an arena that was never recycled (after <see cref="Recycle"/> it holds none).</summary>
+    ~MemtableArena()
+    {
+        for (var i = 0; i < _chunkCount; i++)
+        {
+            _chunks[i].Native?.Free();
+        }
+    }
+
+    /// <summary>Bytes of every chunk allocated so far (what the arena holds, used or not).</summary>
     public long ReservedBytes => Interlocked.Read(ref _reservedBytes);
 
     /// <summary>
@@ -62,25 +89,33 @@ internal sealed class MemtableArena(MemtableChunkPool? pool = null)
         return address;
     }
 
-    /// <summary>The chunk holding <paramref name="address"/>, and the address's offset in it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte[] Resolve(long address, out int offset)
-    {
-        offset = (int)(uint)address;
-        return Volatile.Read(ref _chunks)[(int)(address >> 32)];
-    }
-
     /// <summary>A reference to the byte at <paramref name="address"/>, for reads and writes of fixed-size fields.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref byte At(long address)
     {
-        var chunk = Resolve(address, out var offset);
-        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), offset);
+        ref readonly var slot = ref Volatile.Read(ref _chunks)[(int)(address >> 32)];
+        return ref slot.Managed is { } array
+            ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), (uint)address)
+            : ref Unsafe.AsRef<byte>((byte*)slot.Start + (uint)address);
+    }
+
+    /// <summary><paramref name="length"/> bytes from <paramref name="address"/>, which stay readable while the arena is.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> Span(long address, int length) => MemoryMarshal.CreateSpan(ref At(address), length);
+
+    /// <summary><paramref name="length"/> bytes from <paramref name="address"/> as memory; readable until the arena is recycled.</summary>
+    public Memory<byte> Memory(long address, int length)
+    {
+        ref readonly var slot = ref Volatile.Read(ref _chunks)[(int)(address >> 32)];
+        return slot.Managed is { } array
+            ? array.AsMemory((int)(uint)address, length)
+            : slot.Native!.Memory.Slice((int)(uint)address, length);
     }
 
     /// <summary>
-    /// Gives the full-size chunks back to the pool; the arena is unusable after it (an address no longer resolves).
-    /// Only once nothing reads this arena's rows: a reader still on them would see another memtable's bytes. Once.
+    /// Gives the full-size chunks back to the pool and frees the others; the arena is unusable after it (an address no
+    /// longer resolves). Only once nothing reads this arena's rows: a reader still on them would see another
+    /// memtable's bytes, or freed memory. Once.
     /// </summary>
     public void Recycle()
     {
@@ -89,24 +124,33 @@ internal sealed class MemtableArena(MemtableChunkPool? pool = null)
         Volatile.Write(ref _chunks, []);
         _chunkCount = 0;
         _current = -1;
-        if (pool is null)
-        {
-            return;
-        }
-
         for (var i = 0; i < count; i++)
         {
-            pool.Return(chunks[i]);
+            if (chunks[i].Native is { } native)
+            {
+                _pool!.Return(native);
+            }
         }
     }
 
     private int AddChunk(int bytes)
     {
-        var chunk = (bytes == MaxChunkBytes ? pool?.TryRent() : null) ?? GC.AllocateUninitializedArray<byte>(bytes);
+        Slot chunk;
+        if (_pool is null)
+        {
+            chunk = new Slot(GC.AllocateUninitializedArray<byte>(bytes));
+        }
+        else
+        {
+            var native = (bytes == MaxChunkBytes ? _pool.TryRent() : null) ?? _pool.Allocate(bytes);
+            native.Owner = this;
+            chunk = new Slot(native);
+        }
+
         var index = _chunkCount;
         if (index == _chunks.Length)
         {
-            var grown = new byte[index * 2][];
+            var grown = new Slot[index * 2];
             Array.Copy(_chunks, grown, index);
             grown[index] = chunk;
             Volatile.Write(ref _chunks, grown);
@@ -120,5 +164,18 @@ internal sealed class MemtableArena(MemtableChunkPool? pool = null)
         _chunkCount = index + 1;
         Interlocked.Add(ref _reservedBytes, bytes);
         return index;
+    }
+
+    /// <summary>A chunk: a managed array, or a native chunk with its first byte's address (one load fewer to resolve).</summary>
+    private readonly struct Slot
+    {
+        public readonly byte[]? Managed;
+        public readonly MemtableChunk? Native;
+        public readonly nint Start;
+        public readonly int Length;
+
+        public Slot(byte[] managed) => (Managed, Length) = (managed, managed.Length);
+
+        public Slot(MemtableChunk native) => (Native, Start, Length) = (native, (nint)native.Start, native.Length);
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SlateSharp.Format;
 
 namespace SlateSharp.Memtable;
@@ -60,7 +61,7 @@ internal sealed class SkipList
 
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Heap bytes the nodes take, used or reserved.</summary>
+    /// <summary>Native bytes the nodes take, used or reserved.</summary>
     public long ReservedBytes => _arena.ReservedBytes;
 
     /// <summary>Gives the arena's chunks back to its pool (<see cref="MemtableArena.Recycle"/>); the list is unusable after it.</summary>
@@ -117,9 +118,8 @@ internal sealed class SkipList
         Unsafe.As<byte, ulong>(ref Unsafe.Add(ref node, fields + SequenceAfterLinks)) = sequence;
         Unsafe.As<byte, long>(ref Unsafe.Add(ref node, fields + ExpiryAfterLinks)) = expireAt.GetValueOrDefault();
         Unsafe.As<byte, int>(ref Unsafe.Add(ref node, fields + ValueLengthAfterLinks)) = value.Length;
-        var chunk = _arena.Resolve(address, out var offset);
-        key.CopyTo(chunk.AsSpan(offset + fields + KeyAfterLinks, key.Length));
-        value.CopyTo(chunk.AsSpan(offset + fields + KeyAfterLinks + key.Length, value.Length));
+        key.CopyTo(_arena.Span(address + fields + KeyAfterLinks, key.Length));
+        value.CopyTo(_arena.Span(address + fields + KeyAfterLinks + key.Length, value.Length));
         for (var level = 0; level < height; level++)
         {
             ref var before = ref _arena.At(_update[level]);
@@ -193,9 +193,9 @@ internal sealed class SkipList
     /// <summary>The key of <paramref name="node"/>, in the arena.</summary>
     public ReadOnlySpan<byte> KeyOf(long node)
     {
-        var chunk = _arena.Resolve(node, out var offset);
-        var fields = offset + FieldsOffset(chunk[offset + HeightOffset]);
-        return chunk.AsSpan(fields + KeyAfterLinks, BitConverter.ToInt32(chunk, offset + KeyLengthOffset));
+        ref var start = ref _arena.At(node);
+        var fields = FieldsOffset(Unsafe.Add(ref start, HeightOffset));
+        return MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, fields + KeyAfterLinks), Unsafe.As<byte, int>(ref Unsafe.Add(ref start, KeyLengthOffset)));
     }
 
     /// <summary>The sequence number of <paramref name="node"/>.</summary>
@@ -208,16 +208,16 @@ internal sealed class SkipList
     /// <summary>The row at <paramref name="node"/>; its key and value alias the arena, which never changes them.</summary>
     public RowEntry RowOf(long node)
     {
-        var chunk = _arena.Resolve(node, out var offset);
-        var fields = offset + FieldsOffset(chunk[offset + HeightOffset]);
-        var keyLength = BitConverter.ToInt32(chunk, offset + KeyLengthOffset);
-        var valueLength = BitConverter.ToInt32(chunk, fields + ValueLengthAfterLinks);
-        long? expireAt = chunk[offset + HasExpiryOffset] != 0 ? BitConverter.ToInt64(chunk, fields + ExpiryAfterLinks) : null;
+        ref var start = ref _arena.At(node);
+        var fields = FieldsOffset(Unsafe.Add(ref start, HeightOffset));
+        var keyLength = Unsafe.As<byte, int>(ref Unsafe.Add(ref start, KeyLengthOffset));
+        var valueLength = Unsafe.As<byte, int>(ref Unsafe.Add(ref start, fields + ValueLengthAfterLinks));
+        long? expireAt = Unsafe.Add(ref start, HasExpiryOffset) != 0 ? Unsafe.As<byte, long>(ref Unsafe.Add(ref start, fields + ExpiryAfterLinks)) : null;
         return new RowEntry(
-            chunk.AsMemory(fields + KeyAfterLinks, keyLength),
-            chunk.AsMemory(fields + KeyAfterLinks + keyLength, valueLength),
-            BitConverter.ToUInt64(chunk, fields + SequenceAfterLinks),
-            (RowKind)chunk[offset + KindOffset],
+            _arena.Memory(node + fields + KeyAfterLinks, keyLength),
+            _arena.Memory(node + fields + KeyAfterLinks + keyLength, valueLength),
+            Unsafe.As<byte, ulong>(ref Unsafe.Add(ref start, fields + SequenceAfterLinks)),
+            (RowKind)Unsafe.Add(ref start, KindOffset),
             expireAt);
     }
 
