@@ -367,6 +367,47 @@ public sealed class DiskCachedObjectStoreTests
     }
 
     [Test]
+    public async Task Reads_into_a_callers_buffer_land_there_whether_unknown_missed_hit_or_passed_through()
+    {
+        var seed = TestSeeds.Get(17);
+        var random = new Random(seed);
+        var bytes = await PutAsync("compacted/into.sst", (2 << 20) + 321, random);
+        var other = await PutAsync("wal/00000000000000000001.wal", 5000, random);
+        await using var cache = Open(maxBytes: 8 << 20);
+        Assert.That(ReadsInto.ReadsInPlace(cache), Is.True);
+
+        // Unknown (the first read of the object), then misses of a known one, then the same ranges again as hits.
+        var ranges = Enumerable.Range(0, 40).Select(_ => RandomRange(random, bytes.Length)).Prepend((100, 50)).ToList();
+        for (var pass = 0; pass < 2; pass++)
+        {
+            foreach (var (offset, length) in ranges)
+            {
+                await AssertReadsIntoAsync(cache, "compacted/into.sst", offset, length, bytes, $"seed={seed} pass={pass}");
+            }
+        }
+
+        Assert.That(cache.Stats().Hits, Is.GreaterThan(0), $"seed={seed}");
+        var passedThrough = cache.Stats().PassedThrough;
+        await AssertReadsIntoAsync(cache, "compacted/into.sst", 3 * Chunk + 5, 1 << 20, bytes, "a long scan");
+        Assert.That(cache.Stats().PassedThrough, Is.EqualTo(passedThrough + 1), "the long scan was passed through");
+        await AssertReadsIntoAsync(cache, "compacted/into.sst", bytes.Length - 10, 100, bytes, "past the end");
+        await AssertReadsIntoAsync(cache, "wal/00000000000000000001.wal", 7, 4000, other, "a path the cache does not keep");
+        Assert.That(await ReadsInto.GetIntoAsync(cache, ObjectPath.Parse("compacted/none.sst"), 0, new byte[10]), Is.Null);
+    }
+
+    private static async Task AssertReadsIntoAsync(IObjectStore store, string path, long offset, int length, byte[] bytes, string what)
+    {
+        var buffer = new byte[length + 16];
+        var result = await ReadsInto.GetIntoAsync(store, ObjectPath.Parse(path), offset, buffer.AsMemory(8, length));
+        var expected = bytes[(int)offset..(int)Math.Min(bytes.Length, offset + length)];
+        Assert.That(result, Is.Not.Null, what);
+        Assert.That((result!.Offset, result.Metadata.Size), Is.EqualTo((offset, (long)bytes.Length)), what);
+        Assert.That(result.Data.ToArray(), Is.EqualTo(expected), $"{what}: {path} at {offset}+{length}");
+        Assert.That(buffer.AsSpan(8, expected.Length).ToArray(), Is.EqualTo(expected), $"{what}: the bytes are in the caller's buffer");
+        Assert.That(buffer.AsSpan(0, 8).ToArray(), Is.All.Zero, $"{what}: nothing before it was written");
+    }
+
+    [Test]
     public async Task Ranges_at_and_beyond_the_end_behave_as_the_store_does()
     {
         var bytes = await PutAsync("compacted/e.sst", Chunk + 10, new Random(16));

@@ -3,20 +3,24 @@ namespace SlateSharp.Storage.Caching;
 /// <summary>The read path: chunk lookup, single-flight fetch of missing runs, and filling the disk.</summary>
 internal sealed partial class DiskCachedObjectStore
 {
-    private async ValueTask<GetResult?> GetCachedAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken)
+    /// <summary>
+    /// A read of a cacheable object; with <paramref name="destination"/> (a read into the caller's buffer, whose range is
+    /// its length from an offset) the bytes go there and the result's data is its first bytes.
+    /// </summary>
+    private async ValueTask<GetResult?> GetCachedAsync(ObjectPath path, ByteRange range, Memory<byte>? destination, CancellationToken cancellationToken)
     {
         var key = KeyOf(path);
         var objectId = ChunkDirectory.ObjectIdOf(key);
         var info = await InfoAsync(objectId, key, cancellationToken).ConfigureAwait(false);
         if (info is null)
         {
-            return await FetchUnknownAsync(path, key, objectId, range, cancellationToken).ConfigureAwait(false);
+            return Into(await FetchUnknownAsync(path, key, objectId, range, destination, cancellationToken).ConfigureAwait(false), destination);
         }
 
         var (start, length) = range.Resolve(info.Size, path);
         if (length == 0)
         {
-            return await _inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
+            return await PassThroughAsync(path, range, destination, cancellationToken).ConfigureAwait(false);
         }
 
         var first = start / _chunkSize;
@@ -31,7 +35,7 @@ internal sealed partial class DiskCachedObjectStore
                 // A scan (compaction) reads each block once: serve it from disk only when all of it is there, and
                 // otherwise pass it through rather than fill the cache with bytes about to be compacted away.
                 _counters.PassedThrough();
-                return await _inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
+                return await PassThroughAsync(path, range, destination, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -47,20 +51,41 @@ internal sealed partial class DiskCachedObjectStore
         if (missing is not null && !await FetchAsync(path, key, objectId, info, first, missing, chunks, cancellationToken).ConfigureAwait(false))
         {
             // The object changed, vanished, or a shared fetch failed: let the store answer this read as it would.
-            return await _inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
+            return await PassThroughAsync(path, range, destination, cancellationToken).ConfigureAwait(false);
         }
 
-        var data = new byte[length];
+        var data = destination is { } into ? into[..(int)length] : new byte[length];
         for (var i = first; i <= last; i++)
         {
             var chunkStart = i * _chunkSize;
             var from = Math.Max(start, chunkStart);
             var to = Math.Min(start + length, chunkStart + _chunkSize);
-            chunks[i - first]!.Value.Span.Slice((int)(from - chunkStart), (int)(to - from)).CopyTo(data.AsSpan((int)(from - start)));
+            chunks[i - first]!.Value.Span.Slice((int)(from - chunkStart), (int)(to - from)).CopyTo(data.Span[(int)(from - start)..]);
         }
 
         var metadata = new ObjectMetadata(path, info.Size, new ObjectVersion(info.Version), info.LastModified);
         return new GetResult(metadata, start, data);
+    }
+
+    /// <summary>The wrapped store's answer to the read: into <paramref name="destination"/> when there is one.</summary>
+    private ValueTask<GetResult?> PassThroughAsync(ObjectPath path, ByteRange range, Memory<byte>? destination, CancellationToken cancellationToken) =>
+        destination is { } into
+            ? ReadsInto.GetIntoAsync(_inner, path, range.Offset, into, cancellationToken)
+            : _inner.GetAsync(path, range, cancellationToken);
+
+    /// <summary>
+    /// <paramref name="result"/> with its data copied to the start of <paramref name="destination"/> (unless it is
+    /// there already), for a read into the caller's buffer; as it is without one.
+    /// </summary>
+    private static GetResult? Into(GetResult? result, Memory<byte>? destination)
+    {
+        if (result is null || destination is not { } into || result.Data.Span.Overlaps(into.Span))
+        {
+            return result;
+        }
+
+        result.Data.CopyTo(into);
+        return result with { Data = into[..result.Data.Length] };
     }
 
     /// <summary>The object's size and version: from the index, or (after a restart) from the header of one of its chunk files.</summary>
@@ -269,7 +294,8 @@ internal sealed partial class DiskCachedObjectStore
     /// A read of an object the cache knows nothing of (first touch, usually the SST reader's suffix read of its footer):
     /// widened to whole chunks so that what comes back fills the cache and tells it the object's size and version.
     /// </summary>
-    private async ValueTask<GetResult?> FetchUnknownAsync(ObjectPath path, string key, string objectId, ByteRange range, CancellationToken cancellationToken)
+    private async ValueTask<GetResult?> FetchUnknownAsync(
+        ObjectPath path, string key, string objectId, ByteRange range, Memory<byte>? destination, CancellationToken cancellationToken)
     {
         ByteRange widened;
         if (range.IsSuffix && range.Length <= ScanThresholdBytes)
@@ -286,7 +312,7 @@ internal sealed partial class DiskCachedObjectStore
         else
         {
             _counters.PassedThrough();
-            return await _inner.GetAsync(path, range, cancellationToken).ConfigureAwait(false);
+            return await PassThroughAsync(path, range, destination, cancellationToken).ConfigureAwait(false);
         }
 
         var result = await _inner.GetAsync(path, widened, cancellationToken).ConfigureAwait(false);

@@ -14,7 +14,7 @@ namespace SlateSharp.Storage.Caching;
 /// its chunks. The disk never fails a read: a missing, torn or corrupt chunk file is a miss, and an I/O error is
 /// logged and the read goes to the inner store.
 /// </summary>
-internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStoreDecorator, IStagingObjectStore
+internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStoreDecorator, IStagingObjectStore, IReadIntoObjectStore
 {
     /// <summary>Reads longer than this (and than one chunk) are scans, compaction's readahead: not worth filling with.</summary>
     public const int ScanThresholdBytes = 256 << 10;
@@ -102,7 +102,18 @@ internal sealed partial class DiskCachedObjectStore : IObjectStore, IObjectStore
         _inner.HeadAsync(path, cancellationToken);
 
     public ValueTask<GetResult?> GetAsync(ObjectPath path, ByteRange range, CancellationToken cancellationToken = default) =>
-        _directory is null || !_cacheable(path) ? _inner.GetAsync(path, range, cancellationToken) : GetCachedAsync(path, range, cancellationToken);
+        _directory is null || !_cacheable(path) ? _inner.GetAsync(path, range, cancellationToken) : GetCachedAsync(path, range, null, cancellationToken);
+
+    /// <summary>
+    /// Every read lands in the caller's buffer: one passed through (a compaction's readahead, an object not cached) as
+    /// the wrapped store reads it, one served from disk copied from the chunk files, which are read either way.
+    /// </summary>
+    public bool ReadsInPlace => true;
+
+    public ValueTask<GetResult?> GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        _directory is null || !_cacheable(path)
+            ? ReadsInto.GetIntoAsync(_inner, path, offset, destination, cancellationToken)
+            : GetCachedAsync(path, ByteRange.FromOffset(offset, destination.Length), destination, cancellationToken);
 
     public async ValueTask<PutResult> PutAsync(ObjectPath path, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken = default)
     {
