@@ -18,9 +18,8 @@ namespace SlateSharp.Memtable;
 /// </remarks>
 internal sealed unsafe class MemtableChunk : MemoryManager<byte>
 {
-    private byte* _start;
-
     private readonly MemtableChunkPool? _allocator;
+    private byte* _start;
 
     /// <param name="length">Bytes, not cleared.</param>
     /// <param name="allocator">The pool that counts the chunk among the bytes it allocated (<see cref="MemtableChunkPool.AllocatedBytes"/>).</param>

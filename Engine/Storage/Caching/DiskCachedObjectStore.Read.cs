@@ -14,7 +14,7 @@ internal sealed partial class DiskCachedObjectStore
         var info = await InfoAsync(objectId, key, cancellationToken).ConfigureAwait(false);
         if (info is null)
         {
-            return Into(await FetchUnknownAsync(path, key, objectId, range, destination, cancellationToken).ConfigureAwait(false), destination);
+            return await FetchUnknownAsync(path, key, objectId, range, destination, cancellationToken).ConfigureAwait(false);
         }
 
         var (start, length) = range.Resolve(info.Size, path);
@@ -73,13 +73,10 @@ internal sealed partial class DiskCachedObjectStore
             ? ReadsInto.GetIntoAsync(_inner, path, range.Offset, into, cancellationToken)
             : _inner.GetAsync(path, range, cancellationToken);
 
-    /// <summary>
-    /// <paramref name="result"/> with its data copied to the start of <paramref name="destination"/> (unless it is
-    /// there already), for a read into the caller's buffer; as it is without one.
-    /// </summary>
-    private static GetResult? Into(GetResult? result, Memory<byte>? destination)
+    /// <summary><paramref name="result"/> with its data copied to the start of <paramref name="destination"/>, if there is one.</summary>
+    private static GetResult Into(GetResult result, Memory<byte>? destination)
     {
-        if (result is null || destination is not { } into || result.Data.Span.Overlaps(into.Span))
+        if (destination is not { } into)
         {
             return result;
         }
@@ -340,7 +337,7 @@ internal sealed partial class DiskCachedObjectStore
         }
 
         _counters.Missed(chunkCount, result.Data.Length);
-        return new GetResult(result.Metadata, start, result.Data.Slice((int)(start - result.Offset), (int)length));
+        return Into(new GetResult(result.Metadata, start, result.Data.Slice((int)(start - result.Offset), (int)length)), destination);
     }
 
     /// <summary>Writes a chunk file and indexes it; a disk failure is logged and the chunk simply not cached.</summary>
