@@ -27,10 +27,12 @@ internal sealed class SstReader
     private readonly BlockCache.Source _cacheSource;
     private readonly SstMetadata _metadata;
     private readonly BloomFilter? _filter;
+    private readonly ObjectVersion _version; // of the object opened; SSTs are never replaced, so block reads may say so
 
-    private SstReader(IObjectStore store, ObjectPath path, string name, BlockCache? cache, SstMetadata metadata, SstIndex index, BloomFilter? filter, SstInfo info)
+    private SstReader(IObjectStore store, ObjectPath path, ObjectVersion version, string name, BlockCache? cache, SstMetadata metadata, SstIndex index, BloomFilter? filter, SstInfo info)
     {
         _store = store;
+        _version = version;
         Path = path;
         Name = name;
         _cache = cache;
@@ -98,7 +100,7 @@ internal sealed class SstReader
             tail = combined;
         }
 
-        return Decode(store, path, cache, tail, footer, size);
+        return Decode(store, path, first.Metadata.Version, cache, tail, footer, size);
     }
 
     /// <summary>The object's name in error messages: its path and the store's location.</summary>
@@ -183,7 +185,7 @@ internal sealed class SstReader
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            var result = await ReadsInto.GetIntoAsync(_store, Path, start, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false)
+            var result = await ReadsInto.GetIntoAsync(_store, Path, _version, start, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false)
                 ?? throw Errors.Data(Name, start, "sst object disappeared");
             if (result.Data.Length != length)
             {
@@ -220,8 +222,8 @@ internal sealed class SstReader
             : ReadBlockSlowAsync(index, cancellationToken);
     }
 
-    /// <summary>Decodes an SST held whole in memory (tools and tests); blocks are still read through the store.</summary>
-    internal static SstReader Decode(IObjectStore store, ObjectPath path, BlockCache? cache, ReadOnlyMemory<byte> tail, SstFooter footer, long size)
+    /// <summary>Decodes an SST's tail as read from <paramref name="version"/> of the object; blocks are read through the store.</summary>
+    private static SstReader Decode(IObjectStore store, ObjectPath path, ObjectVersion version, BlockCache? cache, ReadOnlyMemory<byte> tail, SstFooter footer, long size)
     {
         var name = NameOf(store, path);
         var metadataStart = (int)(footer.MetadataOffset - footer.DataEnd);
@@ -240,7 +242,7 @@ internal sealed class SstReader
             filter = BloomFilter.Decode(region, name, metadata.FilterOffset);
         }
 
-        return new SstReader(store, path, name, cache, metadata, index, filter, metadata.ToInfo(size, footer.Version));
+        return new SstReader(store, path, version, name, cache, metadata, index, filter, metadata.ToInfo(size, footer.Version));
     }
 
     private async ValueTask<Block> ReadBlockSlowAsync(int index, CancellationToken cancellationToken)
@@ -252,7 +254,7 @@ internal sealed class SstReader
         {
             // Uncompressed, and the store reads in place: read straight into the block's own array.
             var own = Block.AllocateArray(length, memory);
-            var read = await ReadsInto.GetIntoAsync(_store, Path, offset, own, cancellationToken).ConfigureAwait(false);
+            var read = await ReadsInto.GetIntoAsync(_store, Path, _version, offset, own, cancellationToken).ConfigureAwait(false);
             return Decoded(read, index, offset, length, BlockMemory.Alias);
         }
 
@@ -262,7 +264,7 @@ internal sealed class SstReader
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            var read = await ReadsInto.GetIntoAsync(_store, Path, offset, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            var read = await ReadsInto.GetIntoAsync(_store, Path, _version, offset, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
             return Decoded(read, index, offset, length, memory);
         }
         finally

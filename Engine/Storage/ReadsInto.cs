@@ -17,6 +17,22 @@ internal interface IReadIntoObjectStore
     ValueTask<GetResult?> GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default);
 }
 
+/// <summary>
+/// A store (or decorator) that can read a version of an object the caller read before and knows is never replaced at
+/// its path (an SST: write-once, under a unique name) without first checking what the path names now. The local store
+/// serves such a read from the handle it keeps open to that file, saving the <c>statx</c> of the path that an
+/// ordinary read costs.
+/// </summary>
+internal interface IReadKnownVersionObjectStore
+{
+    /// <summary>
+    /// <see cref="IReadIntoObjectStore.GetIntoAsync"/>, except that when the store still holds <paramref name="version"/>
+    /// open it may answer from it even if the path has since been deleted or replaced (the bytes are that version's).
+    /// Otherwise it is an ordinary read of the path.
+    /// </summary>
+    ValueTask<GetResult?> GetKnownVersionIntoAsync(ObjectPath path, ObjectVersion version, long offset, Memory<byte> destination, CancellationToken cancellationToken = default);
+}
+
 /// <summary>Reads into the caller's buffer through a store that can, and otherwise copies a plain get there.</summary>
 internal static class ReadsInto
 {
@@ -27,9 +43,24 @@ internal static class ReadsInto
     /// Reads up to <paramref name="destination"/>'s length from <paramref name="offset"/> of <paramref name="path"/>
     /// into it (<see cref="IReadIntoObjectStore.GetIntoAsync"/>); null when there is no object.
     /// </summary>
+    public static ValueTask<GetResult?> GetIntoAsync(
+        IObjectStore store, ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        GetIntoAsync(store, path, null, offset, destination, cancellationToken);
+
+    /// <summary>
+    /// <see cref="GetIntoAsync(IObjectStore, ObjectPath, long, Memory{byte}, CancellationToken)"/> of an object the
+    /// caller read before as <paramref name="knownVersion"/> and knows is never replaced at its path, through
+    /// <see cref="IReadKnownVersionObjectStore.GetKnownVersionIntoAsync"/> where the store offers it. A null version
+    /// is an ordinary read.
+    /// </summary>
     public static async ValueTask<GetResult?> GetIntoAsync(
-        IObjectStore store, ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+        IObjectStore store, ObjectPath path, ObjectVersion? knownVersion, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
+        if (knownVersion is { } version && store is IReadKnownVersionObjectStore known)
+        {
+            return await known.GetKnownVersionIntoAsync(path, version, offset, destination, cancellationToken).ConfigureAwait(false);
+        }
+
         if (store is IReadIntoObjectStore { ReadsInPlace: true } reader)
         {
             return await reader.GetIntoAsync(path, offset, destination, cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,8 @@
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using SlateSharp.Common;
 using SlateSharp.Storage;
+using SlateSharp.Storage.Decorators;
 using SlateSharp.Storage.Local;
 using SlateSharp.Tests.TestSupport;
 
@@ -151,5 +154,56 @@ public sealed class ReadHandleCacheTests
         Assert.That(store.CachedReadHandles, Is.Null);
         Assert.That(await ReadAsync(store, A, ByteRange.FromOffset(2, 3)), Is.EqualTo("234"));
         Assert.That(await ReadAsync(store, ObjectPath.Parse("compacted/none.sst")), Is.Null);
+    }
+
+    [Test]
+    public async Task A_read_of_a_known_version_comes_from_its_open_handle_even_after_the_path_changed_and_an_ordinary_read_does_not()
+    {
+        using var directory = new TestDirectory();
+        using var reader = LocalFileSystemObjectStore.Open(directory.Path);
+        using var writer = LocalFileSystemObjectStore.Open(directory.Path);
+        await writer.PutAsync(A, Bytes("first"), PutMode.Overwrite);
+        var first = (await reader.GetAsync(A, ByteRange.All))!.Metadata.Version;
+
+        await writer.DeleteAsync(A);
+        Assert.That(await ReadKnownAsync(reader, A, first), Is.EqualTo("first"), "the handle of that version, not the path, answers");
+        Assert.That(await ReadAsync(reader, A), Is.Null, "an ordinary read looks at the path");
+
+        await writer.PutAsync(A, Bytes("again"), PutMode.CreateIfAbsent);
+        var again = (await reader.GetAsync(A, ByteRange.All))!.Metadata.Version;
+        Assert.That(again, Is.Not.EqualTo(first));
+        Assert.That(await ReadKnownAsync(reader, A, again), Is.EqualTo("again"));
+        Assert.That(await ReadKnownAsync(reader, A, first), Is.EqualTo("again"), "no handle of the old version is kept: an ordinary read of the path");
+    }
+
+    [Test]
+    public async Task A_read_of_a_known_version_reaches_the_local_store_through_the_decorators_a_database_stacks()
+    {
+        using var directory = new TestDirectory();
+        using var local = LocalFileSystemObjectStore.Open(directory.Path);
+        var metrics = new ObjectStoreMetrics();
+        var retrier = new Retrier(new RetryOptions(), TimeProvider.System, new RandomSource(11), NullLogger.Instance);
+        var store = new PrefixedObjectStore(new RetryingObjectStore(new InstrumentedObjectStore(local, metrics, TimeProvider.System), retrier, new RandomSource(12)), "db");
+        await store.PutAsync(A, Bytes("0123456789"), PutMode.CreateIfAbsent);
+        var version = (await store.GetAsync(A, ByteRange.Suffix(4)))!.Metadata.Version;
+
+        using (var elsewhere = LocalFileSystemObjectStore.Open(directory.Path))
+        {
+            await elsewhere.DeleteAsync(ObjectPath.Parse("db/" + A.Value)); // another instance: this one's handle stays
+        }
+
+        var buffer = new byte[5];
+        var read = await ReadsInto.GetIntoAsync(store, A, version, 3, buffer);
+
+        Assert.That(read!.Metadata.Path, Is.EqualTo(A));
+        Assert.That(Encoding.ASCII.GetString(read.Data.Span), Is.EqualTo("34567"));
+        Assert.That(metrics.Requests(RequestKind.Get), Is.EqualTo(2), "counted as a GET like any other read");
+        Assert.That(await ReadsInto.GetIntoAsync(store, A, 3, buffer), Is.Null, "without the version: the path, which is empty");
+    }
+
+    private static async Task<string?> ReadKnownAsync(IObjectStore store, ObjectPath path, ObjectVersion version)
+    {
+        var buffer = new byte[64];
+        return await ReadsInto.GetIntoAsync(store, path, version, 0, buffer) is { } result ? Encoding.ASCII.GetString(result.Data.Span) : null;
     }
 }

@@ -10,7 +10,7 @@ namespace SlateSharp.Storage.Decorators;
 /// a multipart or resumable upload counts as one PUT, a listing as one LIST however many pages it fetched. The same
 /// figures go to the <c>slatesharp.store.*</c> instruments of the <see cref="SlateSharpDiagnostics.Name"/> meter.
 /// </summary>
-internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator, IStagingObjectStore, IReadIntoObjectStore
+internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMetrics metrics, TimeProvider time) : IObjectStore, IObjectStoreDecorator, IStagingObjectStore, IReadIntoObjectStore, IReadKnownVersionObjectStore
 {
     private readonly StoreTelemetry _telemetry = new(inner.Location);
 
@@ -59,13 +59,20 @@ internal sealed class InstrumentedObjectStore(IObjectStore inner, ObjectStoreMet
     public bool ReadsInPlace => ReadsInto.ReadsInPlace(inner);
 
     /// <summary>Counts as one GET, as <see cref="GetAsync"/> does.</summary>
-    public async ValueTask<GetResult?> GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    public ValueTask<GetResult?> GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        CountGetIntoAsync(path, null, offset, destination, cancellationToken);
+
+    /// <summary>Counts as one GET, as <see cref="GetAsync"/> does.</summary>
+    public ValueTask<GetResult?> GetKnownVersionIntoAsync(ObjectPath path, ObjectVersion version, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        CountGetIntoAsync(path, version, offset, destination, cancellationToken);
+
+    private async ValueTask<GetResult?> CountGetIntoAsync(ObjectPath path, ObjectVersion? knownVersion, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var failed = true;
         try
         {
-            var result = await ReadsInto.GetIntoAsync(inner, path, offset, destination, cancellationToken).ConfigureAwait(false);
+            var result = await ReadsInto.GetIntoAsync(inner, path, knownVersion, offset, destination, cancellationToken).ConfigureAwait(false);
             AddBytesDown(result?.Data.Length ?? 0);
             failed = false;
             return result;

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace SlateSharp.Storage.Decorators;
 
 /// <summary>Presents the objects under <c>prefix/</c> of an inner store as a store of their own.</summary>
-internal sealed class PrefixedObjectStore : IObjectStore, IStagingObjectStore, IReadIntoObjectStore
+internal sealed class PrefixedObjectStore : IObjectStore, IStagingObjectStore, IReadIntoObjectStore, IReadKnownVersionObjectStore
 {
     private readonly IObjectStore _inner;
     private readonly string _prefix;
@@ -26,8 +26,14 @@ internal sealed class PrefixedObjectStore : IObjectStore, IStagingObjectStore, I
 
     public bool ReadsInPlace => ReadsInto.ReadsInPlace(_inner);
 
-    public async ValueTask<GetResult?> GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
-        await ReadsInto.GetIntoAsync(_inner, Wrap(path), offset, destination, cancellationToken).ConfigureAwait(false) is { } result
+    public ValueTask<GetResult?> GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        GetKnownOrAnyIntoAsync(path, null, offset, destination, cancellationToken);
+
+    public ValueTask<GetResult?> GetKnownVersionIntoAsync(ObjectPath path, ObjectVersion version, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        GetKnownOrAnyIntoAsync(path, version, offset, destination, cancellationToken);
+
+    private async ValueTask<GetResult?> GetKnownOrAnyIntoAsync(ObjectPath path, ObjectVersion? knownVersion, long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+        await ReadsInto.GetIntoAsync(_inner, Wrap(path), knownVersion, offset, destination, cancellationToken).ConfigureAwait(false) is { } result
             ? result with { Metadata = Unwrap(result.Metadata)! }
             : null;
 

@@ -15,7 +15,7 @@ namespace SlateSharp.Storage.Decorators;
 /// <c>x-amz-meta-*</c>) make a landed retry look lost; the engine settles such answers by reading the object back
 /// (<c>Storage/SettledCreate</c>). A put from a stream that cannot seek runs once: it cannot be replayed.
 /// </summary>
-internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, RandomSource random) : IObjectStore, IObjectStoreDecorator, IStagingObjectStore, IReadIntoObjectStore
+internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, RandomSource random) : IObjectStore, IObjectStoreDecorator, IStagingObjectStore, IReadIntoObjectStore, IReadKnownVersionObjectStore
 {
     public IObjectStore Inner => inner;
 
@@ -35,6 +35,10 @@ internal sealed class RetryingObjectStore(IObjectStore inner, Retrier retrier, R
     /// <summary>Retried as a get is: an attempt that failed part-way is overwritten by the next.</summary>
     public ValueTask<GetResult?> GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
         retrier.RunAsync($"get {path}", (_, ct) => ReadsInto.GetIntoAsync(inner, path, offset, destination, ct), cancellationToken);
+
+    /// <summary>Retried as a get is.</summary>
+    public ValueTask<GetResult?> GetKnownVersionIntoAsync(ObjectPath path, ObjectVersion version, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        retrier.RunAsync($"get {path}", (_, ct) => ReadsInto.GetIntoAsync(inner, path, version, offset, destination, ct), cancellationToken);
 
     public ValueTask<PutResult> PutAsync(ObjectPath path, ReadOnlyMemory<byte> content, PutOptions options, CancellationToken cancellationToken = default)
     {

@@ -10,7 +10,7 @@ namespace SlateSharp.Storage.Local;
 /// a put writes a temporary file in the target's directory, fsyncs it, then publishes it under its name with the
 /// <see cref="CommitStrategy"/> the store found safe when it opened. Hard links are never required.
 /// </summary>
-public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposable, IStagingObjectStore, IReadIntoObjectStore
+public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposable, IStagingObjectStore, IReadIntoObjectStore, IReadKnownVersionObjectStore
 {
     private readonly LocalStoreOptions _options;
     private readonly ProbeReport? _probe;
@@ -177,8 +177,20 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
     ValueTask<GetResult?> IReadIntoObjectStore.GetIntoAsync(ObjectPath path, long offset, Memory<byte> destination, CancellationToken cancellationToken)
         => Read(path, ByteRange.FromOffset(offset, destination.Length), destination, cancellationToken);
 
-    /// <summary>Reads <paramref name="range"/> of <paramref name="path"/> into <paramref name="into"/>, or into a new array when it is empty.</summary>
-    private ValueTask<GetResult?> Read(ObjectPath path, ByteRange range, Memory<byte> into, CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Served from a cached handle opened on <paramref name="version"/> without the <c>statx</c> of the path that an
+    /// ordinary read makes: the handle is that very file, which this store never writes in place.
+    /// </remarks>
+    ValueTask<GetResult?> IReadKnownVersionObjectStore.GetKnownVersionIntoAsync(
+        ObjectPath path, ObjectVersion version, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+        => Read(path, ByteRange.FromOffset(offset, destination.Length), destination, cancellationToken, version);
+
+    /// <summary>
+    /// Reads <paramref name="range"/> of <paramref name="path"/> into <paramref name="into"/>, or into a new array when
+    /// it is empty; from a cached handle of <paramref name="knownVersion"/> without checking the path, when given.
+    /// </summary>
+    private ValueTask<GetResult?> Read(ObjectPath path, ByteRange range, Memory<byte> into, CancellationToken cancellationToken, ObjectVersion? knownVersion = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (Volatile.Read(ref _disposed))
@@ -186,16 +198,27 @@ public sealed partial class LocalFileSystemObjectStore : IObjectStore, IDisposab
             return ValueTask.FromException<GetResult?>(Errors.ClosedClean($"the local store was disposed (path={path} store={Location})"));
         }
 
-        return _handles is { } handles ? ValueTask.FromResult(ReadCached(handles, path, range, into)) : ReadOpeningAsync(path, range, into, cancellationToken);
+        return _handles is { } handles
+            ? ValueTask.FromResult(ReadCached(handles, path, range, into, knownVersion))
+            : ReadOpeningAsync(path, range, into, cancellationToken);
     }
 
-    /// <summary>Reads through a cached handle, opening (and caching) one when none is there or it went stale; where the bytes go is <paramref name="into"/>, or a new array when empty.</summary>
-    private GetResult? ReadCached(ReadHandleCache handles, ObjectPath path, ByteRange range, Memory<byte> into)
+    /// <summary>
+    /// Reads through a cached handle, opening (and caching) one when none is there or it went stale; where the bytes go
+    /// is <paramref name="into"/>, or a new array when empty. A handle of <paramref name="knownVersion"/> is read
+    /// without checking that the path still names it.
+    /// </summary>
+    private GetResult? ReadCached(ReadHandleCache handles, ObjectPath path, ByteRange range, Memory<byte> into, ObjectVersion? knownVersion)
     {
         if (handles.TryAcquire(path.Value, out var cached))
         {
             try
             {
+                if (knownVersion is { } version && version == cached.Metadata.Version)
+                {
+                    return ReadRange(cached.Handle, cached.FullPath, cached.Metadata, range, into);
+                }
+
                 var errno = FileIdentity.TryKey(cached.FullPath, out var now);
                 if (errno == 0 && now == cached.Identity)
                 {
