@@ -28,6 +28,9 @@ public sealed partial class Db : IAsyncDisposable
     private readonly MemtableFlusher _flusher;
     private readonly SstReaderCache _readers;
     private readonly BlockCache? _blockCache;
+
+    /// <summary>The block cache, when there is one (tests).</summary>
+    internal BlockCache? BlockCache => _blockCache;
     private readonly SstPins _pins = new();
     private readonly Random _random;
     private readonly Lock _writeLock = new();
@@ -72,7 +75,7 @@ public sealed partial class Db : IAsyncDisposable
         _manifest = manifest;
         _fence = fence;
         _random = new Random(options.RandomSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
-        _blockCache = options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null;
+        _blockCache = options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes, reuseBuffers: true) : null;
         _readers = new SstReaderCache(store, _blockCache, options.SstReaderCacheBytes);
         _memtableChunks = new MemtableChunkPool(options.MaxUnflushedBytes, options.MemtableSizeBytes);
         _view = new DbView(NewMemtable(), [], manifest.Manifest, manifest.Id);

@@ -39,8 +39,11 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
             return ValueOfAsync(found, view);
         }
 
-        // No finally: a throw here (out of memory) leaves the view entered, so its memtables go to the GC, never reused early.
-        var answer = ValueOf(found.Result);
+        // No finally: a throw here (out of memory) leaves the view entered, so its memtables go to the GC, never reused
+        // early (and the block's lease held, so its buffer is never reused either).
+        var row = found.Result;
+        var answer = ValueOf(row);
+        BlockLeases.Release(row);
         view.Exit();
         return new(answer);
     }
@@ -57,8 +60,11 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
             return CopyValueAsync(found, destination, view);
         }
 
-        // No finally: a throw here (out of memory) leaves the view entered, so its memtables go to the GC, never reused early.
-        var answer = CopyValue(found.Result, destination);
+        // No finally: a throw here (out of memory) leaves the view entered, so its memtables go to the GC, never reused
+        // early (and the block's lease held, so its buffer is never reused either).
+        var row = found.Result;
+        var answer = CopyValue(row, destination);
+        BlockLeases.Release(row);
         view.Exit();
         return new(answer);
     }
@@ -144,7 +150,10 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
     {
         try
         {
-            return ValueOf(await found.ConfigureAwait(false));
+            var row = await found.ConfigureAwait(false);
+            var answer = ValueOf(row);
+            BlockLeases.Release(row);
+            return answer;
         }
         finally
         {
@@ -156,7 +165,10 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
     {
         try
         {
-            return CopyValue(await found.ConfigureAwait(false), destination);
+            var row = await found.ConfigureAwait(false);
+            var answer = CopyValue(row, destination);
+            BlockLeases.Release(row);
+            return answer;
         }
         finally
         {

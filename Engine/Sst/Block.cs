@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SlateSharp.Compression;
 using SlateSharp.Format;
 
@@ -10,10 +12,18 @@ namespace SlateSharp.Sst;
 /// Rows are decoded, and checked, lazily by <see cref="BlockIterator"/>. Immutable and shareable (the block cache
 /// hands the same instance to many readers).
 /// </summary>
-internal sealed class Block
+internal sealed class Block : MemoryManager<byte>
 {
+    private const int CountMask = (1 << 29) - 1;
+    private const int EscapedFlag = 1 << 29;
+    private const int ReusedFlag = 1 << 30;
+
+    private int _capacity;
+    private int _state; // leases, escaped, reused: changed only by compare-and-swap once the block is shared
+
     private Block(ReadOnlyMemory<byte> data, int entriesEnd, int restartCount, string path, long offset)
     {
+        _capacity = data.Length;
         Data = data;
         EntriesEnd = entriesEnd;
         RestartCount = restartCount;
@@ -37,7 +47,99 @@ internal sealed class Block
     public long Offset { get; }
 
     /// <summary>Managed bytes this block keeps alive (what the block cache charges).</summary>
-    public int Size => Data.Length + 96;
+    public int Size => _capacity + 96;
+
+    /// <summary>Whether the block's bytes are in a pinned array the cache may hand to a later block once it is evicted (<see cref="BlockRecycler"/>).</summary>
+    public bool IsReusable { get; private set; }
+
+    /// <summary>Leases held (tests).</summary>
+    internal int Leases => Volatile.Read(ref _state) & CountMask;
+
+    /// <summary>Whether the block was marked escaped (tests).</summary>
+    internal bool IsEscaped => (Volatile.Read(ref _state) & EscapedFlag) != 0;
+
+    /// <summary>Records that this block, not yet shared, lives at the start of a reusable array (<see cref="BlockRecycler.Rent"/>).</summary>
+    public Block InReusableArray(byte[] array)
+    {
+        IsReusable = true;
+        _capacity = array.Length;
+        return this;
+    }
+
+    /// <summary>
+    /// Before a get reads a shared block: a lease, which the get ends once it has copied what it found
+    /// (<see cref="BlockLeases.Release"/>). False when the cache has handed the block's array to another block: read
+    /// it again.
+    /// </summary>
+    public bool TryLease()
+    {
+        if (!IsReusable)
+        {
+            return true;
+        }
+
+        while (true)
+        {
+            var state = Volatile.Read(ref _state);
+            if ((state & ReusedFlag) != 0 || (state & CountMask) == CountMask)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) == state)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Ends a lease <see cref="TryLease"/> took; exactly once per lease.</summary>
+    public void Release()
+    {
+        if (IsReusable)
+        {
+            Interlocked.Decrement(ref _state);
+        }
+    }
+
+    /// <summary>
+    /// Before anything else reads a shared block (an iterator, a scan, whose rows alias the block and outlive the
+    /// read): marks its array as never to be reused. False when the cache has already handed it to another block.
+    /// </summary>
+    public bool TryEscape()
+    {
+        if (!IsReusable)
+        {
+            return true;
+        }
+
+        while (true)
+        {
+            var state = Volatile.Read(ref _state);
+            if ((state & ReusedFlag) != 0)
+            {
+                return false;
+            }
+
+            if ((state & EscapedFlag) != 0 || Interlocked.CompareExchange(ref _state, state | EscapedFlag, state) == state)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes back the array of a block the cache has evicted, when no lease is held and it never escaped; after this no
+    /// read of the block can begin (<see cref="TryLease"/> and <see cref="TryEscape"/> fail). Null otherwise.
+    /// </summary>
+    public byte[]? TryReuse() =>
+        IsReusable && Interlocked.CompareExchange(ref _state, ReusedFlag, 0) == 0 && MemoryMarshal.TryGetArray(Data, out var bytes) ? bytes.Array : null;
+
+    /// <summary>
+    /// A value found in the block as memory for a row: over this block itself when its array may be reused, so the
+    /// get that copies it can find the block to release (<see cref="BlockLeases"/>); a plain slice otherwise.
+    /// </summary>
+    public ReadOnlyMemory<byte> Slice(int start, int length) => IsReusable ? CreateMemory(Data.Length).Slice(start, length) : Data.Slice(start, length);
 
     /// <summary>The offset of restart point <paramref name="index"/> within <see cref="Data"/>.</summary>
     public int RestartAt(int index) => (int)BinaryPrimitives.ReadUInt32LittleEndian(Data.Span[(EntriesEnd + (4 * index))..]);
@@ -182,5 +284,24 @@ internal sealed class Block
         }
 
         return new Block(raw, entriesEnd, (int)restartCount, path, offset);
+    }
+
+    /// <summary>A reusable block's values are memory over the block itself (<see cref="Slice"/>): its bytes, on the pinned heap.</summary>
+    public override Span<byte> GetSpan() => MemoryMarshal.AsMemory(Data).Span;
+
+    public override unsafe MemoryHandle Pin(int elementIndex = 0)
+    {
+        // A reusable block's array is on the pinned object heap, and others are only read through spans: nothing moves.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)elementIndex, (uint)Data.Length);
+        return new MemoryHandle(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetReference(GetSpan()), elementIndex)));
+    }
+
+    public override void Unpin()
+    {
+    }
+
+    /// <summary>Nothing to release: the array goes back to the cache's recycler or to the collector.</summary>
+    protected override void Dispose(bool disposing)
+    {
     }
 }

@@ -28,8 +28,12 @@ internal sealed class BlockCache
     private long _misses;
     private long _evictions;
 
-    /// <summary>Creates a cache holding at most <paramref name="capacityBytes"/> bytes of blocks.</summary>
-    public BlockCache(long capacityBytes)
+    /// <summary>
+    /// Creates a cache holding at most <paramref name="capacityBytes"/> bytes of blocks; with
+    /// <paramref name="reuseBuffers"/>, the buffers of evicted blocks that nothing reads any more go to new blocks
+    /// (<see cref="Recycler"/>).
+    /// </summary>
+    public BlockCache(long capacityBytes, bool reuseBuffers = false)
     {
         if (capacityBytes < 0)
         {
@@ -37,9 +41,13 @@ internal sealed class BlockCache
         }
 
         Capacity = capacityBytes;
+        Recycler = reuseBuffers ? new BlockRecycler() : null;
     }
 
     public long Capacity { get; }
+
+    /// <summary>Where evicted blocks' buffers wait for new blocks; null when this cache does not reuse them.</summary>
+    public BlockRecycler? Recycler { get; }
 
     /// <summary>Bytes currently charged.</summary>
     public long Size
@@ -116,6 +124,11 @@ internal sealed class BlockCache
                 _map.TryRemove(oldest.Key, out _);
                 _size -= oldest.Charge;
                 _evictions++;
+                if (Recycler is { } recycler && oldest.Block.TryReuse() is { } array)
+                {
+                    // Out of the map, so no new read finds it; no lease, never escaped, so no read is in it.
+                    recycler.Return(array);
+                }
             }
 
             _map[entry.Key] = entry;

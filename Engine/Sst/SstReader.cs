@@ -139,16 +139,28 @@ internal sealed class SstReader
             return default;
         }
 
-        var block = ReadBlockAsync(blockIndex, cancellationToken);
+        var block = ReadLeasedBlockAsync(blockIndex, cancellationToken);
         return block.IsCompletedSuccessfully ? new(Find(block.Result, key, maxSequence)) : FindAfterReadAsync(block, key, maxSequence);
     }
 
     private static async ValueTask<RowEntry?> FindAfterReadAsync(ValueTask<Block> read, ReadOnlyMemory<byte> key, ulong maxSequence) =>
         Find(await read.ConfigureAwait(false), key, maxSequence);
 
-    private static RowEntry? Find(Block block, ReadOnlyMemory<byte> key, ulong maxSequence) =>
+    /// <summary>The row of a leased block: the lease stays with a row found (the get releases it), and ends here otherwise.</summary>
+    private static RowEntry? Find(Block block, ReadOnlyMemory<byte> key, ulong maxSequence)
+    {
+        var found = FindIn(block, key, maxSequence);
+        if (found is null)
+        {
+            block.Release();
+        }
+
+        return found;
+    }
+
+    private static RowEntry? FindIn(Block block, ReadOnlyMemory<byte> key, ulong maxSequence) =>
         BlockSearch.TryFind(block, key.Span, maxSequence, out var row)
-            ? new RowEntry(key, block.Data.Slice(row.ValueStart, row.ValueLength), row.Sequence, row.Kind, row.ExpireAt)
+            ? new RowEntry(key, block.Slice(row.ValueStart, row.ValueLength), row.Sequence, row.Kind, row.ExpireAt)
             : null;
 
     /// <summary>A new iterator over this SST, unpositioned.</summary>
@@ -208,18 +220,33 @@ internal sealed class SstReader
         }
     }
 
-    /// <summary>Returns data block <paramref name="index"/> from the cache, or reads, verifies and caches it.</summary>
+    /// <summary>
+    /// Returns data block <paramref name="index"/> from the cache, or reads, verifies and caches it; marked escaped
+    /// (<see cref="Block.TryEscape"/>), so its bytes are never reused while anything may hold rows of it.
+    /// </summary>
     public ValueTask<Block> ReadBlockAsync(int index, CancellationToken cancellationToken = default)
+    {
+        CheckBlockIndex(index);
+        return _cache is not null && _cache.TryGet(_cacheSource, Index.OffsetOf(index), out var cached) && cached.TryEscape()
+            ? ValueTask.FromResult(cached)
+            : ReadBlockSlowAsync(index, BlockUse.Escape, cancellationToken);
+    }
+
+    /// <summary>Like <see cref="ReadBlockAsync"/> for a point lookup: the block comes leased (<see cref="Block.TryLease"/>) instead.</summary>
+    private ValueTask<Block> ReadLeasedBlockAsync(int index, CancellationToken cancellationToken)
+    {
+        CheckBlockIndex(index);
+        return _cache is not null && _cache.TryGet(_cacheSource, Index.OffsetOf(index), out var cached) && cached.TryLease()
+            ? ValueTask.FromResult(cached)
+            : ReadBlockSlowAsync(index, BlockUse.Lease, cancellationToken);
+    }
+
+    private void CheckBlockIndex(int index)
     {
         if ((uint)index >= (uint)Index.Count)
         {
             throw Errors.Internal($"block index out of range (index={index} count={Index.Count} path={Name})");
         }
-
-        var offset = Index.OffsetOf(index);
-        return _cache is not null && _cache.TryGet(_cacheSource, offset, out var cached)
-            ? ValueTask.FromResult(cached)
-            : ReadBlockSlowAsync(index, cancellationToken);
     }
 
     /// <summary>Decodes an SST's tail as read from <paramref name="version"/> of the object; blocks are read through the store.</summary>
@@ -245,17 +272,25 @@ internal sealed class SstReader
         return new SstReader(store, path, version, name, cache, metadata, index, filter, metadata.ToInfo(size, footer.Version));
     }
 
-    private async ValueTask<Block> ReadBlockSlowAsync(int index, CancellationToken cancellationToken)
+    private async ValueTask<Block> ReadBlockSlowAsync(int index, BlockUse use, CancellationToken cancellationToken)
     {
         var offset = Index.OffsetOf(index);
         var length = Index.LengthOf(index);
         var memory = _cache is null ? BlockMemory.Copy : BlockMemory.LongLived;
         if (_metadata.Codec == CompressionCodec.None && ReadsInto.ReadsInPlace(_store))
         {
+            if (_cache?.Recycler is { } recycler && BlockRecycler.Fits(length))
+            {
+                // Bound for a cache that reuses evicted blocks' buffers: read into one.
+                var reusable = recycler.Rent(length);
+                var into = await ReadsInto.GetIntoAsync(_store, Path, _version, offset, reusable.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                return Decoded(into, index, offset, length, BlockMemory.Alias, use, reusable);
+            }
+
             // Uncompressed, and the store reads in place: read straight into the block's own array.
             var own = Block.AllocateArray(length, memory);
             var read = await ReadsInto.GetIntoAsync(_store, Path, _version, offset, own, cancellationToken).ConfigureAwait(false);
-            return Decoded(read, index, offset, length, BlockMemory.Alias);
+            return Decoded(read, index, offset, length, BlockMemory.Alias, use);
         }
 
         // Otherwise into a pooled buffer, decoded (decompressed or copied) into an array of the block's own: on the
@@ -265,7 +300,7 @@ internal sealed class SstReader
         try
         {
             var read = await ReadsInto.GetIntoAsync(_store, Path, _version, offset, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-            return Decoded(read, index, offset, length, memory);
+            return Decoded(read, index, offset, length, memory, use);
         }
         finally
         {
@@ -273,8 +308,12 @@ internal sealed class SstReader
         }
     }
 
-    /// <summary>Checks, decodes, verifies and caches data block <paramref name="index"/> as read from the store.</summary>
-    private Block Decoded(GetResult? read, int index, long offset, int length, BlockMemory memory)
+    /// <summary>
+    /// Checks, decodes, verifies and caches data block <paramref name="index"/> as read from the store (into
+    /// <paramref name="reusable"/>, an array of the cache's recycler, when given), leased or escaped for the caller before
+    /// the cache shares it.
+    /// </summary>
+    private Block Decoded(GetResult? read, int index, long offset, int length, BlockMemory memory, BlockUse use, byte[]? reusable = null)
     {
         var result = read ?? throw Errors.Data(Name, offset, "sst object disappeared");
         if (result.Data.Length != length)
@@ -283,9 +322,27 @@ internal sealed class SstReader
         }
 
         var block = Block.Decode(result.Data, Name, offset, _metadata.MaxRawBlockLength, memory);
+        if (reusable is not null)
+        {
+            block.InReusableArray(reusable);
+        }
+
         VerifyRows(block, index);
+        var taken = use == BlockUse.Lease ? block.TryLease() : block.TryEscape();
+        if (!taken)
+        {
+            throw Errors.Internal($"a block not yet shared could not be leased (block={index} path={Name})");
+        }
+
         _cache?.Insert(_cacheSource, offset, block);
         return block;
+    }
+
+    /// <summary>How the caller of a block read will use it: a get's lease, or rows that may outlive the read.</summary>
+    private enum BlockUse
+    {
+        Lease,
+        Escape,
     }
 
     /// <summary>
