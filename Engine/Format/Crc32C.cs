@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace SlateSharp.Format;
 
@@ -25,6 +26,7 @@ internal static class Crc32C
     /// </summary>
     public static uint Compute(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second) => ~Append(Append(~0u, first), second);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
         while (data.Length >= 8)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SlateSharp.Format;
 
 namespace SlateSharp.Iteration;
@@ -49,6 +50,7 @@ internal sealed class RowRetention(
     public bool TryTake(out RowEntry row) => _output.TryDequeue(out row);
 
     /// <summary>Feeds the next row of the raw merge.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(in RowEntry row)
     {
         var newest = _key is not { } key || !key.Span.SequenceEqual(row.Key.Span);

@@ -104,6 +104,7 @@ internal sealed unsafe class MemtableArena
     public Span<byte> Span(long address, int length) => MemoryMarshal.CreateSpan(ref At(address), length);
 
     /// <summary><paramref name="length"/> bytes from <paramref name="address"/> as memory; readable until the arena is recycled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Memory<byte> Memory(long address, int length)
     {
         ref readonly var slot = ref Volatile.Read(ref _chunks)[(int)(address >> 32)];

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace SlateSharp.Memtable;
 
@@ -44,6 +45,7 @@ internal sealed unsafe class MemtableChunk : MemoryManager<byte>
     /// <summary>Gives the memory back to the allocator; nothing may read the chunk's bytes afterwards. Idempotent.</summary>
     public void Free() => ((IDisposable)this).Dispose();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Span<byte> GetSpan()
     {
         ObjectDisposedException.ThrowIf(_start is null, this);

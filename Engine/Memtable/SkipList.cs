@@ -74,6 +74,9 @@ internal sealed class SkipList
     /// Copies a row into the list and links it. Only one thread may insert at a time; (key, sequence) pairs are
     /// unique. Returns the bytes charged for it (<see cref="MemtableArena.Allocate"/>).
     /// </summary>
+    // Fully optimized from the first call, as are the other per-row steps of writes and flushes: tiering would leave a
+    // bulk load's first seconds in unoptimized code (docs/design/write-path.md, "Optimized from the first row").
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Insert(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, RowKind kind, long? expireAt)
     {
         // The writer's own search: it alone writes links and the prefixes beside them, so it reads them plainly.
@@ -206,6 +209,7 @@ internal sealed class SkipList
     }
 
     /// <summary>The row at <paramref name="node"/>; its key and value alias the arena, which never changes them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public RowEntry RowOf(long node)
     {
         ref var start = ref _arena.At(node);
