@@ -61,6 +61,14 @@ internal sealed class BlockIterator
         _keyLength = 0;
     }
 
+    /// <summary>Lets go of the block (an iterator kept for reuse must not keep one alive); <see cref="Reset"/> before the next use.</summary>
+    public void Detach()
+    {
+        _block = null!;
+        _current = Exhausted;
+        _keyLength = 0;
+    }
+
     public bool SeekToFirst() => ParseFromRestart(0) || Exhaust();
 
     public bool SeekToLast()

@@ -22,6 +22,9 @@ internal sealed class SstReader
     /// <summary>How many trailing bytes the first read asks for.</summary>
     public const int DefaultTailReadSize = 64 << 10;
 
+    [ThreadStatic]
+    private static BlockIterator? t_verifier; // VerifyRows' walk, one per thread
+
     private readonly IObjectStore _store;
     private readonly BlockCache? _cache;
     private readonly BlockCache.Source _cacheSource;
@@ -353,7 +356,21 @@ internal sealed class SstReader
     /// </summary>
     private void VerifyRows(Block block, int index)
     {
-        var rows = new BlockIterator(block);
+        // A miss verifies every block it reads: the walk reuses this thread's iterator rather than allocating one.
+        var rows = t_verifier ??= new BlockIterator();
+        rows.Reset(block);
+        try
+        {
+            VerifyRows(rows, block, index);
+        }
+        finally
+        {
+            rows.Detach();
+        }
+    }
+
+    private void VerifyRows(BlockIterator rows, Block block, int index)
+    {
         rows.SeekToFirst();
         var firstKeyMatches = index == 0
             ? rows.Key.SequenceEqual(_metadata.FirstKey)
