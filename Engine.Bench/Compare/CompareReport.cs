@@ -34,8 +34,8 @@ internal sealed class CompareReport(MachineInfo machine, IReadOnlyList<WorkloadS
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture, $"### {spec.Workload}: {spec.Describe()}; {rounds} round(s), min – median – max");
             text.AppendLine();
-            text.AppendLine("| engine | ops/s | SlateSharp / engine (ops/s) | p50 µs | p99 µs | p99.9 µs | max µs | GC pause ms | peak RSS MB |");
-            text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            text.AppendLine("| engine | ops/s | SlateSharp / engine (ops/s) | p50 µs | p99 µs | p99.9 µs | max µs | GC pause ms | allocated B/op | peak RSS MB |");
+            text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             var ours = ByRound(rows, PeerEngines.SlateSharp);
             foreach (var engine in rows.Select(r => r.Engine).Distinct())
             {
@@ -45,6 +45,7 @@ internal sealed class CompareReport(MachineInfo machine, IReadOnlyList<WorkloadS
                     $"| {engine} | {Spread.Of(mine.Select(r => r.OpsPerSecond)).Format("N0")} | {(ours.Count == 0 ? "–" : ratio)} | " +
                     $"{Spread.Of(mine.Select(r => r.P50Micros)).Format("0.0")} | {Spread.Of(mine.Select(r => r.P99Micros)).Format("0.0")} | " +
                     $"{Spread.Of(mine.Select(r => r.P999Micros)).Format("0")} | {Spread.Of(mine.Select(r => r.MaxMicros)).Format("0")} | {Spread.Of(mine.Select(r => r.Gc.PauseMillis)).Format("0")} | " +
+                    $"{Spread.Of(mine.Select(r => r.Gc.AllocatedBytes / (double)Math.Max(1, r.Ops))).Format("0")} | " +
                     $"{Spread.Of(mine.Select(r => r.PeakRssBytes / 1e6)).Format("0")} |");
             }
         }
@@ -72,6 +73,7 @@ internal sealed class CompareReport(MachineInfo machine, IReadOnlyList<WorkloadS
                 maxMicros = r.MaxMicros,
                 gcPauseMillis = r.Gc.PauseMillis,
                 gcCollections = new { gen0 = r.Gc.Gen0, gen1 = r.Gc.Gen1, gen2 = r.Gc.Gen2 },
+                allocatedBytes = r.Gc.AllocatedBytes,
                 peakRssBytes = r.PeakRssBytes,
                 peakHeapBytes = r.PeakHeapBytes,
                 note = r.Note,
