@@ -226,19 +226,33 @@ public sealed class GoldenFileTests
     }
 
     [Test]
-    public void Disk_cache_chunk_v1()
+    public void Disk_cache_chunk_v1_is_no_longer_read()
+    {
+        // Version 1 (one checksum over the whole file) is not written any more: a cache directory from before treats
+        // such a file as a miss, deletes it and fetches the chunk again (docs/format/disk-cache-chunk.md).
+        var golden = ReadOnlyGolden("disk-cache-chunk-v1.chunk");
+        Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 1, 0 }), "format version 1");
+        Assert.That(SlateSharp.Storage.Caching.ChunkFile.TryDecode(golden), Is.Null);
+        Assert.That(SlateSharp.Storage.Caching.ChunkFile.TryDecodeHeader(golden, out _, out _), Is.Null);
+    }
+
+    [Test]
+    public void Disk_cache_chunk_v2()
     {
         var header = new SlateSharp.Storage.Caching.ChunkHeader(
             "s3://bucket/db|compacted/01JDQ2X3Y4Z5A6B7C8D9E0F1G2.sst", 131072, 200_000, "\"9b2cf535f27731c974343645a3985328\"", new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
-        var data = Enumerable.Range(0, 256).Select(i => (byte)(i * 7)).ToArray();
+        var data = Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray(); // two pages, the second short
         var encoded = SlateSharp.Storage.Caching.ChunkFile.Encode(header, data);
-        var golden = Golden("disk-cache-chunk-v1.chunk", encoded);
+        var golden = Golden("disk-cache-chunk-v2.chunk", encoded);
         var decoded = SlateSharp.Storage.Caching.ChunkFile.TryDecode(golden);
         Assert.That(decoded, Is.Not.Null);
         Assert.That(decoded!.Value.Header, Is.EqualTo(header));
         Assert.That(decoded.Value.Data.ToArray(), Is.EqualTo(data));
         Assert.That(encoded, Is.EqualTo(golden));
-        Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 1, 0 }), "format version 1");
+        Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 2, 0 }), "format version 2");
+        var dataStart = SlateSharp.Storage.Caching.ChunkFile.DataStart(header.Key, header.Version, data.Length);
+        Assert.That(dataStart, Is.EqualTo(40 + 55 + 34 + (2 * 4) + 4), "header, key, version, two page checksums, header checksum");
+        Assert.That(golden.Length, Is.EqualTo(dataStart + data.Length));
     }
 
     /// <summary>Reads a golden file from the test output, or writes it into the source tree when regenerating.</summary>

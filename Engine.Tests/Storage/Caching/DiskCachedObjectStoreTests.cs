@@ -162,6 +162,41 @@ public sealed class DiskCachedObjectStoreTests
     }
 
     [Test]
+    public async Task A_hit_reads_only_the_pages_it_needs_and_a_corrupt_page_is_a_miss_once_read()
+    {
+        const int chunk = 4 * ChunkFile.PageSize;
+        var bytes = await PutAsync("compacted/p.sst", 2 * chunk, new Random(TestSeeds.Get(17)));
+        await using (var cache = Open(chunk: chunk))
+        {
+            await AssertReadsAsync(cache, "compacted/p.sst", 0, bytes.Length, bytes);
+        }
+
+        // Flip a byte in the third page of the first chunk's bytes.
+        var file = ChunkFiles()[0];
+        var contents = File.ReadAllBytes(file);
+        var dataStart = contents.Length - chunk;
+        contents[dataStart + (2 * ChunkFile.PageSize) + 100] ^= 0x10;
+        File.WriteAllBytes(file, contents);
+        _counting.Reset();
+        await using (var cache = Open(chunk: chunk))
+        {
+            await AssertReadsAsync(cache, "compacted/p.sst", 10, 3000, bytes);
+            await AssertReadsAsync(cache, "compacted/p.sst", ChunkFile.PageSize - 10, 20, bytes);
+            Assert.That(cache.Stats().Hits, Is.EqualTo(2), "the first two pages are intact and served");
+            Assert.That(cache.Stats().BytesServed, Is.EqualTo(ChunkFile.PageSize + (2 * ChunkFile.PageSize)), "one page, then the two a read across their boundary needs");
+            Assert.That(_counting.Gets, Is.Zero);
+
+            await AssertReadsAsync(cache, "compacted/p.sst", (2 * ChunkFile.PageSize) + 50, 100, bytes);
+            Assert.That(cache.Stats().Corrupt, Is.EqualTo(1), "the page read failed its checksum: the file is dropped");
+            Assert.That(_counting.Gets, Is.EqualTo(1), "and the chunk fetched again");
+
+            _counting.Reset();
+            await AssertReadsAsync(cache, "compacted/p.sst", 0, chunk, bytes);
+            Assert.That(_counting.Gets, Is.Zero, "the refetched chunk was written back whole");
+        }
+    }
+
+    [Test]
     public async Task A_chunk_file_of_another_object_under_the_right_name_is_not_served()
     {
         var a = await PutAsync("compacted/a.sst", 2 * Chunk, new Random(1));
@@ -444,9 +479,9 @@ public sealed class DiskCachedObjectStoreTests
         Assert.That(e!.Message, Does.Contain("DiskCache.Directory must be set"));
     }
 
-    private DiskCachedObjectStore Open(long maxBytes = 1 << 20) =>
+    private DiskCachedObjectStore Open(long maxBytes = 1 << 20, int chunk = Chunk) =>
         DiskCachedObjectStore.Open(
-            _counting, null, new DiskCacheOptions { Directory = _dir.Path, MaxBytes = maxBytes, ChunkSizeBytes = Chunk }, SlateSharp.Sst.SstDiskCache.IsSst, NullLogger.Instance);
+            _counting, null, new DiskCacheOptions { Directory = _dir.Path, MaxBytes = maxBytes, ChunkSizeBytes = chunk }, SlateSharp.Sst.SstDiskCache.IsSst, NullLogger.Instance);
 
     private async Task<byte[]> PutAsync(string path, int length, Random random)
     {

@@ -1,11 +1,15 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 using SlateSharp.Format;
 
 namespace SlateSharp.Storage.Caching;
 
 /// <summary>A chunk file found by the scan at open.</summary>
 internal readonly record struct ScannedChunk(ChunkId Id, long Bytes, DateTime WrittenUtc);
+
+/// <summary>A chunk file's head and some of its pages (<see cref="ChunkDirectory.ReadPages"/>); not <paramref name="Complete"/> when the file's length was not the one expected or it ended early.</summary>
+internal sealed record ChunkPages(bool Complete, byte[] Head, byte[] Pages);
 
 /// <summary>
 /// The files of a disk cache: <c>objects/{object id}/{chunk}.chunk</c>, temporary files under <c>tmp/</c>, and the lock
@@ -116,6 +120,68 @@ internal sealed class ChunkDirectory : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the first <paramref name="headLength"/> bytes of a chunk file and <paramref name="pagesLength"/> bytes at
+    /// <paramref name="pagesOffset"/>, with positional reads of one open handle (the disk is local: they complete from
+    /// the page cache or the disk, like the local store's). Null when the file does not exist; a file that is not
+    /// <paramref name="fileLength"/> bytes long comes back with <see cref="ChunkPages.Complete"/> false and
+    /// nothing read.
+    /// </summary>
+    public ChunkPages? ReadPages(ChunkId id, long fileLength, int headLength, long pagesOffset, int pagesLength)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(PathOf(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        using (handle)
+        {
+            if (RandomAccess.GetLength(handle) != fileLength)
+            {
+                return new ChunkPages(false, [], []);
+            }
+
+            var head = new byte[headLength];
+            var pages = new byte[pagesLength];
+            return new ChunkPages(ReadExactly(handle, head, 0) && ReadExactly(handle, pages, pagesOffset), head, pages);
+        }
+    }
+
+    /// <summary>
+    /// A chunk file's head (<see cref="ChunkFile.HeadLength"/>) and its length, or null when it does not exist. The
+    /// head is as long as the file's first bytes say, or shorter when the file ends first.
+    /// </summary>
+    public (byte[] Head, long FileLength)? ReadHead(ChunkId id)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(PathOf(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        using (handle)
+        {
+            var fileLength = RandomAccess.GetLength(handle);
+            Span<byte> fixedHeader = stackalloc byte[ChunkFile.FixedHeaderLength];
+            if (!ReadExactly(handle, fixedHeader, 0))
+            {
+                return ([], fileLength);
+            }
+
+            var head = new byte[Math.Min(fileLength, ChunkFile.HeadLength(fixedHeader))];
+            return (ReadExactly(handle, head, 0) ? head : [], fileLength);
+        }
+    }
+
     /// <summary>Writes a chunk file atomically (temporary file, then rename over any old one); returns its size.</summary>
     public async ValueTask<long> WriteAsync(ChunkId id, byte[] file, CancellationToken cancellationToken)
     {
@@ -159,6 +225,24 @@ internal sealed class ChunkDirectory : IDisposable
 
     private string PathOf(ChunkId id) =>
         Path.Combine(_objects, id.ObjectId, id.Index.ToString(CultureInfo.InvariantCulture) + ChunkSuffix);
+
+    /// <summary>Fills <paramref name="buffer"/> from <paramref name="offset"/>; false when the file ends first (it shrank).</summary>
+    private static bool ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var read = RandomAccess.Read(handle, buffer, offset);
+            if (read == 0)
+            {
+                return false;
+            }
+
+            buffer = buffer[read..];
+            offset += read;
+        }
+
+        return true;
+    }
 
     private static void TryDelete(string path)
     {

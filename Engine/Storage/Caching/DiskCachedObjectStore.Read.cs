@@ -11,7 +11,7 @@ internal sealed partial class DiskCachedObjectStore
     {
         var key = KeyOf(path);
         var objectId = ChunkDirectory.ObjectIdOf(key);
-        var info = await InfoAsync(objectId, key, cancellationToken).ConfigureAwait(false);
+        var info = InfoOf(objectId, key);
         if (info is null)
         {
             return await FetchUnknownAsync(path, key, objectId, range, destination, cancellationToken).ConfigureAwait(false);
@@ -25,7 +25,7 @@ internal sealed partial class DiskCachedObjectStore
 
         var first = start / _chunkSize;
         var last = (start + length - 1) / _chunkSize;
-        var chunks = new ReadOnlyMemory<byte>?[last - first + 1];
+        var chunks = new ChunkSlice?[last - first + 1];
         var isScan = length > Math.Max(ScanThresholdBytes, _chunkSize);
         List<long>? missing = null;
         for (var i = first; i <= last; i++)
@@ -39,9 +39,13 @@ internal sealed partial class DiskCachedObjectStore
             }
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         for (var i = first; i <= last; i++)
         {
-            chunks[i - first] = await ReadChunkAsync(new ChunkId(objectId, i), key, info, cancellationToken).ConfigureAwait(false);
+            var chunkStart = i * _chunkSize;
+            var from = (int)(Math.Max(start, chunkStart) - chunkStart);
+            var to = (int)(Math.Min(start + length, chunkStart + _chunkSize) - chunkStart);
+            chunks[i - first] = ReadChunk(new ChunkId(objectId, i), key, info, from, to);
             if (chunks[i - first] is null)
             {
                 (missing ??= []).Add(i);
@@ -60,7 +64,8 @@ internal sealed partial class DiskCachedObjectStore
             var chunkStart = i * _chunkSize;
             var from = Math.Max(start, chunkStart);
             var to = Math.Min(start + length, chunkStart + _chunkSize);
-            chunks[i - first]!.Value.Span.Slice((int)(from - chunkStart), (int)(to - from)).CopyTo(data.Span[(int)(from - start)..]);
+            var slice = chunks[i - first]!.Value;
+            slice.Bytes.Span.Slice((int)(from - chunkStart - slice.Start), (int)(to - from)).CopyTo(data.Span[(int)(from - start)..]);
         }
 
         var metadata = new ObjectMetadata(path, info.Size, new ObjectVersion(info.Version), info.LastModified);
@@ -86,7 +91,7 @@ internal sealed partial class DiskCachedObjectStore
     }
 
     /// <summary>The object's size and version: from the index, or (after a restart) from the header of one of its chunk files.</summary>
-    private async ValueTask<CachedObjectInfo?> InfoAsync(string objectId, string key, CancellationToken cancellationToken)
+    private CachedObjectInfo? InfoOf(string objectId, string key)
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
@@ -101,10 +106,11 @@ internal sealed partial class DiskCachedObjectStore
             }
 
             var id = new ChunkId(objectId, index);
-            if (await ReadFileAsync(id, cancellationToken).ConfigureAwait(false) is { } decoded
-                && decoded.Header.Key == key && decoded.Header.Offset == index * _chunkSize && decoded.Data.Length == ExpectedLength(index, decoded.Header.ObjectSize))
+            if (ReadHeader(id) is { } read
+                && read.Header.Key == key && read.Header.Offset == index * _chunkSize
+                && read.DataLength == ExpectedLength(index, read.Header.ObjectSize) && read.FileLength == (long)read.DataStart + read.DataLength)
             {
-                var info = new CachedObjectInfo(decoded.Header.ObjectSize, decoded.Header.Version, decoded.Header.LastModified);
+                var info = new CachedObjectInfo(read.Header.ObjectSize, read.Header.Version, read.Header.LastModified);
                 _index.SetInfo(objectId, info);
                 return info;
             }
@@ -115,38 +121,27 @@ internal sealed partial class DiskCachedObjectStore
         return null;
     }
 
-    /// <summary>A chunk's bytes from its file, or null (a miss) when it is not indexed, missing, torn or not the chunk asked for.</summary>
-    private async ValueTask<ReadOnlyMemory<byte>?> ReadChunkAsync(ChunkId id, string key, CachedObjectInfo info, CancellationToken cancellationToken)
+    /// <summary>
+    /// The pages of a chunk that hold its bytes [<paramref name="from"/>, <paramref name="to"/>), read and checked
+    /// with the file's header, or null (a miss) when it is not indexed, missing, torn or not the chunk asked for. A
+    /// hit reads the header and those pages, not the whole file.
+    /// </summary>
+    private ChunkSlice? ReadChunk(ChunkId id, string key, CachedObjectInfo info, int from, int to)
     {
         if (!_index.Touch(id))
         {
             return null;
         }
 
-        if (await ReadFileAsync(id, cancellationToken).ConfigureAwait(false) is not { } decoded)
-        {
-            return null;
-        }
-
-        var header = decoded.Header;
-        if (header.Key != key || header.Offset != id.Index * _chunkSize || header.ObjectSize != info.Size || header.Version != info.Version
-            || decoded.Data.Length != ExpectedLength(id.Index, info.Size))
-        {
-            Discard(id);
-            return null;
-        }
-
-        _counters.Hit(decoded.Data.Length);
-        return decoded.Data;
-    }
-
-    /// <summary>Reads and checks a chunk file; a missing file is dropped from the index, a corrupt one deleted too.</summary>
-    private async ValueTask<(ChunkHeader Header, ReadOnlyMemory<byte> Data)?> ReadFileAsync(ChunkId id, CancellationToken cancellationToken)
-    {
-        byte[]? file;
+        var length = ExpectedLength(id.Index, info.Size);
+        var dataStart = ChunkFile.DataStart(key, info.Version, length);
+        var firstPage = from / ChunkFile.PageSize;
+        var pagesStart = firstPage * ChunkFile.PageSize;
+        var pagesEnd = Math.Min(length, ((to - 1) / ChunkFile.PageSize + 1) * ChunkFile.PageSize);
+        ChunkPages? read;
         try
         {
-            file = await _directory!.ReadAsync(id, cancellationToken).ConfigureAwait(false);
+            read = _directory!.ReadPages(id, (long)dataStart + length, dataStart, (long)dataStart + pagesStart, pagesEnd - pagesStart);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -155,19 +150,57 @@ internal sealed partial class DiskCachedObjectStore
             return null;
         }
 
-        if (file is null)
+        if (read is null)
         {
             _index.Remove(id);
             return null;
         }
 
-        if (ChunkFile.TryDecode(file) is not { } decoded)
+        if (!read.Complete
+            || ChunkFile.TryDecodeHeader(read.Head, out var headerDataStart, out var headerDataLength) is not { } header
+            || headerDataStart != dataStart || headerDataLength != length
+            || header.Key != key || header.Offset != id.Index * _chunkSize || header.ObjectSize != info.Size || header.Version != info.Version
+            || !ChunkFile.TryVerifyPages(read.Head, firstPage, read.Pages))
         {
             Discard(id);
             return null;
         }
 
-        return decoded;
+        _counters.Hit(read.Pages.Length);
+        return new ChunkSlice(read.Pages, pagesStart);
+    }
+
+    /// <summary>
+    /// Reads and checks a chunk file's header (its pages are checked when read); null when there is no file, when it
+    /// cannot be read (counted as a disk error) or when the header is torn or corrupt (the file is deleted).
+    /// </summary>
+    private (ChunkHeader Header, int DataStart, int DataLength, long FileLength)? ReadHeader(ChunkId id)
+    {
+        (byte[] Head, long FileLength)? read;
+        try
+        {
+            read = _directory!.ReadHead(id);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            DiskFailed(e, "read", id.ObjectId);
+            _index.Remove(id);
+            return null;
+        }
+
+        if (read is not { } found)
+        {
+            _index.Remove(id);
+            return null;
+        }
+
+        if (ChunkFile.TryDecodeHeader(found.Head, out var dataStart, out var dataLength) is not { } header)
+        {
+            Discard(id);
+            return null;
+        }
+
+        return (header, dataStart, dataLength, found.FileLength);
     }
 
     /// <summary>Drops a chunk file that is torn, corrupt or not what its name says.</summary>
@@ -186,7 +219,7 @@ internal sealed partial class DiskCachedObjectStore
     /// False when the object turned out changed or gone, or a fetch this read waited on failed.
     /// </summary>
     private async ValueTask<bool> FetchAsync(
-        ObjectPath path, string key, string objectId, CachedObjectInfo info, long first, List<long> missing, ReadOnlyMemory<byte>?[] chunks, CancellationToken cancellationToken)
+        ObjectPath path, string key, string objectId, CachedObjectInfo info, long first, List<long> missing, ChunkSlice?[] chunks, CancellationToken cancellationToken)
     {
         var claimed = new List<(long Index, TaskCompletionSource<ReadOnlyMemory<byte>?> Source)>();
         var waits = new List<(long Index, Task<ReadOnlyMemory<byte>?> Task)>();
@@ -231,7 +264,7 @@ internal sealed partial class DiskCachedObjectStore
             }
 
             ok &= shared is not null;
-            chunks[index - first] = shared;
+            chunks[index - first] = shared is { } whole ? new ChunkSlice(whole, 0) : null;
         }
 
         return ok;
@@ -245,7 +278,7 @@ internal sealed partial class DiskCachedObjectStore
         CachedObjectInfo info,
         List<(long Index, TaskCompletionSource<ReadOnlyMemory<byte>?> Source)> run,
         long first,
-        ReadOnlyMemory<byte>?[] chunks,
+        ChunkSlice?[] chunks,
         CancellationToken cancellationToken)
     {
         try
@@ -265,13 +298,13 @@ internal sealed partial class DiskCachedObjectStore
             {
                 var offset = (int)(index * _chunkSize - start);
                 var chunk = result.Data.Slice(offset, ExpectedLength(index, info.Size));
-                chunks[index - first] = chunk;
+                chunks[index - first] = new ChunkSlice(chunk, 0);
                 source.TrySetResult(chunk);
             }
 
             foreach (var (index, _) in run)
             {
-                await StoreChunkAsync(new ChunkId(objectId, index), key, info, chunks[index - first]!.Value, cancellationToken).ConfigureAwait(false);
+                await StoreChunkAsync(new ChunkId(objectId, index), key, info, chunks[index - first]!.Value.Bytes, cancellationToken).ConfigureAwait(false);
             }
 
             return true;
@@ -363,3 +396,6 @@ internal sealed partial class DiskCachedObjectStore
         DeleteEvicted(_index.Add(id, written, info));
     }
 }
+
+/// <summary>Bytes of one chunk from offset <paramref name="Start"/> in it: the whole chunk when fetched, whole pages when read from disk.</summary>
+internal readonly record struct ChunkSlice(ReadOnlyMemory<byte> Bytes, int Start);
