@@ -11,6 +11,7 @@ internal static unsafe partial class PageMemory
 {
     private const int ProtReadWrite = 0x1 | 0x2;
     private const int MapPrivateAnonymous = 0x02 | 0x20;
+    private const int MapPopulate = 0x8000; // fault every page in now: the arena writes the whole chunk
     private static readonly void* MapFailed = (void*)-1;
 
     /// <summary><paramref name="length"/> bytes, not cleared; <see cref="InsufficientMemoryException"/> when the system has none.</summary>
@@ -21,7 +22,7 @@ internal static unsafe partial class PageMemory
             return (byte*)NativeMemory.Alloc((nuint)length);
         }
 
-        var start = Mmap(null, (nuint)length, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+        var start = Mmap(null, (nuint)length, ProtReadWrite, MapPrivateAnonymous | MapPopulate, -1, 0);
         return start == MapFailed
             ? throw new InsufficientMemoryException($"mmap of a {length}-byte memtable chunk failed (errno {Marshal.GetLastPInvokeError()})")
             : (byte*)start;
