@@ -8,6 +8,13 @@ namespace SlateSharp;
 /// <summary>The write path: sequence numbers, the WAL buffer, the memtable and backpressure.</summary>
 public sealed partial class Db
 {
+    /// <summary>Scratch arrays larger than this are dropped after their batch rather than kept.</summary>
+    private const int MaxKeptBatchRows = 4096;
+
+    // A batch's rows and their sort order, reused under the write lock (ReleaseBatchRows clears what a batch left).
+    private RowEntry[] _batchRows = [];
+    private int[] _batchOrder = [];
+
     /// <summary>
     /// Sets <paramref name="key"/> to <paramref name="value"/>. Key and value are copied before the call returns, so
     /// the caller may reuse its buffers at once, even while the returned task still waits.
@@ -189,25 +196,60 @@ public sealed partial class Db
             cancellationToken.ThrowIfCancellationRequested();
             ThrowIfClosed();
             var sequence = _lastSequence + 1;
-            var one = new RowEntry(single.Key, single.Value, sequence, single.Kind, single.ExpireAt);
-            ReadOnlySpan<RowEntry> rows = batch is null ? new ReadOnlySpan<RowEntry>(in one) : batch.ToRows(sequence, expireAt);
-            var segment = _wal.Append(rows, sequence, awaitDurable, out var charged);
-            var active = _view.Active;
-            foreach (var row in rows)
+            if (batch is null)
             {
-                charged += active.Insert(row.Key, sequence, row.Kind, row.Value, row.ExpireAt);
+                var one = new RowEntry(single.Key, single.Value, sequence, single.Kind, single.ExpireAt);
+                return AppendLocked(new ReadOnlySpan<RowEntry>(in one), sequence, awaitDurable);
             }
 
-            _lastSequence = sequence;
-            _activeHasAppends = true;
-            Interlocked.Add(ref _unflushedBytes, charged);
-            if (active.SizeBytes >= _options.MemtableSizeBytes)
+            var count = batch.ToRows(sequence, expireAt, ref _batchRows, ref _batchOrder);
+            try
             {
-                FreezeLocked();
+                return AppendLocked(_batchRows.AsSpan(0, count), sequence, awaitDurable);
             }
+            finally
+            {
+                ReleaseBatchRows(count);
+            }
+        }
+    }
 
-            Volatile.Write(ref _visibleSequence, sequence);
-            return segment;
+    /// <summary>Appends rows of one sequence number to the WAL buffer and the active memtable. Caller holds the write lock.</summary>
+    private WalSegment AppendLocked(ReadOnlySpan<RowEntry> rows, ulong sequence, bool awaitDurable)
+    {
+        var segment = _wal.Append(rows, sequence, awaitDurable, out var charged);
+        var active = _view.Active;
+        foreach (var row in rows)
+        {
+            charged += active.Insert(row.Key, sequence, row.Kind, row.Value, row.ExpireAt);
+        }
+
+        _lastSequence = sequence;
+        _activeHasAppends = true;
+        Interlocked.Add(ref _unflushedBytes, charged);
+        if (active.SizeBytes >= _options.MemtableSizeBytes)
+        {
+            FreezeLocked();
+        }
+
+        Volatile.Write(ref _visibleSequence, sequence);
+        return segment;
+    }
+
+    /// <summary>
+    /// Lets go of the batch just applied (its rows alias the caller's arrays) and of scratch arrays a very large batch
+    /// grew. Caller holds the write lock.
+    /// </summary>
+    private void ReleaseBatchRows(int used)
+    {
+        if (_batchRows.Length > MaxKeptBatchRows)
+        {
+            _batchRows = [];
+            _batchOrder = [];
+        }
+        else
+        {
+            Array.Clear(_batchRows, 0, used);
         }
     }
 

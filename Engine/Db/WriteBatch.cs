@@ -53,25 +53,40 @@ public sealed class WriteBatch
         return this;
     }
 
-    /// <summary>The operations as rows at <paramref name="sequence"/>, the last per key, in key order.</summary>
-    internal RowEntry[] ToRows(ulong sequence, long? expireAt = null)
+    /// <summary>
+    /// The operations as rows at <paramref name="sequence"/>, the last per key, in key order, written to the start of
+    /// <paramref name="rows"/>; returns how many. <paramref name="rows"/> and <paramref name="order"/> (scratch) are the
+    /// caller's, replaced by larger arrays when too small, so a writer that keeps them allocates nothing per batch.
+    /// The rows alias this batch's arrays.
+    /// </summary>
+    internal int ToRows(ulong sequence, long? expireAt, ref RowEntry[] rows, ref int[] order)
     {
-        // Sort operation indexes by key, the latest operation of a key first; then keep the first of each key.
-        var order = new int[_operations.Count];
-        for (var i = 0; i < order.Length; i++)
+        var operations = _operations;
+        if (rows.Length < operations.Count)
         {
-            order[i] = i;
+            rows = new RowEntry[Math.Max(operations.Count, rows.Length * 2)];
         }
 
-        var operations = _operations;
-        Array.Sort(order, (a, b) =>
+        if (order.Length < operations.Count)
         {
-            var byKey = operations[a].Key.SequenceCompareTo(operations[b].Key);
-            return byKey != 0 ? byKey : b.CompareTo(a);
-        });
-        var rows = new RowEntry[order.Length];
+            order = new int[Math.Max(operations.Count, order.Length * 2)];
+        }
+
+        // Operation indexes by key, the latest operation of a key first; then the first of each key is kept. Keys added
+        // in ascending order, each once, are in that order already.
+        var sorted = order.AsSpan(0, operations.Count);
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = i;
+        }
+
+        if (!InStrictKeyOrder())
+        {
+            sorted.Sort(new LatestFirstByKey(operations));
+        }
+
         var count = 0;
-        foreach (var index in order)
+        foreach (var index in sorted)
         {
             var operation = operations[index];
             if (count > 0 && operation.Key.SequenceEqual(rows[count - 1].Key.Span))
@@ -89,12 +104,20 @@ public sealed class WriteBatch
             };
         }
 
-        if (count < rows.Length)
+        return count;
+    }
+
+    private bool InStrictKeyOrder()
+    {
+        for (var i = 1; i < _operations.Count; i++)
         {
-            Array.Resize(ref rows, count);
+            if (_operations[i - 1].Key.SequenceCompareTo(_operations[i].Key) >= 0)
+            {
+                return false;
+            }
         }
 
-        return rows;
+        return true;
     }
 
     /// <summary>
@@ -177,7 +200,7 @@ public sealed class WriteBatch
             throw Errors.Invalid($"value too large: at most {RowEntry.MaxValueLength} bytes (length={value.Length})");
         }
 
-        // One copy into one array, key then value: the memtable keeps it as it is.
+        // One copy into one array, key then value, which the WAL encoder and the memtable's arena read.
         var data = new byte[key.Length + value.Length];
         key.CopyTo(data);
         value.CopyTo(data.AsSpan(key.Length));
@@ -190,6 +213,16 @@ public sealed class WriteBatch
         if (key.Length is 0 or > RowEntry.MaxKeyLength)
         {
             throw Errors.Invalid($"key length must be 1 to {RowEntry.MaxKeyLength} bytes (length={key.Length})");
+        }
+    }
+
+    /// <summary>Operation indexes by key, and of one key the later operation first.</summary>
+    private readonly struct LatestFirstByKey(List<Operation> operations) : IComparer<int>
+    {
+        public int Compare(int a, int b)
+        {
+            var byKey = operations[a].Key.SequenceCompareTo(operations[b].Key);
+            return byKey != 0 ? byKey : b.CompareTo(a);
         }
     }
 
