@@ -27,6 +27,41 @@ public sealed class DbBasicsTests
     }
 
     [Test]
+    public async Task Batches_in_key_order_out_of_order_and_larger_than_the_kept_scratch_each_write_exactly_their_rows()
+    {
+        await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", Fast);
+        var random = new Random(TestSupport.TestSeeds.Get(41));
+        var expected = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (size, order) in new[] { (50, "ascending"), (5000, "shuffled"), (3, "descending"), (6000, "ascending"), (40, "shuffled") })
+        {
+            var keys = Enumerable.Range(0, size).Select(i => $"k{random.Next(20_000):D5}").Distinct().Order(StringComparer.Ordinal).ToList();
+            keys = order switch
+            {
+                "descending" => keys.AsEnumerable().Reverse().ToList(),
+                "shuffled" => keys.OrderBy(_ => random.Next()).ToList(),
+                _ => keys,
+            };
+            var batch = new WriteBatch();
+            foreach (var key in keys)
+            {
+                var value = $"{order}-{size}-{key}";
+                batch.Put(B(key).Span, B(value).Span);
+                expected[key] = value;
+            }
+
+            await db.WriteAsync(batch);
+        }
+
+        var scanned = new List<(string, string)>();
+        await foreach (var row in db.ScanAsync(KeyRange.All))
+        {
+            scanned.Add((Encoding.UTF8.GetString(row.Key.Span), Encoding.UTF8.GetString(row.Value.Span)));
+        }
+
+        Assert.That(scanned, Is.EqualTo(expected.Select(p => (p.Key, p.Value)).ToList()));
+    }
+
+    [Test]
     public async Task Batches_apply_atomically_and_the_last_operation_per_key_wins()
     {
         await using var db = await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", Fast);
