@@ -107,19 +107,6 @@ internal sealed class ChunkDirectory : IDisposable
         return found;
     }
 
-    /// <summary>The chunk file's bytes, or null when it does not exist.</summary>
-    public async ValueTask<byte[]?> ReadAsync(ChunkId id, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await File.ReadAllBytesAsync(PathOf(id), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>
     /// Reads the first <paramref name="headLength"/> bytes of a chunk file and <paramref name="pagesLength"/> bytes at
     /// <paramref name="pagesOffset"/>, with positional reads of one open handle (the disk is local: they complete from
@@ -129,12 +116,7 @@ internal sealed class ChunkDirectory : IDisposable
     /// </summary>
     public ChunkPages? ReadPages(ChunkId id, long fileLength, int headLength, long pagesOffset, int pagesLength)
     {
-        SafeFileHandle handle;
-        try
-        {
-            handle = File.OpenHandle(PathOf(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        if (OpenForRead(id) is not { } handle)
         {
             return null;
         }
@@ -158,12 +140,7 @@ internal sealed class ChunkDirectory : IDisposable
     /// </summary>
     public (byte[] Head, long FileLength)? ReadHead(ChunkId id)
     {
-        SafeFileHandle handle;
-        try
-        {
-            handle = File.OpenHandle(PathOf(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        if (OpenForRead(id) is not { } handle)
         {
             return null;
         }
@@ -225,6 +202,19 @@ internal sealed class ChunkDirectory : IDisposable
 
     private string PathOf(ChunkId id) =>
         Path.Combine(_objects, id.ObjectId, id.Index.ToString(CultureInfo.InvariantCulture) + ChunkSuffix);
+
+    /// <summary>A read handle on a chunk file, or null when it does not exist (a concurrent eviction may delete it meanwhile).</summary>
+    private SafeFileHandle? OpenForRead(ChunkId id)
+    {
+        try
+        {
+            return File.OpenHandle(PathOf(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Fills <paramref name="buffer"/> from <paramref name="offset"/>; false when the file ends first (it shrank).</summary>
     private static bool ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
