@@ -96,14 +96,9 @@ internal static class ChunkFile
             return null;
         }
 
-        var data = span.Slice(dataStart, dataLength);
-        var table = span[(dataStart - ChecksumLength - (PageCount(dataLength) * ChecksumLength))..];
-        for (var page = 0; page < PageCount(dataLength); page++)
+        if (dataLength > 0 && !TryVerifyPages(span[..dataStart], 0, span[dataStart..]))
         {
-            if (Crc32C.Compute(PageOf(data, page)) != BinaryPrimitives.ReadUInt32LittleEndian(table[(page * ChecksumLength)..]))
-            {
-                return null;
-            }
+            return null;
         }
 
         return (header, file.Slice(dataStart, dataLength));
@@ -163,42 +158,31 @@ internal static class ChunkFile
     /// </summary>
     public static bool TryVerifyPages(ReadOnlySpan<byte> head, int firstPage, ReadOnlySpan<byte> pages)
     {
-        if (TryDecodeCounts(head) is not var (dataStart, dataLength) || firstPage < 0)
+        var dataStart = HeadLength(head);
+        if (dataStart == FixedHeaderLength || head.Length < dataStart || firstPage < 0)
         {
             return false;
         }
 
+        var dataLength = BinaryPrimitives.ReadInt32LittleEndian(head[12..]);
         var count = PageCount(dataLength);
         var table = head[(dataStart - ChecksumLength - (count * ChecksumLength))..];
-        var end = Math.Min((long)dataLength, ((long)firstPage << PageShift) + pages.Length);
-        var expected = end - ((long)firstPage << PageShift);
-        if (firstPage >= count || expected != pages.Length || (end != dataLength && pages.Length % PageSize != 0))
+        var firstByte = (long)firstPage << PageShift;
+        var end = Math.Min(dataLength, firstByte + pages.Length);
+        if (firstPage >= count || end - firstByte != pages.Length || (end != dataLength && pages.Length % PageSize != 0))
         {
             return false;
         }
 
-        for (var i = 0; i * PageSize < pages.Length; i++)
+        for (var i = 0; (long)i * PageSize < pages.Length; i++)
         {
-            var page = pages.Slice(i * PageSize, Math.Min(PageSize, pages.Length - (i * PageSize)));
-            if (Crc32C.Compute(page) != BinaryPrimitives.ReadUInt32LittleEndian(table[((firstPage + i) * ChecksumLength)..]))
+            if (Crc32C.Compute(PageOf(pages, i)) != BinaryPrimitives.ReadUInt32LittleEndian(table[((firstPage + i) * ChecksumLength)..]))
             {
                 return false;
             }
         }
 
         return true;
-    }
-
-    private static (int DataStart, int DataLength)? TryDecodeCounts(ReadOnlySpan<byte> head)
-    {
-        if (head.Length < FixedHeaderLength)
-        {
-            return null;
-        }
-
-        var length = BinaryPrimitives.ReadInt32LittleEndian(head[12..]);
-        var start = DataStart(BinaryPrimitives.ReadUInt16LittleEndian(head[6..]), BinaryPrimitives.ReadUInt16LittleEndian(head[8..]), length);
-        return length < 0 || head.Length < start ? null : (start, length);
     }
 
     private static ReadOnlySpan<byte> PageOf(ReadOnlySpan<byte> data, int page)
