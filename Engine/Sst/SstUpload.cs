@@ -12,6 +12,7 @@ namespace SlateSharp.Sst;
 internal static class SstUpload
 {
     private const int PipePauseBytes = 4 << 20;
+    private const int PipeSegmentBytes = 64 << 10;
 
     /// <summary>
     /// Streams the SST that <paramref name="fill"/> builds (it adds rows, and flushes the builder when
@@ -24,7 +25,7 @@ internal static class SstUpload
         IObjectStore store, SstId id, SstBuilderOptions options, Func<SstBuilder, CancellationToken, ValueTask> fill, Action beforePut, CancellationToken cancellationToken)
     {
         var path = SstPaths.PathOf(id);
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipePauseBytes, resumeWriterThreshold: PipePauseBytes / 2, useSynchronizationContext: false));
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipePauseBytes, resumeWriterThreshold: PipePauseBytes / 2, minimumSegmentSize: PipeSegmentBytes, useSynchronizationContext: false));
         var upload = UploadAsync(store, pipe.Reader, path, beforePut, cancellationToken);
         SstInfo info;
         try

@@ -8,7 +8,7 @@ namespace SlateSharp;
 /// on thread-pool threads Coyote does not control; inline, the SST builder and its upload hand over on the tasks
 /// Coyote schedules.
 /// </summary>
-internal sealed class PipeOptions(long pauseWriterThreshold, long resumeWriterThreshold, bool useSynchronizationContext)
+internal sealed class PipeOptions(long pauseWriterThreshold, long resumeWriterThreshold, int minimumSegmentSize, bool useSynchronizationContext)
 {
     public static implicit operator SystemPipeOptions(PipeOptions options) =>
         new(
@@ -16,11 +16,14 @@ internal sealed class PipeOptions(long pauseWriterThreshold, long resumeWriterTh
             writerScheduler: System.IO.Pipelines.PipeScheduler.Inline,
             pauseWriterThreshold: options.PauseWriterThreshold,
             resumeWriterThreshold: options.ResumeWriterThreshold,
+            minimumSegmentSize: options.MinimumSegmentSize,
             useSynchronizationContext: options.UseSynchronizationContext);
 
     public long PauseWriterThreshold { get; } = pauseWriterThreshold;
 
     public long ResumeWriterThreshold { get; } = resumeWriterThreshold;
+
+    public int MinimumSegmentSize { get; } = minimumSegmentSize;
 
     public bool UseSynchronizationContext { get; } = useSynchronizationContext;
 }
