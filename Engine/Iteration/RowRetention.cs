@@ -219,6 +219,7 @@ internal sealed class RowRetention(
         return operands;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong LowestRangeDeleteAbove(in RowEntry row) =>
         rangeDeletes is null ? ulong.MaxValue : Manifest.RangeTombstone.LowestCoveringAbove(rangeDeletes, row.Key.Span, row.Sequence);
 

@@ -167,7 +167,7 @@ internal sealed class MemoryTable
 
         public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
         {
-            _current = _started ? (_current != 0 ? rows.NextOf(_current) : 0) : rows.First;
+            _current = _started ? (_current != 0 ? rows.NextOfPrefetching(_current) : 0) : rows.First;
             _started = true;
             return ValueTask.FromResult(_current != 0);
         }

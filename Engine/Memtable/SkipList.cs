@@ -193,6 +193,27 @@ internal sealed class SkipList
     /// <summary>The node after <paramref name="node"/>, or 0.</summary>
     public long NextOf(long node) => Volatile.Read(ref LinkAt(ref _arena.At(node), 0));
 
+    /// <summary>
+    /// The node after <paramref name="node"/>, or 0, with the memory of the node after that one asked for ahead of
+    /// its use. Nodes lie in the arena in insert order, so a walk in key order misses the cache at every node; asked
+    /// one step ahead, that miss overlaps the caller's work on the row in hand (a flush encoding it into a block).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public long NextOfPrefetching(long node)
+    {
+        var next = Volatile.Read(ref LinkAt(ref _arena.At(node), 0));
+        if (next != None)
+        {
+            var ahead = Volatile.Read(ref LinkAt(ref _arena.At(next), 0));
+            if (ahead != None)
+            {
+                NodeMemory.Prefetch(ref _arena.At(ahead));
+            }
+        }
+
+        return next;
+    }
+
     /// <summary>The key of <paramref name="node"/>, in the arena.</summary>
     public ReadOnlySpan<byte> KeyOf(long node)
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using SlateSharp.Format;
 
 namespace SlateSharp.Sst;
@@ -48,6 +49,7 @@ internal sealed class BlockBuilder : IDisposable
         (3 * Varint.MaxLength32) + 1 + 8 + (hasExpire ? 8 : 0) + 4 + keyLength + valueLength;
 
     /// <summary>Appends one row. The caller guarantees order and the key/value limits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, RowKind kind, long? expireAt)
     {
         if (_finished)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SlateSharp.Format;
 
 namespace SlateSharp.Sst;
@@ -71,6 +72,7 @@ internal sealed class SstBuilder : IDisposable
     /// Adds a row, which must sort strictly after the previous one (an out-of-order or duplicate row is an
     /// <see cref="ErrorKind.Internal"/> error). Returns true when finished blocks should be flushed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, RowKind kind, long? expireAt)
     {
         if (_finished)
@@ -188,6 +190,7 @@ internal sealed class SstBuilder : IDisposable
 
     private long Position => _written + _pending.WrittenCount;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckRow(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, RowKind kind)
     {
         if (key.Length is 0 or > RowEntry.MaxKeyLength)
@@ -213,6 +216,7 @@ internal sealed class SstBuilder : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FinishBlock()
     {
         if (_block.IsEmpty)
