@@ -1,6 +1,9 @@
 using System.Text;
 using SlateSharp.Format;
+using SlateSharp.Storage;
 using SlateSharp.Storage.InMemory;
+using SlateSharp.Storage.Local;
+using SlateSharp.Tests.TestSupport;
 using SlateSharp.Wal;
 
 namespace SlateSharp.Tests.Wal;
@@ -64,5 +67,37 @@ public sealed class WalObjectSizeTests
         // object cut by the oversized batch and the last one (the flush) may hold less than the limit minus one put.
         var cutShort = objects.Where(o => o.Size <= MaxBytes - 1024).Select(o => $"{o.Path}={o.Size}").ToList();
         Assert.That(cutShort, Has.Count.LessThanOrEqualTo(2), $"objects cut short: {string.Join(", ", cutShort)} (seed {seed})");
+    }
+
+    [TestCase("local", 1 << 20)]
+    [TestCase("memory", 4 << 20)]
+    public async Task By_default_objects_hold_up_to_1_MiB_on_the_local_store_and_4_MiB_on_an_object_store(string kind, int limit)
+    {
+        using var directory = new TestDirectory();
+        IObjectStore store = kind == "local" ? LocalFileSystemObjectStore.Open(directory.Path) : new InMemoryObjectStore();
+        await using (store)
+        {
+            var options = new DbOptions { FlushInterval = TimeSpan.FromHours(1), Compaction = new CompactionOptions { Enabled = false } };
+            await using (var db = await SlateSharp.Db.OpenAsync(store, "db", options))
+            {
+                // 12 MiB of 1 KiB rows, acknowledged from the memtable: objects fill to the limit, not to the interval.
+                var value = new byte[1024];
+                for (var i = 0; i < 12 * 1024; i++)
+                {
+                    await db.PutAsync(Encoding.UTF8.GetBytes($"key-{i:D6}"), value, WriteOptions.NoWait);
+                }
+
+                await db.FlushAsync(new FlushOptions { Kind = FlushKind.Wal });
+            }
+
+            var sizes = new List<long>();
+            await foreach (var meta in store.ListAsync("db/" + WalPaths.Prefix))
+            {
+                sizes.Add(meta.Size);
+            }
+
+            Assert.That(sizes.Max(), Is.LessThanOrEqualTo(limit), $"{kind}: {string.Join(", ", sizes)}");
+            Assert.That(sizes.Max(), Is.GreaterThan(limit - (64 << 10)), $"{kind}: objects fill to the limit: {string.Join(", ", sizes)}");
+        }
     }
 }

@@ -87,7 +87,7 @@ public sealed partial class Db : IAsyncDisposable
             manifest.Epoch,
             options.FlushInterval,
             options.MaxWalUploadsPerSecond,
-            options.WalObjectMaxBytes,
+            options.WalObjectMaxBytes ?? DbOptions.DefaultWalObjectMaxBytes(store),
             options.TimeProvider,
             options.WriteRetryTimeout,
             () => manifest.IsFenced,

@@ -23,9 +23,11 @@ public sealed class DbOptions
     /// <summary>
     /// The largest WAL object: a write that would take the buffered object past it starts the next one, and the full
     /// one is uploaded before the interval ends. Only a single batch larger than this gets a larger object, alone.
-    /// Default 4 MiB.
+    /// Default (null): 4 MiB on an object store, where fewer objects mean fewer PUTs; 1 MiB on the local store, where
+    /// an object costs no request and a smaller one holds less memory (three buffers of this size can be alive at once:
+    /// the open object, the one being stored, and the spare the next one starts in).
     /// </summary>
-    public long WalObjectMaxBytes { get; init; } = 4L << 20;
+    public long? WalObjectMaxBytes { get; init; }
 
     /// <summary>A memtable freezes at this size and becomes one L0 SST. Default 64 MiB.</summary>
     public long MemtableSizeBytes { get; init; } = 64L << 20;
@@ -125,11 +127,19 @@ public sealed class DbOptions
     /// <summary>Where the database logs; nothing is logged by default.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>The default of <see cref="WalObjectMaxBytes"/> for a database on <paramref name="store"/>.</summary>
+    internal static long DefaultWalObjectMaxBytes(IObjectStore store) =>
+        StagedPuts.PreparesAhead(store) ? LocalWalObjectMaxBytes : ObjectStoreWalObjectMaxBytes;
+
+    internal const long ObjectStoreWalObjectMaxBytes = 4L << 20;
+
+    internal const long LocalWalObjectMaxBytes = 1L << 20;
+
     internal void Validate()
     {
         Require(FlushInterval > TimeSpan.Zero, $"FlushInterval must be positive (flush_interval={FlushInterval})");
         Require(MaxWalUploadsPerSecond is null or >= 1 and <= 100_000, $"MaxWalUploadsPerSecond must be between 1 and 100000 when set (max_wal_uploads_per_second={MaxWalUploadsPerSecond})");
-        Require(WalObjectMaxBytes is >= 1024 and <= 1L << 30, $"WalObjectMaxBytes must be between 1 KiB and 1 GiB (wal_object_max_bytes={WalObjectMaxBytes})");
+        Require(WalObjectMaxBytes is null or (>= 1024 and <= 1L << 30), $"WalObjectMaxBytes must be between 1 KiB and 1 GiB (wal_object_max_bytes={WalObjectMaxBytes})");
         Require(MemtableSizeBytes is >= 4096 and <= 4L << 30, $"MemtableSizeBytes must be between 4 KiB and 4 GiB (memtable_size_bytes={MemtableSizeBytes})");
         Require(MaxUnflushedBytes >= MemtableSizeBytes, $"MaxUnflushedBytes must be at least MemtableSizeBytes (max_unflushed_bytes={MaxUnflushedBytes} memtable_size_bytes={MemtableSizeBytes})");
         Require(L0MaxSsts >= 1, $"L0MaxSsts must be at least 1 (l0_max_ssts={L0MaxSsts})");
