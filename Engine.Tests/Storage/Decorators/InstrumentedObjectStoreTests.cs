@@ -1,7 +1,6 @@
 using SlateSharp.Storage;
 using SlateSharp.Storage.Decorators;
 using SlateSharp.Storage.InMemory;
-using SlateSharp.Storage.Local;
 using SlateSharp.Tests.TestSupport;
 
 namespace SlateSharp.Tests.Storage.Decorators;
@@ -49,37 +48,6 @@ public sealed class InstrumentedObjectStoreTests
         Assert.That(metrics.LatencyAtMost(RequestKind.Get, 0.5), Is.EqualTo(TimeSpan.FromMilliseconds(64)), "40 ms falls in the [32, 64) bucket");
         Assert.That(metrics.LatencyAtMost(RequestKind.Put, 0.99), Is.EqualTo(TimeSpan.FromMilliseconds(4)));
         Assert.That(metrics.ToString(), Does.Contain("GET: 2 requests, 0 failed"));
-    }
-
-    [Test]
-    public async Task A_stream_put_that_the_store_copies_counts_every_byte_and_stores_them_all([Values(1, 300_000)] int length)
-    {
-        // The local store copies a put's stream (CopyToAsync), which the counting stream hands to the stream below it:
-        // a pipe's reader, as an SST upload streams, writes its segments straight into the file.
-        using var directory = new TestDirectory();
-        await using var local = LocalFileSystemObjectStore.Open(directory.Path);
-        var metrics = new ObjectStoreMetrics();
-        var store = new InstrumentedObjectStore(local, metrics, new ManualTimeProvider());
-        var expected = new byte[length];
-        new Random(length).NextBytes(expected);
-        var pipe = new System.IO.Pipelines.Pipe();
-        var writing = Task.Run(async () =>
-        {
-            for (var at = 0; at < length; at += 7_000)
-            {
-                await pipe.Writer.WriteAsync(expected.AsMemory(at, Math.Min(7_000, length - at)));
-            }
-
-            await pipe.Writer.CompleteAsync();
-        });
-
-        var path = ObjectPath.Parse("sst");
-        await store.PutAsync(path, pipe.Reader.AsStream(), PutMode.Overwrite);
-        await writing;
-
-        Assert.That(metrics.BytesUp, Is.EqualTo(length));
-        var got = await local.GetAsync(path, ByteRange.All);
-        Assert.That(got!.Data.ToArray(), Is.EqualTo(expected));
     }
 
     [Test]
