@@ -1,5 +1,6 @@
 using System.Text;
 using SlateSharp.Storage.InMemory;
+using SlateSharp.Tests.TestSupport;
 
 namespace SlateSharp.Tests.Sst;
 
@@ -161,5 +162,66 @@ public sealed class SstReaderCacheTests
 
         Assert.That(reader.Readers.Count, Is.Zero, "the four merged SSTs' readers are gone; the new run's opens on demand");
         Assert.That(await reader.GetAsync(Encoding.UTF8.GetBytes("s02")), Is.EqualTo(Encoding.UTF8.GetBytes("value 2")));
+    }
+
+    [Test]
+    public async Task A_compaction_reads_its_inputs_without_filling_the_cache()
+    {
+        var inner = new InMemoryObjectStore();
+        var options = new DbOptions
+        {
+            FlushInterval = TimeSpan.FromHours(1),
+            MemtableSizeBytes = 64 << 10,
+            RandomSeed = 10,
+            Compaction = new CompactionOptions { Enabled = false },
+        };
+        await using (var db = await SlateSharp.Db.OpenAsync(inner, "db", options))
+        {
+            for (var sst = 0; sst < 4; sst++)
+            {
+                for (var row = 0; row < 400; row++)
+                {
+                    await db.PutAsync(Encoding.UTF8.GetBytes($"k{row:D4}-{sst}"), Encoding.UTF8.GetBytes($"value {sst}/{row} {new string('x', 40)}"), WriteOptions.NoWait);
+                }
+
+                await db.FlushAsync(new FlushOptions { Kind = FlushKind.Memtable });
+            }
+        }
+
+        var store = new InterceptingObjectStore(inner);
+        var compactorOptions = new DbOptions
+        {
+            RandomSeed = 11,
+            Compaction = new CompactionOptions { MinSourcesPerJob = 4, MaxSubcompactions = 2, TargetSstBytes = 8 << 10 },
+        };
+        await using (var compactor = await DbCompactor.OpenAsync(store, "db", compactorOptions))
+        {
+            var heldAtOutputPuts = new List<int>();
+            store.OnPut = (path, _, proceed, _) =>
+            {
+                if (path.ToString().Contains("compacted/", StringComparison.Ordinal))
+                {
+                    lock (heldAtOutputPuts)
+                    {
+                        heldAtOutputPuts.Add(compactor.Readers.Count);
+                    }
+                }
+
+                return proceed();
+            };
+
+            Assert.That(await compactor.RunOnceAsync(), Is.True, "one job merged the four L0 SSTs");
+            Assert.That(heldAtOutputPuts, Has.Count.GreaterThan(1), "the job wrote several outputs over two ranges");
+            Assert.That(heldAtOutputPuts, Is.All.Zero, "no input's reader was cached while the job ran");
+            Assert.That(compactor.Readers.PassOpens, Is.GreaterThanOrEqualTo(4), "the inputs were opened for the pass alone");
+        }
+
+        await using var reopened = await SlateSharp.Db.OpenAsync(inner, "db", options);
+        Assert.That(reopened.Manifest.Manifest.L0, Is.Empty);
+        for (var sst = 0; sst < 4; sst++)
+        {
+            var got = await reopened.GetAsync(Encoding.UTF8.GetBytes($"k0123-{sst}"));
+            Assert.That(got is null ? null : Encoding.UTF8.GetString(got), Is.EqualTo($"value {sst}/123 {new string('x', 40)}"));
+        }
     }
 }

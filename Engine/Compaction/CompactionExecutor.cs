@@ -123,7 +123,7 @@ internal sealed class CompactionExecutor(
             var below = false;
             foreach (var sst in otherL0.Where(h => Overlaps(h, tombstone.Start, tombstone.End)))
             {
-                var reader = await readers.GetAsync(sst.Id, cancellationToken).ConfigureAwait(false);
+                var reader = await readers.GetForPassAsync(sst.Id, cancellationToken).ConfigureAwait(false);
                 if (reader.Info.MinSequence < tombstone.Sequence)
                 {
                     below = true;
@@ -165,7 +165,7 @@ internal sealed class CompactionExecutor(
             var ssts = source.Ssts.Where(s => Overlaps(s, start, end)).ToList();
             if (ssts.Count > 0)
             {
-                sources.Add(new SortedRunIterator(ssts, readers.GetAsync, options.ReadaheadBytes));
+                sources.Add(new SortedRunIterator(ssts, readers.GetForPassAsync, options.ReadaheadBytes));
             }
         }
 
@@ -221,7 +221,7 @@ internal sealed class CompactionExecutor(
         var samples = new List<(byte[] Key, long Weight)>();
         foreach (var sst in job.Sources.SelectMany(s => s.Ssts))
         {
-            var index = (await readers.GetAsync(sst.Id, cancellationToken).ConfigureAwait(false)).Index;
+            var index = (await readers.GetForPassAsync(sst.Id, cancellationToken).ConfigureAwait(false)).Index;
             var step = Math.Max(1, index.Count / SamplesPerSst);
             for (var block = step - 1; block < index.Count; block += step)
             {

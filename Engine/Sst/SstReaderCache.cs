@@ -23,6 +23,7 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
     private readonly Queue<Entry> _clock = new(); // opening order; guarded by _lock, as are _chargedBytes and Entry.Held
     private long _chargedBytes;
     private int _dropped; // entries in _clock no longer held
+    private long _passOpens;
 
     /// <summary>Index and filter bytes of the readers held.</summary>
     public long ChargedBytes
@@ -38,6 +39,9 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
 
     /// <summary>Readers held.</summary>
     public int Count => _entries.Count;
+
+    /// <summary>Readers <see cref="GetForPassAsync"/> opened without keeping them.</summary>
+    public long PassOpens => Interlocked.Read(ref _passOpens);
 
     /// <summary>Entries the eviction clock still lists, held or dropped (for tests: dropped ones must not pile up).</summary>
     internal int ClockLength
@@ -64,6 +68,23 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
         }
 
         return entry.Reader.IsCompletedSuccessfully ? new(entry.Reader.Result) : new(entry.Reader.WaitAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// The reader of <paramref name="id"/> for one pass over the SST (a compaction reading its inputs): the held reader
+    /// if there is one, otherwise a reader opened for the caller alone and not kept. A compaction reads each input once
+    /// and then drops it, so caching every input's index and filter would hold a whole job's indexes at once and push
+    /// out the readers that gets use.
+    /// </summary>
+    public ValueTask<SstReader> GetForPassAsync(SstId id, CancellationToken cancellationToken)
+    {
+        if (_entries.TryGetValue(id, out var entry) && entry.Reader.IsCompletedSuccessfully)
+        {
+            return new(entry.Reader.Result);
+        }
+
+        Interlocked.Increment(ref _passOpens);
+        return SstReader.OpenAsync(store, SstPaths.PathOf(id), blocks, cancellationToken);
     }
 
     /// <summary>
