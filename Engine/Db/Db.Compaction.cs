@@ -109,8 +109,11 @@ public sealed partial class Db
         }
         catch (Exception e)
         {
-            // Compaction stopping does not stop the database: flushes stall at L0MaxSsts until a compactor runs.
-            _logger.LogError(e, "the embedded compactor failed and stops; writes stall once l0 is full (store={Location})", Location);
+            // Compaction stopping does not stop the database at once: it writes on until L0 is full, and then the
+            // flusher fails with this cause instead of waiting for a compactor that will never run.
+            _logger.LogError(e, "the embedded compactor failed and stops; the database stops once l0 is full (store={Location})", Location);
+            Volatile.Write(ref _compactorFailure, e);
+            _flusher.Signal();
         }
     }
 

@@ -55,6 +55,7 @@ public sealed partial class Db : IAsyncDisposable
     private Task _flushTask = Task.CompletedTask;
     private Task _refreshTask = Task.CompletedTask;
     private Task _compactorTask = Task.CompletedTask;
+    private Exception? _compactorFailure;
     private Compaction.Compactor? _compactor;
     private Task? _close;
     private Task? _stopped;
@@ -528,6 +529,8 @@ public sealed partial class Db : IAsyncDisposable
     private sealed class FlushTarget(Db db) : IFlushTarget
     {
         public ulong NextWalId => db._wal.NextId;
+
+        public Exception? CompactionStopped => Volatile.Read(ref db._compactorFailure);
 
         public ImmutableMemtable? OldestImmutable()
         {

@@ -20,6 +20,12 @@ internal interface IFlushTarget
 
     /// <summary>Swaps the flushed memtable for its SST in the read view and releases its memory.</summary>
     void OnFlushed(ImmutableMemtable flushed, DbManifest stored);
+
+    /// <summary>
+    /// Why the embedded compactor, which makes room in L0, stopped for good; null while it runs, or when compaction
+    /// is off or runs in another process (then L0 may still drain and the flusher waits).
+    /// </summary>
+    Exception? CompactionStopped { get; }
 }
 
 /// <summary>
@@ -83,6 +89,13 @@ internal sealed class MemtableFlusher(
         var started = time.GetTimestamp();
         var refreshed = await manifest.RefreshAsync(cancellationToken).ConfigureAwait(false);
         var room = refreshed.L0.Count < l0MaxSsts;
+        if (!room && target.CompactionStopped is { } cause)
+        {
+            // Nothing will make room: waiting would hang every flush and, once memory is full, every write.
+            throw Errors.Internal(
+                $"l0 is full ({refreshed.L0.Count} ssts, limit {l0MaxSsts}) and the embedded compactor has stopped ({cause.Message}); no flush can proceed", cause);
+        }
+
         if (!room)
         {
             L0StallTime += l0PollInterval;
