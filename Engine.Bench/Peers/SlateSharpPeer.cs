@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace SlateSharp.Bench.Peers;
 
 /// <summary>
@@ -5,16 +7,19 @@ namespace SlateSharp.Bench.Peers;
 /// cache, 1 GiB for unflushed writes, no compression, embedded compaction) unless <see cref="PeerOptions"/> changes
 /// the cache or the unflushed budget. Acknowledged mode uses <see cref="WriteOptions.NoWait"/> (the
 /// memtable acknowledges, the WAL upload follows within <see cref="DbOptions.FlushInterval"/>); durable mode the
-/// default, which waits for the WAL object holding the write.
+/// default, which waits for the WAL object holding the write. The engine's errors (a background compactor or flusher
+/// that stops) go to standard error, so a run that stalls says why.
 /// </summary>
 internal sealed class SlateSharpPeer : IBenchEngine
 {
     private readonly Db _db;
+    private readonly ILoggerFactory _loggers;
     private readonly WriteOptions _writeOptions;
 
-    private SlateSharpPeer(Db db, bool durable)
+    private SlateSharpPeer(Db db, ILoggerFactory loggers, bool durable)
     {
         _db = db;
+        _loggers = loggers;
         _writeOptions = durable ? WriteOptions.Default : WriteOptions.NoWait;
     }
 
@@ -22,10 +27,21 @@ internal sealed class SlateSharpPeer : IBenchEngine
 
     public static async ValueTask<SlateSharpPeer> OpenAsync(PeerOptions options)
     {
-        var dbOptions = new DbOptions { BlockCacheBytes = options.CacheBytes, MaxUnflushedBytes = options.MaxUnflushedBytes, Compression = CompressionCodec.None, RandomSeed = 42 };
+        var loggers = LoggerFactory.Create(b => b
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .SetMinimumLevel(LogLevel.Error));
+        var dbOptions = new DbOptions
+        {
+            BlockCacheBytes = options.CacheBytes,
+            MaxUnflushedBytes = options.MaxUnflushedBytes,
+            Compression = CompressionCodec.None,
+            RandomSeed = 42,
+            LoggerFactory = loggers,
+        };
         var db = await Db.OpenAsync(new Uri(Path.GetFullPath(options.Directory)).AbsoluteUri, dbOptions);
         SlateSharpMemoryLog.StartIfAsked(db);
-        return new SlateSharpPeer(db, options.Durable);
+        return new SlateSharpPeer(db, loggers, options.Durable);
     }
 
     public ValueTask PutAsync(byte[] key, byte[] value) => _db.PutAsync(key, value, _writeOptions);
@@ -83,5 +99,6 @@ internal sealed class SlateSharpPeer : IBenchEngine
     {
         await _db.CloseAsync();
         await _db.DisposeAsync();
+        _loggers.Dispose();
     }
 }
