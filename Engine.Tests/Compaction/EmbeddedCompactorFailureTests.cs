@@ -46,7 +46,7 @@ public sealed class EmbeddedCompactorFailureTests
             for (var row = 0; row < 20; row++)
             {
                 var n = memtable * 100 + row;
-                await db.PutAsync(Key(n), Value(n), WriteOptions.NoWait);
+                await db.PutAsync(Key(n), Value(n)); // durable: acknowledged means in the WAL
                 written.Add(n);
             }
 
