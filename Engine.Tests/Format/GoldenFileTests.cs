@@ -80,6 +80,19 @@ public sealed class GoldenFileTests
         ],
     };
 
+    /// <summary>
+    /// The version 3 golden with unpublished compaction outputs: <see cref="ManifestWithRangeTombstones"/> plus two ids
+    /// a running compaction job has minted, built like the handles' ids (n = 10 and 11, distinct from every SST in the
+    /// manifest), so the extension area holds 0x0042, 0x8001, 0x8002 and 0x8003 (unpublished_compaction_outputs).
+    /// </summary>
+    internal static DbManifest ManifestWithUnpublishedOutputs() => ManifestWithRangeTombstones() with
+    {
+        UnpublishedCompactionOutputs = [GoldenSstId(10), GoldenSstId(11)],
+    };
+
+    /// <summary>The id the golden manifests give SST <paramref name="n"/>: minted at 1_763_769_600_000 + n ms, random bytes n to n + 9.</summary>
+    internal static SstId GoldenSstId(int n) => SstId.Create(1_763_769_600_000 + n, [.. Enumerable.Range(n, 10).Select(i => (byte)i)]);
+
     internal static DbManifest Manifest()
     {
         static SstHandle Handle(int n, string first, string last) => new(
@@ -207,6 +220,24 @@ public sealed class GoldenFileTests
         Assert.That(encoded, Is.EqualTo(golden));
         Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 3, 0 }), "format version 3");
         Assert.That(ManifestCodec.Encode(decoded with { RangeTombstones = [] }), Is.EqualTo(ReadOnlyGolden("manifest-v3.manifest")), "without tombstones, the tag is not stored");
+    }
+
+    [Test]
+    public void Manifest_v3_with_unpublished_compaction_outputs()
+    {
+        var encoded = ManifestCodec.Encode(ManifestWithUnpublishedOutputs());
+        var golden = Golden("manifest-v3-unpublished-outputs.manifest", encoded);
+        var decoded = ManifestCodec.Decode(golden, "manifest/golden.manifest");
+        Assert.That(decoded, Is.EqualTo(ManifestWithUnpublishedOutputs()));
+        Assert.That(decoded.UnpublishedCompactionOutputs, Is.EqualTo(new[] { GoldenSstId(10), GoldenSstId(11) }));
+        Assert.That(decoded.UnpublishedCompactionOutputs.Select(id => id.ToString()), Is.Ordered, "ascending ids, ascending names");
+        var published = decoded.L0.Concat(decoded.SortedRuns.SelectMany(r => r.Ssts)).Select(h => h.Id);
+        Assert.That(decoded.UnpublishedCompactionOutputs.Intersect(published), Is.Empty);
+        Assert.That(encoded, Is.EqualTo(golden));
+        Assert.That(golden.AsSpan(4, 2).ToArray(), Is.EqualTo(new byte[] { 3, 0 }), "format version 3");
+        Assert.That(
+            ManifestCodec.Encode(decoded with { UnpublishedCompactionOutputs = [] }), Is.EqualTo(ReadOnlyGolden("manifest-v3-range-tombstones.manifest")),
+            "without unpublished outputs, the tag is not stored");
     }
 
     [Test]

@@ -311,7 +311,7 @@ public sealed class ManifestCodecTests
         Assert.That(error.Message, Does.Contain(reason).And.Contain($"path={Path}"));
     }
 
-    [TestCase((ushort)0x8003)]
+    [TestCase((ushort)0x8004)]
     [TestCase((ushort)0x8005)]
     [TestCase((ushort)0xFFFF)]
     public void Other_critical_tags_are_still_refused_beside_range_tombstones(ushort tag)
@@ -342,6 +342,99 @@ public sealed class ManifestCodecTests
             Assert.That(ManifestInvariants.FindViolation(manifest), Does.Contain("range tombstone"), string.Join(", ", manifest.RangeTombstones));
             var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Encode(manifest))!;
             Assert.That(error.Kind, Is.EqualTo(ErrorKind.Internal), error.Message);
+        }
+    }
+
+    /// <summary>A deterministic id: minted at 1_700_000_000_000 + <paramref name="n"/> ms, so ids ascend with n.</summary>
+    private static SstId Id(int n) => SstId.Create(1_700_000_000_000 + n, [.. Enumerable.Range(n, 10).Select(i => (byte)i)]);
+
+    private static SstHandle HandleOf(SstId id, byte firstKey, byte lastKey) => new(id, 4096, [firstKey], [lastKey], 10);
+
+    private static readonly DbManifest WithUnpublished = WithTombstones with { UnpublishedCompactionOutputs = [Id(1), Id(2), Id(3)] };
+
+    [Test]
+    public void Unpublished_compaction_outputs_are_stored_as_critical_tag_8003_after_range_tombstones()
+    {
+        var manifest = WithUnpublished with { WalV1FencesBelow = 3, UnknownExtensions = [new ManifestExtension(0x0009, UnknownValue)] };
+        var expected = ManifestTestFormat.EncodeWithExtensions(
+            manifest, (0x0009, UnknownValue), (0x8001, ManifestTestFormat.U64(3)),
+            (0x8002, ManifestTestFormat.RangeTombstones((7, K("a"), K("c")), (9, K("b"), K("bb")), (50, [0x00], [0xFF]))),
+            (0x8003, ManifestTestFormat.SstIds(Id(1), Id(2), Id(3))));
+        var bytes = ManifestCodec.Encode(manifest);
+        Assert.That(bytes, Is.EqualTo(expected));
+        Assert.That(ManifestCodec.UnpublishedCompactionOutputsTag, Is.EqualTo(0x8003));
+        Assert.That(ManifestCodec.IsKnownTag(0x8003), Is.True);
+        Assert.That(ManifestCodec.Decode(bytes, Path), Is.EqualTo(manifest));
+        Assert.That(ManifestCodec.Decode(bytes, Path).UnpublishedCompactionOutputs, Is.EqualTo(new[] { Id(1), Id(2), Id(3) }));
+
+        // Alone, beside a manifest's published SSTs (ids of its own, distinct from these).
+        var sample = Sample(new Random(31)) with { UnpublishedCompactionOutputs = [Id(4)] };
+        Assert.That(ManifestCodec.Encode(sample), Is.EqualTo(ManifestTestFormat.EncodeWithExtensions(sample, (0x8003, ManifestTestFormat.SstIds(Id(4))))));
+        Assert.That(ManifestCodec.Decode(ManifestCodec.Encode(sample), Path), Is.EqualTo(sample));
+        Assert.That(sample, Is.Not.EqualTo(sample with { UnpublishedCompactionOutputs = [] }), "equality covers the list");
+    }
+
+    [Test]
+    public void An_empty_unpublished_list_is_not_stored_so_older_manifests_keep_their_bytes()
+    {
+        var sample = Sample(new Random(22));
+        Assert.That(ManifestCodec.Encode(sample with { UnpublishedCompactionOutputs = [] }), Is.EqualTo(ManifestTestFormat.EncodeWithExtensions(sample)));
+        Assert.That(ManifestCodec.Encode(WithTombstones), Is.EqualTo(ManifestCodec.Encode(WithUnpublished with { UnpublishedCompactionOutputs = [] })));
+
+        // An explicit empty list (count 0) reads like an absent tag.
+        var explicitEmpty = ManifestTestFormat.EncodeWithExtensions(DbManifest.Empty, (0x8003, ManifestTestFormat.SstIds()));
+        Assert.That(ManifestTestFormat.SstIds(), Is.EqualTo(new byte[] { 0, 0, 0, 0 }));
+        Assert.That(ManifestCodec.Decode(explicitEmpty, Path), Is.EqualTo(DbManifest.Empty));
+    }
+
+    [TestCase("count past the value", "count 2 exceeds what the remaining 16 bytes can hold")]
+    [TestCase("truncated id", "count 1 exceeds what the remaining 15 bytes can hold")]
+    [TestCase("truncated count", "truncated")]
+    [TestCase("bytes after the ids", "1 unexpected bytes after the sst ids (count=1)")]
+    [TestCase("ids equal", "sst ids must strictly ascend")]
+    [TestCase("ids descend", "sst ids must strictly ascend")]
+    [TestCase("also in l0", "an unpublished compaction output is also referenced by l0 or a sorted run")]
+    [TestCase("also in a sorted run", "an unpublished compaction output is also referenced by l0 or a sorted run")]
+    public void A_corrupt_unpublished_compaction_outputs_value_is_a_data_error_naming_the_manifest(string corruption, string reason)
+    {
+        var one = ManifestTestFormat.SstIds(Id(1));
+        var value = corruption switch
+        {
+            "count past the value" => [2, 0, 0, 0, .. one[4..]],
+            "truncated id" => one[..^1],
+            "truncated count" => one[..3],
+            "bytes after the ids" => [.. one, 0],
+            "ids equal" => ManifestTestFormat.SstIds(Id(1), Id(1)),
+            "ids descend" => ManifestTestFormat.SstIds(Id(2), Id(1)),
+            "also in l0" => ManifestTestFormat.SstIds(Id(1), Id(8)),
+            "also in a sorted run" => ManifestTestFormat.SstIds(Id(9)),
+            _ => throw new ArgumentOutOfRangeException(nameof(corruption)),
+        };
+        var manifest = DbManifest.Empty with { L0 = [HandleOf(Id(8), 1, 2)], SortedRuns = [new SortedRun(1, [HandleOf(Id(9), 1, 2)])] };
+        var bytes = ManifestTestFormat.EncodeWithExtensions(manifest, (0x8003, value));
+        var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Decode(bytes, Path))!;
+        Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
+        Assert.That(error.Message, Does.Contain(reason).And.Contain($"path={Path}"));
+    }
+
+    [Test]
+    public void Broken_unpublished_compaction_outputs_are_refused_on_encode_and_their_rules_are_invariants()
+    {
+        var published = WithUnpublished with { L0 = [HandleOf(Id(10), 1, 2)], SortedRuns = [new SortedRun(1, [HandleOf(Id(11), 1, 2)])] };
+        Assert.That(ManifestInvariants.FindViolation(published), Is.Null);
+        var broken = new (DbManifest Manifest, string Rule)[]
+        {
+            (published with { UnpublishedCompactionOutputs = [Id(3), Id(2), Id(1)] }, "unpublished compaction outputs must strictly ascend"),
+            (published with { UnpublishedCompactionOutputs = [Id(1), Id(2), Id(2)] }, "unpublished compaction outputs must strictly ascend"),
+            (published with { UnpublishedCompactionOutputs = [Id(1), Id(10)] }, "also referenced by l0 or a sorted run"),
+            (published with { UnpublishedCompactionOutputs = [Id(11)] }, "also referenced by l0 or a sorted run"),
+        };
+        foreach (var (manifest, rule) in broken)
+        {
+            Assert.That(ManifestInvariants.FindViolation(manifest), Does.Contain(rule), string.Join(", ", manifest.UnpublishedCompactionOutputs));
+            var error = Assert.Throws<SlateSharpException>(() => ManifestCodec.Encode(manifest))!;
+            Assert.That(error.Kind, Is.EqualTo(ErrorKind.Internal), error.Message);
+            Assert.That(error.Message, Does.Contain(rule));
         }
     }
 }

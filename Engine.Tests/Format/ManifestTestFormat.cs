@@ -75,6 +75,22 @@ internal static class ManifestTestFormat
         return [.. value];
     }
 
+    /// <summary>
+    /// The value of extension <c>unpublished_compaction_outputs</c> (0x8003) written field by field as
+    /// docs/format/manifest.md lays it out: u32 count, then each id as a big-endian u128 (16 bytes); valid or not.
+    /// </summary>
+    public static byte[] SstIds(params SstId[] ids)
+    {
+        var value = new byte[4 + (ids.Length * 16)];
+        BinaryPrimitives.WriteUInt32LittleEndian(value, (uint)ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt128BigEndian(value.AsSpan(4 + (i * 16), 16), ids[i].Value);
+        }
+
+        return value;
+    }
+
     public static byte[] U64(ulong value)
     {
         var bytes = new byte[8];

@@ -42,6 +42,23 @@ public sealed class GcRuleTests
     }
 
     [Test]
+    public async Task An_sst_the_latest_manifest_registers_as_an_unpublished_compaction_output_is_kept_whatever_its_age()
+    {
+        var world = new GcWorld();
+        var registered = await world.PutSstAsync();
+        var orphan = await world.PutSstAsync();
+        var manifest = DbManifest.Empty with { WriterEpoch = 1, CompactorEpoch = 1, UnpublishedCompactionOutputs = [registered.Id] };
+        Assert.That(await world.Manifests.TryWriteAsync(1, manifest, CancellationToken.None), Is.True);
+        world.Time.Advance(Old);
+
+        var report = await world.CollectAsync();
+
+        Assert.That(report.Ssts.Paths, Is.EqualTo(new[] { SstPaths.PathOf(orphan.Id).Value }), "the unregistered orphan goes");
+        Assert.That(report.Kept.Referenced, Is.EqualTo(1), "a registered output counts as referenced");
+        Assert.That(await world.ExistsAsync(SstPaths.PathOf(registered.Id)), Is.True);
+    }
+
+    [Test]
     public async Task A_checkpoint_keeps_its_manifest_and_what_it_references_until_it_expires()
     {
         var world = new GcWorld();

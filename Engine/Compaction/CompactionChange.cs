@@ -8,6 +8,8 @@ namespace SlateSharp.Compaction;
 /// their place. Idempotent: applied to a manifest that already holds the outputs (our write landed but its answer was
 /// lost) it returns its input. The writer's concurrent flushes only add L0 SSTs at the front, never touching the
 /// inputs (the oldest L0 SSTs) or the runs, so the change re-applies cleanly on whatever the writer stored meanwhile.
+/// An output is published only within the publish deadline of its minting, unless the manifest lists it among the
+/// unpublished compaction outputs (a long job registered it in time); publishing clears that list.
 /// </summary>
 internal static class CompactionChange
 {
@@ -22,7 +24,11 @@ internal static class CompactionChange
 
         foreach (var sst in outputs)
         {
-            SstPublishing.ThrowIfTooOld(sst.Id, time);
+            // A registered output is kept by every collector whatever its age (see UnpublishedOutputs).
+            if (!manifest.UnpublishedCompactionOutputs.Contains(sst.Id))
+            {
+                SstPublishing.ThrowIfTooOld(sst.Id, time);
+            }
         }
 
         var l0Inputs = job.Sources.Where(s => s.L0 is not null).Select(s => s.L0!.Id).ToHashSet();
@@ -68,7 +74,10 @@ internal static class CompactionChange
         var rangeTombstones = droppedRangeDeletes is { Count: > 0 }
             ? manifest.RangeTombstones.Where(t => !droppedRangeDeletes.Contains(t.Sequence)).ToList()
             : manifest.RangeTombstones;
-        return manifest with { L0 = l0, SortedRuns = runs, RangeTombstones = rangeTombstones };
+
+        // The compactor runs one job at a time: publishing it settles every registration, including those of earlier
+        // attempts that failed (their outputs were deleted or are orphans for the collector).
+        return manifest with { L0 = l0, SortedRuns = runs, RangeTombstones = rangeTombstones, UnpublishedCompactionOutputs = [] };
     }
 
     /// <summary>Whether <paramref name="manifest"/> already holds the job's result.</summary>

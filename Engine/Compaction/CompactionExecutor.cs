@@ -53,7 +53,11 @@ internal sealed class CompactionExecutor(
 {
     private const int SamplesPerSst = 64;
 
-    public async Task<CompactionOutput> RunAsync(CompactionJob job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="job"/>. <paramref name="unpublished"/>, when given, registers the outputs of a job that
+    /// runs long, so they can still be published after the deadline (see <see cref="UnpublishedOutputs"/>).
+    /// </summary>
+    public async Task<CompactionOutput> RunAsync(CompactionJob job, CancellationToken cancellationToken, UnpublishedOutputs? unpublished = null)
     {
         var ranges = await SplitAsync(job, cancellationToken).ConfigureAwait(false);
         var minted = new ConcurrentQueue<(SstId Id, SstPins.Pin Pin)>();
@@ -67,7 +71,7 @@ internal sealed class CompactionExecutor(
         {
             var (start, end) = ranges[i];
             tasks[i] = Task.Run(
-                () => CompactRangeAsync(job, start, end, new RowRetention(snapshots, job.Bottom, now, mergeOperator, job.RangeTombstones), minted, cancellationToken),
+                () => CompactRangeAsync(job, start, end, new RowRetention(snapshots, job.Bottom, now, mergeOperator, job.RangeTombstones), minted, unpublished, cancellationToken),
                 cancellationToken);
         }
 
@@ -157,7 +161,8 @@ internal sealed class CompactionExecutor(
     }
 
     private async Task<(List<SstHandle> Ssts, long RowsRead)> CompactRangeAsync(
-        CompactionJob job, byte[] start, byte[]? end, RowRetention retention, ConcurrentQueue<(SstId, SstPins.Pin)> minted, CancellationToken cancellationToken)
+        CompactionJob job, byte[] start, byte[]? end, RowRetention retention, ConcurrentQueue<(SstId, SstPins.Pin)> minted, UnpublishedOutputs? unpublished,
+        CancellationToken cancellationToken)
     {
         var sources = new List<IRowIterator>(job.Sources.Count);
         foreach (var source in job.Sources)
@@ -176,6 +181,7 @@ internal sealed class CompactionExecutor(
         {
             var id = ids.Next();
             minted.Enqueue((id, pins.Acquire([id])));
+            unpublished?.Minted(id);
             var handle = await SstUpload.WriteAsync(store, id, sstOptions, async (builder, token) =>
             {
                 ReadOnlyMemory<byte> lastKey = default;
@@ -200,6 +206,10 @@ internal sealed class CompactionExecutor(
                 while (more);
             }, beforePut, cancellationToken).ConfigureAwait(false);
             outputs.Add(handle);
+            if (unpublished is not null)
+            {
+                await unpublished.RegisterIfDueAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return (outputs, rows.RowsRead);

@@ -97,7 +97,9 @@ internal sealed class Compactor(
         CompactionOutput output;
         try
         {
-            output = await executor.RunAsync(job, cancellationToken).ConfigureAwait(false);
+            using var unpublished = new UnpublishedOutputs(
+                async (ids, token) => await manifest.UpdateAsync(m => UnpublishedOutputs.Register(m, ids, time), ids, token).ConfigureAwait(false), time, logger);
+            output = await executor.RunAsync(job, cancellationToken, unpublished).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

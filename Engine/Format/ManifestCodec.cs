@@ -36,6 +36,12 @@ internal static class ManifestCodec
     /// </summary>
     public const ushort RangeTombstonesTag = CriticalTagBit | 0x0002;
 
+    /// <summary>
+    /// Extension tag 3, critical: <see cref="DbManifest.UnpublishedCompactionOutputs"/>, stored only when non-empty.
+    /// Critical because a collector that skipped it could delete an SST the compactor is about to publish.
+    /// </summary>
+    public const ushort UnpublishedCompactionOutputsTag = CriticalTagBit | 0x0003;
+
     /// <summary>Extension entry overhead: tag u16, value length u32.</summary>
     public const int ExtensionHeaderLength = 2 + 4;
 
@@ -140,7 +146,7 @@ internal static class ManifestCodec
         }
 
         // A version 1 manifest was written by v1 writers, whose fences are zero-byte objects at any WAL id.
-        var extensions = new Extensions(ulong.MaxValue, [], []);
+        var extensions = new Extensions(ulong.MaxValue, [], [], []);
         if (version >= 2)
         {
             extensions = ReadExtensions(ref reader, path);
@@ -152,6 +158,7 @@ internal static class ManifestCodec
             WalV1FencesBelow = extensions.WalV1FencesBelow,
             UnknownExtensions = extensions.Unknown,
             RangeTombstones = extensions.RangeTombstones,
+            UnpublishedCompactionOutputs = extensions.UnpublishedCompactionOutputs,
         };
         if (ManifestInvariants.FindViolation(manifest) is { } problem)
         {
@@ -185,7 +192,7 @@ internal static class ManifestCodec
     }
 
     /// <summary>True for the tags this build interprets; every other tag is unknown to it.</summary>
-    public static bool IsKnownTag(ushort tag) => tag is WalV1FencesBelowTag or RangeTombstonesTag;
+    public static bool IsKnownTag(ushort tag) => tag is WalV1FencesBelowTag or RangeTombstonesTag or UnpublishedCompactionOutputsTag;
 
     private static void WriteExtensions(ArrayBufferWriter<byte> output, DbManifest manifest)
     {
@@ -202,6 +209,11 @@ internal static class ManifestCodec
             known.Add(new ManifestExtension(RangeTombstonesTag, EncodeRangeTombstones(manifest.RangeTombstones)));
         }
 
+        if (manifest.UnpublishedCompactionOutputs.Count > 0)
+        {
+            known.Add(new ManifestExtension(UnpublishedCompactionOutputsTag, EncodeSstIds(manifest.UnpublishedCompactionOutputs)));
+        }
+
         // The invariants guarantee unknown tags are ascending, unique and distinct from known ones: one merge by tag.
         var all = known.Concat(manifest.UnknownExtensions).OrderBy(e => e.Tag).ToList();
         WriteU32(output, (uint)all.Count);
@@ -216,13 +228,15 @@ internal static class ManifestCodec
     }
 
     /// <summary>What the extension area holds: the known tags' values (absent tags at their defaults) and the unknown tags.</summary>
-    private sealed record Extensions(ulong WalV1FencesBelow, IReadOnlyList<RangeTombstone> RangeTombstones, IReadOnlyList<ManifestExtension> Unknown);
+    private sealed record Extensions(
+        ulong WalV1FencesBelow, IReadOnlyList<RangeTombstone> RangeTombstones, IReadOnlyList<SstId> UnpublishedCompactionOutputs, IReadOnlyList<ManifestExtension> Unknown);
 
     private static Extensions ReadExtensions(ref SpanReader reader, string path)
     {
         var count = reader.ReadCount(ExtensionHeaderLength);
         ulong walV1FencesBelow = 0;
         IReadOnlyList<RangeTombstone> rangeTombstones = [];
+        IReadOnlyList<SstId> unpublished = [];
         var unknown = new List<ManifestExtension>();
         var previous = -1;
         for (var i = 0; i < count; i++)
@@ -255,13 +269,17 @@ internal static class ManifestCodec
             {
                 rangeTombstones = DecodeRangeTombstones(value, path, valueOffset);
             }
+            else if (tag == UnpublishedCompactionOutputsTag)
+            {
+                unpublished = DecodeSstIds(value, path, valueOffset);
+            }
             else
             {
                 unknown.Add(new ManifestExtension(tag, value.ToArray()));
             }
         }
 
-        return new Extensions(walV1FencesBelow, rangeTombstones, unknown);
+        return new Extensions(walV1FencesBelow, rangeTombstones, unpublished, unknown);
     }
 
     /// <summary>The value of <see cref="RangeTombstonesTag"/>: u32 count, then per tombstone u64 sequence, u16 + start, u16 + end.</summary>
@@ -302,6 +320,35 @@ internal static class ManifestCodec
 
         reader.Require(reader.Remaining == 0, $"{reader.Remaining} unexpected bytes after the tombstones (count={count})");
         return tombstones;
+    }
+
+    /// <summary>The value of <see cref="UnpublishedCompactionOutputsTag"/>: u32 count, then each id as a big-endian u128.</summary>
+    private static byte[] EncodeSstIds(IReadOnlyList<SstId> ids)
+    {
+        var value = new byte[4 + (ids.Count * 16)];
+        BinaryPrimitives.WriteUInt32LittleEndian(value, (uint)ids.Count);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            BinaryPrimitives.WriteUInt128BigEndian(value.AsSpan(4 + (i * 16)), ids[i].Value);
+        }
+
+        return value;
+    }
+
+    /// <summary>Reads the value of <see cref="UnpublishedCompactionOutputsTag"/>, which starts at <paramref name="offset"/> of the manifest.</summary>
+    private static SstId[] DecodeSstIds(ReadOnlySpan<byte> value, string path, long offset)
+    {
+        var reader = new SpanReader(value, path, offset, "manifest extension unpublished_compaction_outputs");
+        var count = reader.ReadCount(16);
+        var ids = new SstId[count];
+        for (var i = 0; i < count; i++)
+        {
+            ids[i] = new SstId(BinaryPrimitives.ReadUInt128BigEndian(reader.Take(16)));
+            reader.Require(i == 0 || ids[i].Value > ids[i - 1].Value, $"sst ids must strictly ascend (sst={ids[i]} previous={(i == 0 ? default : ids[i - 1])})");
+        }
+
+        reader.Require(reader.Remaining == 0, $"{reader.Remaining} unexpected bytes after the sst ids (count={count})");
+        return ids;
     }
 
     private static void WriteHandles(ArrayBufferWriter<byte> output, IReadOnlyList<SstHandle> handles)

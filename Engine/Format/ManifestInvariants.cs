@@ -74,7 +74,30 @@ internal static class ManifestInvariants
             }
         }
 
-        return CheckRangeTombstones(manifest) ?? CheckExtensions(manifest.UnknownExtensions);
+        return CheckRangeTombstones(manifest) ?? CheckUnpublishedCompactionOutputs(manifest, ids) ?? CheckExtensions(manifest.UnknownExtensions);
+    }
+
+    /// <summary>
+    /// Unpublished compaction outputs are one sorted set, and an SST is either published (in L0 or a run) or not: the
+    /// job that publishes its outputs removes them from the list in the same update.
+    /// </summary>
+    private static string? CheckUnpublishedCompactionOutputs(DbManifest manifest, HashSet<SstId> referenced)
+    {
+        var outputs = manifest.UnpublishedCompactionOutputs;
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            if (i > 0 && outputs[i].CompareTo(outputs[i - 1]) <= 0)
+            {
+                return $"unpublished compaction outputs must strictly ascend (sst={outputs[i]} previous={outputs[i - 1]})";
+            }
+
+            if (referenced.Contains(outputs[i]))
+            {
+                return $"an unpublished compaction output is also referenced by l0 or a sorted run (sst={outputs[i]})";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -23,9 +23,9 @@ internal sealed class LiveManifests
 
     public IReadOnlyDictionary<ulong, DbManifest> ById { get; }
 
-    /// <summary>Every SST any live version references.</summary>
+    /// <summary>Every SST any live version references, or registers as an unpublished compaction output.</summary>
     public HashSet<SstId> ReferencedSsts() =>
-        ById.Values.SelectMany(m => m.L0.Select(h => h.Id).Concat(m.SortedRuns.SelectMany(r => r.Ssts).Select(h => h.Id))).ToHashSet();
+        ById.Values.SelectMany(m => m.SstIds().Concat(m.UnpublishedCompactionOutputs)).ToHashSet();
 
     /// <summary>WAL objects at or below this id are in SSTs for every live version (the lowest live replay point).</summary>
     public ulong WalCutoff => ById.Values.Min(m => m.ReplayAfterWalId);

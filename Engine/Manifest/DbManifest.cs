@@ -50,6 +50,14 @@ internal sealed record DbManifest(
     /// </summary>
     public IReadOnlyList<RangeTombstone> RangeTombstones { get; init; } = [];
 
+    /// <summary>
+    /// SSTs the compactor's running job has minted and not yet published, in ascending id order (extension
+    /// <c>unpublished_compaction_outputs</c>, docs/format/manifest.md). Nothing reads them; the garbage collector keeps
+    /// them as if referenced, so a job that runs longer than the publish deadline can still publish what it wrote
+    /// (docs/design/compaction.md, "Long jobs"). Only the compactor changes the list; a new compactor epoch clears it.
+    /// </summary>
+    public IReadOnlyList<SstId> UnpublishedCompactionOutputs { get; init; } = [];
+
     public bool Equals(DbManifest? other) =>
         other is not null &&
         WriterEpoch == other.WriterEpoch && CompactorEpoch == other.CompactorEpoch &&
@@ -57,7 +65,7 @@ internal sealed record DbManifest(
         LastL0Sequence == other.LastL0Sequence && WalV1FencesBelow == other.WalV1FencesBelow &&
         L0.SequenceEqual(other.L0) && SortedRuns.SequenceEqual(other.SortedRuns) &&
         Checkpoints.SequenceEqual(other.Checkpoints) && UnknownExtensions.SequenceEqual(other.UnknownExtensions) &&
-        RangeTombstones.SequenceEqual(other.RangeTombstones);
+        RangeTombstones.SequenceEqual(other.RangeTombstones) && UnpublishedCompactionOutputs.SequenceEqual(other.UnpublishedCompactionOutputs);
 
     public override int GetHashCode() => HashCode.Combine(WriterEpoch, CompactorEpoch, ReplayAfterWalId, NextWalId, WalV1FencesBelow, L0.Count);
 }

@@ -247,7 +247,13 @@ internal sealed class FenceableManifest : IDisposable
         {
             var claimed = role == ManifestRole.Writer
                 ? current.Manifest with { WriterEpoch = current.Manifest.WriterEpoch + 1 }
-                : current.Manifest with { CompactorEpoch = current.Manifest.CompactorEpoch + 1 };
+                : current.Manifest with
+                {
+                    CompactorEpoch = current.Manifest.CompactorEpoch + 1,
+
+                    // The previous compactor is fenced by this claim, so no job of its can publish what it registered.
+                    UnpublishedCompactionOutputs = [],
+                };
             bool stored;
             try
             {

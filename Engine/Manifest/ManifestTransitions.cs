@@ -55,6 +55,11 @@ internal static class ManifestTransitions
             return tombstones;
         }
 
+        if (FindUnpublishedOutputViolation(previous, next, role, written) is { } unpublished)
+        {
+            return unpublished;
+        }
+
         return role switch
         {
             ManifestRole.Writer when !next.SortedRuns.SequenceEqual(previous.SortedRuns) =>
@@ -109,6 +114,31 @@ internal static class ManifestTransitions
             if (added.Sequence <= previous.LastL0Sequence || added.Sequence > next.LastL0Sequence)
             {
                 return $"a range tombstone must arrive with the flush that raises last_l0_sequence past it (tombstone={added} last_l0_sequence={previous.LastL0Sequence}->{next.LastL0Sequence})";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The list belongs to the compactor: the writer carries it over unchanged; the compactor adds only ids it has
+    /// minted (passed as written) and removes any, when it publishes or abandons a job.
+    /// </summary>
+    private static string? FindUnpublishedOutputViolation(DbManifest previous, DbManifest next, ManifestRole role, IReadOnlyCollection<SstId> written)
+    {
+        if (role == ManifestRole.Writer)
+        {
+            return next.UnpublishedCompactionOutputs.SequenceEqual(previous.UnpublishedCompactionOutputs)
+                ? null
+                : "only the compactor may change the unpublished compaction outputs";
+        }
+
+        var before = previous.UnpublishedCompactionOutputs.ToHashSet();
+        foreach (var id in next.UnpublishedCompactionOutputs)
+        {
+            if (!before.Contains(id) && !written.Contains(id))
+            {
+                return $"the compactor may register only outputs it has minted as unpublished (sst={id})";
             }
         }
 
