@@ -78,6 +78,15 @@ stop_mount() {
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
 }
+# A run that was killed leaves its mount points behind with no s3fs daemon ("Transport endpoint is not
+# connected"): detach them lazily so the next run can mount again.
+clear_stale_mount() {
+  local dir=$1
+  if awk -v d="$dir" '$2 == d { found = 1 } END { exit !found }' /proc/mounts; then
+    log "detaching a mount left at $dir by an earlier run"
+    fusermount -uz "$dir" 2>/dev/null || fusermount3 -uz "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null || true
+  fi
+}
 stop_servers() {
   if [ -n "$gcs_pid" ]; then
     kill "$gcs_pid" 2>/dev/null || true
@@ -119,6 +128,7 @@ start_ceph_and_mounts() {
   bash "$servers/s3-bucket.sh" "$endpoint" slatesharp-test
 
   log "mounting bucket slatesharp-fuse with s3fs at $fuse_dir"
+  clear_stale_mount "$fuse_dir"
   mkdir -p "$fuse_dir"
   printf 'test:testsecret\n' > "$work/passwd-s3fs"; chmod 600 "$work/passwd-s3fs"
   # notsup_compat_dir and enable_noobj_cache keep a missing-name lookup to one request (else ~50 ms each).
@@ -130,6 +140,7 @@ start_ceph_and_mounts() {
 
   # The same with s3fs defaults: only what it needs to reach the gateway (slow: ~3 s to open a db, ~0.5 s a put).
   log "mounting bucket slatesharp-fuse-defaults with s3fs defaults at $fuse_defaults_dir"
+  clear_stale_mount "$fuse_defaults_dir"
   mkdir -p "$fuse_defaults_dir"
   s3fs slatesharp-fuse-defaults "$fuse_defaults_dir" -f -o passwd_file="$work/passwd-s3fs" -o url="$endpoint" \
     -o use_path_request_style > "$work/s3fs-defaults.log" 2>&1 &
