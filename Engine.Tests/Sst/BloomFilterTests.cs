@@ -60,4 +60,25 @@ public sealed class BloomFilterTests
         Assert.That(error.Kind, Is.EqualTo(ErrorKind.Data));
         Assert.That(error.Message, Does.Contain("hash version 9").And.Contain("path=compacted/f.sst"));
     }
+
+    [Test]
+    public void A_filter_encoded_from_chunked_hashes_is_byte_for_byte_the_one_encoded_from_an_array()
+    {
+        var seed = TestSeeds.Get(43);
+        var random = new Random(seed);
+        var hashes = new ulong[20_000];
+        var chunked = new SlateSharp.Common.ChunkedList<ulong>();
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            hashes[i] = (ulong)random.NextInt64();
+            chunked.Add(hashes[i]);
+        }
+
+        var fromArray = new ArrayBufferWriter<byte>();
+        BloomFilter.Encode(hashes, 10, fromArray);
+        var fromChunks = new ArrayBufferWriter<byte>();
+        BloomFilter.EncodeChunks(chunked, 10, fromChunks);
+        Assert.That(chunked.ChunkCount, Is.GreaterThan(1), "the hashes span several chunks");
+        Assert.That(fromChunks.WrittenSpan.ToArray(), Is.EqualTo(fromArray.WrittenSpan.ToArray()), $"seed={seed}");
+    }
 }

@@ -329,7 +329,6 @@ internal sealed class MemtableFlusher(
         // Merge operands are folded into a put below them in this memtable (or combined) when an operator is set.
         // The memtable's own range deletes apply (older ones in the manifest hold nothing of it: they flushed before).
         var retention = RowRetention.NewestOnly(long.MinValue, mergeOperator, table.RangeTombstones);
-        builder.ReserveKeys(table.Count);
         var rows = table.CreateIterator();
         var more = true;
         while (more)

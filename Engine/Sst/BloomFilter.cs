@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using SlateSharp.Common;
 using SlateSharp.Format;
 
 namespace SlateSharp.Sst;
@@ -73,15 +74,39 @@ internal sealed class BloomFilter
     /// <summary>Writes the filter region (header, bit array, CRC32C) for the given key hashes.</summary>
     public static void Encode(ReadOnlySpan<ulong> hashes, int bitsPerKey, IBufferWriter<byte> output)
     {
-        var probes = ProbesFor(bitsPerKey);
-        var length = BitArrayLength(hashes.Length, bitsPerKey);
+        var region = BeginRegion(hashes.Length, bitsPerKey, output, out var probes);
+        SetBits(hashes, probes, region[HeaderLength..^SstFormat.ChecksumLength]);
+        EndRegion(region, output);
+    }
+
+    /// <summary>Like <see cref="Encode(ReadOnlySpan{ulong}, int, IBufferWriter{byte})"/> for hashes kept in chunks (an SST builder's).</summary>
+    public static void EncodeChunks(ChunkedList<ulong> hashes, int bitsPerKey, IBufferWriter<byte> output)
+    {
+        var region = BeginRegion(hashes.Count, bitsPerKey, output, out var probes);
+        var bits = region[HeaderLength..^SstFormat.ChecksumLength];
+        for (var chunk = 0; chunk < hashes.ChunkCount; chunk++)
+        {
+            SetBits(hashes.ChunkAt(chunk), probes, bits);
+        }
+
+        EndRegion(region, output);
+    }
+
+    private static Span<byte> BeginRegion(int keyCount, int bitsPerKey, IBufferWriter<byte> output, out int probes)
+    {
+        probes = ProbesFor(bitsPerKey);
+        var length = BitArrayLength(keyCount, bitsPerKey);
         var total = HeaderLength + length + SstFormat.ChecksumLength;
         var span = output.GetSpan(total)[..total];
         span[0] = HashVersion;
         span[1] = (byte)probes;
-        var bits = span.Slice(HeaderLength, length);
-        bits.Clear();
-        var bitCount = (ulong)length * 8;
+        span.Slice(HeaderLength, length).Clear();
+        return span;
+    }
+
+    private static void SetBits(ReadOnlySpan<ulong> hashes, int probes, Span<byte> bits)
+    {
+        var bitCount = (ulong)bits.Length * 8;
         foreach (var hash in hashes)
         {
             var h = hash;
@@ -94,9 +119,13 @@ internal sealed class BloomFilter
                 delta += (ulong)i + 1;
             }
         }
+    }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(span[(HeaderLength + length)..], Crc32C.Compute(span[..(HeaderLength + length)]));
-        output.Advance(total);
+    private static void EndRegion(Span<byte> region, IBufferWriter<byte> output)
+    {
+        var checksummed = region.Length - SstFormat.ChecksumLength;
+        BinaryPrimitives.WriteUInt32LittleEndian(region[checksummed..], Crc32C.Compute(region[..checksummed]));
+        output.Advance(region.Length);
     }
 
     /// <summary>Verifies and decodes a filter region; the filter aliases <paramref name="region"/>.</summary>

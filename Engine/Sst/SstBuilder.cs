@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SlateSharp.Common;
 using SlateSharp.Format;
 
 namespace SlateSharp.Sst;
@@ -22,8 +23,8 @@ internal sealed class SstBuilder : IDisposable
     private readonly Stream _output;
     private readonly BlockBuilder _block;
     private readonly PooledBufferWriter _pending = new(16 << 10);
-    private readonly List<SstIndex.Entry> _index = [];
-    private readonly List<ulong> _keyHashes = [];
+    private readonly ChunkedList<SstIndex.Entry> _index = new();
+    private readonly ChunkedList<ulong> _keyHashes = new();
     private byte[] _lastKey = new byte[64];
     private int _lastKeyLength;
     private ulong _lastSequence;
@@ -45,18 +46,6 @@ internal sealed class SstBuilder : IDisposable
         _options = options;
         _output = output;
         _block = new BlockBuilder(options.RestartInterval);
-    }
-
-    /// <summary>
-    /// Makes room for the bloom filter's hashes of up to <paramref name="keys"/> distinct keys at once (a memtable
-    /// flush knows its row count), so the list is one array, not every doubling of it on the way up.
-    /// </summary>
-    public void ReserveKeys(int keys)
-    {
-        if (_options.BloomBitsPerKey > 0 && keys > 0)
-        {
-            _keyHashes.EnsureCapacity(keys);
-        }
     }
 
     /// <summary>Rows added so far.</summary>
@@ -158,7 +147,7 @@ internal sealed class SstBuilder : IDisposable
         if (_options.BloomBitsPerKey > 0)
         {
             filterOffset = Position;
-            BloomFilter.Encode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_keyHashes), _options.BloomBitsPerKey, _pending);
+            BloomFilter.EncodeChunks(_keyHashes, _options.BloomBitsPerKey, _pending);
             filterLength = (int)(Position - filterOffset);
             await FlushAsync(cancellationToken).ConfigureAwait(false);
         }

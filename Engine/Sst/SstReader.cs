@@ -82,28 +82,33 @@ internal sealed class SstReader
         }
 
         var footer = SstFooter.Read(first.Data.Span[^SstFooter.Length..], size, name);
-        ReadOnlyMemory<byte> tail;
         if (footer.DataEnd >= first.Offset)
         {
-            tail = first.Data[(int)(footer.DataEnd - first.Offset)..];
+            return Decode(store, path, first.Metadata.Version, cache, first.Data[(int)(footer.DataEnd - first.Offset)..], footer, size);
         }
-        else
+
+        // The first read missed the front of the tail (a large SST's index). Both parts go into one pooled buffer that
+        // lives only while the tail is decoded (decoding copies what the reader keeps): a compaction opens its inputs
+        // for the job alone, and a new array per open, of up to a megabyte and more, was large-object-heap garbage.
+        var missing = (int)(first.Offset - footer.DataEnd);
+        var tailLength = checked((int)(size - footer.DataEnd));
+        var buffer = ArrayPool<byte>.Shared.Rent(tailLength);
+        try
         {
-            var missing = first.Offset - footer.DataEnd;
-            var second = await store.GetAsync(path, ByteRange.FromOffset(footer.DataEnd, missing), cancellationToken).ConfigureAwait(false)
+            var second = await ReadsInto.GetIntoAsync(store, path, footer.DataEnd, buffer.AsMemory(0, missing), cancellationToken).ConfigureAwait(false)
                 ?? throw Errors.Data(name, "sst object disappeared while opening");
             if (second.Metadata.Version != first.Metadata.Version || second.Metadata.Size != size || second.Data.Length != missing)
             {
                 throw Errors.Data(name, footer.DataEnd, "sst object changed while opening");
             }
 
-            var combined = new byte[size - footer.DataEnd];
-            second.Data.Span.CopyTo(combined);
-            first.Data.Span.CopyTo(combined.AsSpan((int)missing));
-            tail = combined;
+            first.Data.Span.CopyTo(buffer.AsSpan(missing));
+            return Decode(store, path, first.Metadata.Version, cache, buffer.AsMemory(0, tailLength), footer, size);
         }
-
-        return Decode(store, path, first.Metadata.Version, cache, tail, footer, size);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The object's name in error messages: its path and the store's location.</summary>
