@@ -59,7 +59,8 @@ internal sealed class CompactionExecutor(
     /// </summary>
     public async Task<CompactionOutput> RunAsync(CompactionJob job, CancellationToken cancellationToken, UnpublishedOutputs? unpublished = null)
     {
-        var ranges = await SplitAsync(job, cancellationToken).ConfigureAwait(false);
+        var inputs = new JobReaders(readers, job, cancellationToken);
+        var ranges = await SplitAsync(job, inputs, cancellationToken).ConfigureAwait(false);
         var minted = new ConcurrentQueue<(SstId Id, SstPins.Pin Pin)>();
         var snapshots = retainedSnapshots();
 
@@ -71,7 +72,7 @@ internal sealed class CompactionExecutor(
         {
             var (start, end) = ranges[i];
             tasks[i] = Task.Run(
-                () => CompactRangeAsync(job, start, end, new RowRetention(snapshots, job.Bottom, now, mergeOperator, job.RangeTombstones), minted, unpublished, cancellationToken),
+                () => CompactRangeAsync(job, inputs, start, end, new RowRetention(snapshots, job.Bottom, now, mergeOperator, job.RangeTombstones), minted, unpublished, cancellationToken),
                 cancellationToken);
         }
 
@@ -161,7 +162,7 @@ internal sealed class CompactionExecutor(
     }
 
     private async Task<(List<SstHandle> Ssts, long RowsRead)> CompactRangeAsync(
-        CompactionJob job, byte[] start, byte[]? end, RowRetention retention, ConcurrentQueue<(SstId, SstPins.Pin)> minted, UnpublishedOutputs? unpublished,
+        CompactionJob job, JobReaders inputs, byte[] start, byte[]? end, RowRetention retention, ConcurrentQueue<(SstId, SstPins.Pin)> minted, UnpublishedOutputs? unpublished,
         CancellationToken cancellationToken)
     {
         var sources = new List<IRowIterator>(job.Sources.Count);
@@ -170,7 +171,7 @@ internal sealed class CompactionExecutor(
             var ssts = source.Ssts.Where(s => Overlaps(s, start, end)).ToList();
             if (ssts.Count > 0)
             {
-                sources.Add(new SortedRunIterator(ssts, readers.GetForPassAsync, options.ReadaheadBytes));
+                sources.Add(new SortedRunIterator(ssts, inputs.GetAsync, options.ReadaheadBytes));
             }
         }
 
@@ -219,7 +220,7 @@ internal sealed class CompactionExecutor(
     /// Split keys at about equal shares of input bytes, sampled from every input's index (block last keys, weighted by
     /// block size); ranges are [previous split, next split), the first starting unbounded and the last ending so.
     /// </summary>
-    private async ValueTask<List<(byte[] Start, byte[]? End)>> SplitAsync(CompactionJob job, CancellationToken cancellationToken)
+    private async ValueTask<List<(byte[] Start, byte[]? End)>> SplitAsync(CompactionJob job, JobReaders inputs, CancellationToken cancellationToken)
     {
         var whole = new List<(byte[], byte[]?)> { ([], null) };
         var ranges = Math.Min(options.MaxSubcompactions, (int)Math.Max(1, job.InputBytes / Math.Max(1, options.TargetSstBytes / 4)));
@@ -231,7 +232,7 @@ internal sealed class CompactionExecutor(
         var samples = new List<(byte[] Key, long Weight)>();
         foreach (var sst in job.Sources.SelectMany(s => s.Ssts))
         {
-            var index = (await readers.GetForPassAsync(sst.Id, cancellationToken).ConfigureAwait(false)).Index;
+            var index = (await inputs.GetAsync(sst.Id, cancellationToken).ConfigureAwait(false)).Index;
             var step = Math.Max(1, index.Count / SamplesPerSst);
             for (var block = step - 1; block < index.Count; block += step)
             {
