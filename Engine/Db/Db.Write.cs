@@ -289,7 +289,7 @@ public sealed partial class Db
                     }
                 }
 
-                _wal.Seal();
+                _wal.SealIfIdle();
                 ThrowIfClosed();
                 if (Interlocked.Read(ref _unflushedBytes) < _options.MaxUnflushedBytes)
                 {

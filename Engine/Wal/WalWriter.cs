@@ -161,6 +161,27 @@ internal sealed class WalWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Seals the open segment only when nothing is waiting to be stored or being stored: a writer out of memory wants
+    /// the bytes of the open segment on their way, and with an upload idle sealing starts one at once. With uploads
+    /// queued, sealing would release nothing sooner (objects are stored in order) and only cut the open object short:
+    /// under backpressure that made every stalled writer seal a part-filled object, twice the objects (each a put, and
+    /// locally an fsync) and each in a buffer twice its size.
+    /// </summary>
+    public void SealIfIdle()
+    {
+        lock (_lock)
+        {
+            if (_open.IsEmpty || _sealed.Count > 0 || _uploading.Count > 0)
+            {
+                return;
+            }
+
+            SealLocked();
+            _wake.Set();
+        }
+    }
+
     /// <summary>Asks for an upload now and completes when everything appended so far is stored.</summary>
     public Task FlushAsync() => Seal()?.Durable.Task ?? Task.CompletedTask;
 
