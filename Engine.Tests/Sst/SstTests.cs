@@ -271,6 +271,21 @@ public sealed class SstTests
     }
 
     [Test]
+    public async Task A_reader_opened_for_one_pass_reads_every_row_without_its_filter()
+    {
+        var rows = TestRows.Sequential(2000);
+        var (filtered, store, info) = await SstTestHelpers.BuildAndOpenAsync(rows, SmallBlocks);
+        var pass = await SstReader.OpenForPassAsync(store, ObjectPath.Parse("compacted/test.sst"), cache: null);
+
+        Assert.That(info.HasFilter, Is.True);
+        Assert.That(filtered.MayContain(Key("nope")), Is.False, "the cached kind of reader rules the key out");
+        Assert.That(pass.MayContain(Key("nope")), Is.True, "a pass reader has no filter to ask");
+        Assert.That(pass.MemorySize, Is.LessThan(filtered.MemorySize));
+        Assert.That(await SstTestHelpers.ReadAllAsync(pass), Is.EqualTo(rows));
+        Assert.That(await pass.GetAsync(rows[1234].Key), Is.EqualTo(rows[1234]));
+    }
+
+    [Test]
     public async Task An_empty_sst_is_rejected()
     {
         using var stream = new MemoryStream();

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SlateSharp.Format;
 
 namespace SlateSharp.Sst;
@@ -14,40 +16,45 @@ internal sealed class SstIndex
     /// <summary>Fixed bytes per entry besides the key: offset u64, length u32, last sequence u64, key length u16.</summary>
     public const int EntryOverhead = 8 + 4 + 8 + 2;
 
-    private readonly long[] _offsets;
-    private readonly int[] _lengths;
-    private readonly ulong[] _lastSequences;
-    private readonly byte[] _keys;
-    private readonly int[] _keyStarts;
-    private readonly ulong[] _lastKeyPrefixes; // KeyComparer.PrefixOf each last key: the search compares these first
+    // Decoded entries and their last keys live in chunks below the large-object threshold (85,000 bytes): an index
+    // of a large SST is hundreds of kilobytes, and every open of one (compaction opens its inputs for each job) would
+    // otherwise leave large-object-heap garbage that only a full collection frees and nothing compacts.
+    private const int EntryChunkShift = 11; // 2,048 entries of 40 bytes: 80 KiB
+    private const int EntryChunkLength = 1 << EntryChunkShift;
+    private const int KeyChunkBytes = 64 << 10; // a key is at most 65,535 bytes, so any key fits one chunk
+    private const int KeyChunkShift = 16;
 
-    private SstIndex(long[] offsets, int[] lengths, ulong[] lastSequences, byte[] keys, int[] keyStarts)
+    private readonly Decoded[][] _entries;
+    private readonly byte[][] _keys;
+    private readonly ulong[] _chunkLastPrefixes; // the last entry's LastKeyPrefix of each chunk: the search's first level
+    private readonly long _keyBytes;
+
+    private SstIndex(Decoded[][] entries, byte[][] keys, long keyBytes, int count)
     {
-        _offsets = offsets;
-        _lengths = lengths;
-        _lastSequences = lastSequences;
+        _entries = entries;
         _keys = keys;
-        _keyStarts = keyStarts;
-        _lastKeyPrefixes = new ulong[offsets.Length];
-        for (var i = 0; i < _lastKeyPrefixes.Length; i++)
+        _keyBytes = keyBytes;
+        Count = count;
+        _chunkLastPrefixes = new ulong[entries.Length];
+        for (var c = 0; c < entries.Length; c++)
         {
-            _lastKeyPrefixes[i] = KeyComparer.PrefixOf(LastKeyOf(i));
+            _chunkLastPrefixes[c] = entries[c][^1].LastKeyPrefix;
         }
     }
 
     /// <summary>Number of data blocks.</summary>
-    public int Count => _offsets.Length;
+    public int Count { get; }
 
     /// <summary>Managed bytes held.</summary>
-    public long Size => _keys.Length + (Count * 36L);
+    public long Size => _keyBytes + (Count * (long)Unsafe.SizeOf<Decoded>()) + (_entries.Length * 8L);
 
-    public long OffsetOf(int block) => _offsets[block];
+    public long OffsetOf(int block) => EntryAt(block).Offset;
 
-    public int LengthOf(int block) => _lengths[block];
+    public int LengthOf(int block) => EntryAt(block).Length;
 
-    public ulong LastSequenceOf(int block) => _lastSequences[block];
+    public ulong LastSequenceOf(int block) => EntryAt(block).LastSequence;
 
-    public ReadOnlySpan<byte> LastKeyOf(int block) => _keys.AsSpan(_keyStarts[block], _keyStarts[block + 1] - _keyStarts[block]);
+    public ReadOnlySpan<byte> LastKeyOf(int block) => KeyOf(EntryAt(block));
 
     /// <summary>
     /// The first block whose last row is at or after (<paramref name="key"/>, <paramref name="sequence"/>): the only
@@ -56,12 +63,14 @@ internal sealed class SstIndex
     public int FindBlock(ReadOnlySpan<byte> key, ulong sequence = ulong.MaxValue)
     {
         var prefix = KeyComparer.PrefixOf(key);
-        int low = 0, high = Count;
+
+        // First level: the first chunk whose last entry is at or after the position; then the first entry in it.
+        int low = 0, high = _entries.Length;
         while (low < high)
         {
             var mid = (low + high) >>> 1;
-            var lastPrefix = _lastKeyPrefixes[mid];
-            if (lastPrefix < prefix || (lastPrefix == prefix && KeyComparer.Compare(LastKeyOf(mid), _lastSequences[mid], key, sequence) < 0))
+            var chunk = _entries[mid];
+            if (IsBefore(chunk[^1], _chunkLastPrefixes[mid], prefix, key, sequence))
             {
                 low = mid + 1;
             }
@@ -71,8 +80,52 @@ internal sealed class SstIndex
             }
         }
 
-        return low;
+        if (low == _entries.Length)
+        {
+            return Count;
+        }
+
+        var entries = _entries[low];
+        int first = 0, last = entries.Length - 1; // the chunk's last entry is known to be at or after the position
+        while (first < last)
+        {
+            var mid = (first + last) >>> 1;
+            ref readonly var entry = ref entries[mid];
+            if (IsBefore(entry, entry.LastKeyPrefix, prefix, key, sequence))
+            {
+                first = mid + 1;
+            }
+            else
+            {
+                last = mid;
+            }
+        }
+
+        return (low << EntryChunkShift) + first;
     }
+
+    private bool IsBefore(in Decoded entry, ulong lastPrefix, ulong prefix, ReadOnlySpan<byte> key, ulong sequence) =>
+        lastPrefix < prefix || (lastPrefix == prefix && KeyComparer.Compare(KeyOf(entry), entry.LastSequence, key, sequence) < 0);
+
+    private ref readonly Decoded EntryAt(int block)
+    {
+        if ((uint)block >= (uint)Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(block));
+        }
+
+        return ref _entries[block >> EntryChunkShift][block & (EntryChunkLength - 1)];
+    }
+
+    private ReadOnlySpan<byte> KeyOf(in Decoded entry) =>
+        _keys[entry.KeyStart >> KeyChunkShift].AsSpan(entry.KeyStart & (KeyChunkBytes - 1), entry.KeyLength);
+
+    /// <summary>
+    /// One decoded entry. <see cref="KeyStart"/> is the key chunk's number shifted left by 16 bits, plus the key's
+    /// offset in that chunk.
+    /// </summary>
+    [StructLayout(LayoutKind.Auto)]
+    private readonly record struct Decoded(long Offset, ulong LastSequence, ulong LastKeyPrefix, int Length, int KeyStart, ushort KeyLength);
 
     /// <summary>One index entry as the builder records it.</summary>
     public readonly record struct Entry(long Offset, int Length, ulong LastSequence, byte[] LastKey);
@@ -114,36 +167,52 @@ internal sealed class SstIndex
         var reader = new SpanReader(region[..^SstFormat.ChecksumLength], path, offset, "sst index");
         var count = reader.ReadCount(EntryOverhead + 1);
         reader.Require(count == expectedCount, $"block count {count} differs from the metadata's {expectedCount}");
-        var offsets = new long[count];
-        var lengths = new int[count];
-        var sequences = new ulong[count];
-        var keyStarts = new int[count + 1];
-        var keys = new byte[reader.Remaining - (count * EntryOverhead)];
+        var entries = new Decoded[(count + EntryChunkLength - 1) >> EntryChunkShift][];
+        for (var c = 0; c < entries.Length; c++)
+        {
+            entries[c] = new Decoded[Math.Min(EntryChunkLength, count - (c << EntryChunkShift))];
+        }
+
+        var keyBytes = reader.Remaining - ((long)count * EntryOverhead);
+        var keys = new List<byte[]>();
+        var keyRemaining = keyBytes;
+        byte[] keyChunk = [];
+        var keyUsed = 0;
         var expectedOffset = 0L;
-        var keyEnd = 0;
+        ReadOnlySpan<byte> previousKey = default;
+        ulong previousSequence = 0;
         for (var i = 0; i < count; i++)
         {
             var blockOffset = reader.ReadI64();
             var length = reader.ReadU32();
             reader.Require(blockOffset == expectedOffset, $"block {i} starts at {blockOffset}, expected {expectedOffset}");
             reader.Require(length >= SstFormat.BlockTrailerLength && length <= int.MaxValue && blockOffset + length <= dataEnd, $"block {i} has a bad length {length}");
-            sequences[i] = reader.ReadU64();
+            var sequence = reader.ReadU64();
             var keyLength = reader.ReadU16();
-            reader.Require(keyLength > 0 && keyEnd + keyLength <= keys.Length, $"block {i} has a bad key length {keyLength}");
+            reader.Require(keyLength > 0 && keyLength <= keyRemaining, $"block {i} has a bad key length {keyLength}");
             var key = reader.Take(keyLength);
-            reader.Require(i == 0 || KeyComparer.Compare(keys.AsSpan(keyStarts[i - 1], keyEnd - keyStarts[i - 1]), sequences[i - 1], key, sequences[i]) < 0, $"block {i} does not sort after block {i - 1}");
-            key.CopyTo(keys.AsSpan(keyEnd));
-            offsets[i] = blockOffset;
-            lengths[i] = (int)length;
-            keyStarts[i] = keyEnd;
-            keyEnd += keyLength;
-            keyStarts[i + 1] = keyEnd;
+            reader.Require(i == 0 || KeyComparer.Compare(previousKey, previousSequence, key, sequence) < 0, $"block {i} does not sort after block {i - 1}");
+            if (keyUsed + keyLength > keyChunk.Length)
+            {
+                keyChunk = new byte[(int)Math.Min(KeyChunkBytes, keyRemaining)];
+                keys.Add(keyChunk);
+                keyUsed = 0;
+            }
+
+            var stored = keyChunk.AsSpan(keyUsed, keyLength);
+            key.CopyTo(stored);
+            entries[i >> EntryChunkShift][i & (EntryChunkLength - 1)] = new Decoded(
+                blockOffset, sequence, KeyComparer.PrefixOf(key), (int)length, ((keys.Count - 1) << KeyChunkShift) | keyUsed, keyLength);
+            keyUsed += keyLength;
+            keyRemaining -= keyLength;
+            previousKey = stored;
+            previousSequence = sequence;
             expectedOffset = blockOffset + length;
         }
 
         reader.Require(reader.Remaining == 0, $"{reader.Remaining} unexpected bytes after the index entries");
         reader.Require(expectedOffset == dataEnd, $"blocks end at {expectedOffset}, data ends at {dataEnd}");
-        return new SstIndex(offsets, lengths, sequences, keys, keyStarts);
+        return new SstIndex(entries, [.. keys], keyBytes, count);
     }
 
     /// <summary>Checks the CRC32C that ends a region.</summary>

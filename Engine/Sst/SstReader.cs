@@ -69,7 +69,19 @@ internal sealed class SstReader
     /// the SST's tail size, or that it is small, can make the first read exact). Corruption is an
     /// <see cref="ErrorKind.Data"/> error naming the object, the store and the offset; a missing object too.
     /// </summary>
-    public static async ValueTask<SstReader> OpenAsync(IObjectStore store, ObjectPath path, BlockCache? cache, int tailReadSize, CancellationToken cancellationToken = default)
+    public static ValueTask<SstReader> OpenAsync(IObjectStore store, ObjectPath path, BlockCache? cache, int tailReadSize, CancellationToken cancellationToken = default) =>
+        OpenAsync(store, path, cache, tailReadSize, withFilter: true, cancellationToken);
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for one pass over its rows (a compaction's input): as
+    /// <see cref="OpenAsync(IObjectStore, ObjectPath, BlockCache?, CancellationToken)"/>, but without decoding the bloom
+    /// filter, which a pass never asks (<see cref="MayContain(ReadOnlySpan{byte})"/> is then always true) and which
+    /// would be a copy of up to megabytes per open.
+    /// </summary>
+    public static ValueTask<SstReader> OpenForPassAsync(IObjectStore store, ObjectPath path, BlockCache? cache, CancellationToken cancellationToken = default) =>
+        OpenAsync(store, path, cache, DefaultTailReadSize, withFilter: false, cancellationToken);
+
+    private static async ValueTask<SstReader> OpenAsync(IObjectStore store, ObjectPath path, BlockCache? cache, int tailReadSize, bool withFilter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         var name = NameOf(store, path);
@@ -84,7 +96,7 @@ internal sealed class SstReader
         var footer = SstFooter.Read(first.Data.Span[^SstFooter.Length..], size, name);
         if (footer.DataEnd >= first.Offset)
         {
-            return Decode(store, path, first.Metadata.Version, cache, first.Data[(int)(footer.DataEnd - first.Offset)..], footer, size);
+            return Decode(store, path, first.Metadata.Version, cache, first.Data[(int)(footer.DataEnd - first.Offset)..], footer, size, withFilter);
         }
 
         // The first read missed the front of the tail (a large SST's index). Both parts go into one pooled buffer that
@@ -103,7 +115,7 @@ internal sealed class SstReader
             }
 
             first.Data.Span.CopyTo(buffer.AsSpan(missing));
-            return Decode(store, path, first.Metadata.Version, cache, buffer.AsMemory(0, tailLength), footer, size);
+            return Decode(store, path, first.Metadata.Version, cache, buffer.AsMemory(0, tailLength), footer, size, withFilter);
         }
         finally
         {
@@ -258,7 +270,7 @@ internal sealed class SstReader
     }
 
     /// <summary>Decodes an SST's tail as read from <paramref name="version"/> of the object; blocks are read through the store.</summary>
-    private static SstReader Decode(IObjectStore store, ObjectPath path, ObjectVersion version, BlockCache? cache, ReadOnlyMemory<byte> tail, SstFooter footer, long size)
+    private static SstReader Decode(IObjectStore store, ObjectPath path, ObjectVersion version, BlockCache? cache, ReadOnlyMemory<byte> tail, SstFooter footer, long size, bool withFilter)
     {
         var name = NameOf(store, path);
         var metadataStart = (int)(footer.MetadataOffset - footer.DataEnd);
@@ -271,7 +283,7 @@ internal sealed class SstReader
         }
 
         BloomFilter? filter = null;
-        if (metadata.HasFilter)
+        if (metadata.HasFilter && withFilter)
         {
             var region = tail.Slice((int)(metadata.FilterOffset - footer.DataEnd), metadata.FilterLength).ToArray();
             filter = BloomFilter.Decode(region, name, metadata.FilterOffset);

@@ -74,7 +74,7 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
     /// The reader of <paramref name="id"/> for one pass over the SST (a compaction reading its inputs): the held reader
     /// if there is one, otherwise a reader opened for the caller alone and not kept. A compaction reads each input once
     /// and then drops it, so caching every input's index and filter would hold a whole job's indexes at once and push
-    /// out the readers that gets use.
+    /// out the readers that gets use. An opened one carries no bloom filter, which a pass never asks.
     /// </summary>
     public ValueTask<SstReader> GetForPassAsync(SstId id, CancellationToken cancellationToken)
     {
@@ -84,7 +84,7 @@ internal sealed class SstReaderCache(IObjectStore store, BlockCache? blocks, lon
         }
 
         Interlocked.Increment(ref _passOpens);
-        return SstReader.OpenAsync(store, SstPaths.PathOf(id), blocks, cancellationToken);
+        return SstReader.OpenForPassAsync(store, SstPaths.PathOf(id), blocks, cancellationToken);
     }
 
     /// <summary>
