@@ -200,10 +200,11 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
             // Hashed once, probed against every SST's filter; not at all when no SST's key range covers the key.
             ulong hash = 0;
             var hashed = false;
+            var prefix = KeyComparer.PrefixOf(key.Span);
             var l0 = view.Manifest.L0;
             for (var i = 0; i < l0.Count; i++)
             {
-                if (!Covers(l0[i], key.Span))
+                if (l0[i].Locate(key.Span, prefix) != 0)
                 {
                     continue;
                 }
@@ -231,7 +232,7 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
             var runs = view.Manifest.SortedRuns;
             for (var i = 0; i < runs.Count; i++)
             {
-                if (FindInRun(runs[i], key.Span) is not { } sst)
+                if (FindInRun(runs[i], key.Span, prefix) is not { } sst)
                 {
                     continue;
                 }
@@ -430,21 +431,24 @@ internal sealed partial class ReadPath(SstReaderCache readers, SstPins pins, DbT
     private static async ValueTask<RowEntry?> GetAfterOpenAsync(ValueTask<SstReader> opening, ReadOnlyMemory<byte> key, ulong keyHash, ulong snapshot, CancellationToken cancellationToken) =>
         await (await opening.ConfigureAwait(false)).GetAsync(key, keyHash, snapshot, cancellationToken).ConfigureAwait(false);
 
-    private static bool Covers(SstHandle sst, ReadOnlySpan<byte> key) =>
-        key.SequenceCompareTo(sst.FirstKey) >= 0 && key.SequenceCompareTo(sst.LastKey) <= 0;
+    private static bool Covers(SstHandle sst, ReadOnlySpan<byte> key) => sst.Locate(key, KeyComparer.PrefixOf(key)) == 0;
 
-    private static SstHandle? FindInRun(SortedRun run, ReadOnlySpan<byte> key)
+    private static SstHandle? FindInRun(SortedRun run, ReadOnlySpan<byte> key) => FindInRun(run, key, KeyComparer.PrefixOf(key));
+
+    private static SstHandle? FindInRun(SortedRun run, ReadOnlySpan<byte> key, ulong keyPrefix)
     {
-        int low = 0, high = run.Ssts.Count - 1;
+        var ssts = run.Ssts;
+        int low = 0, high = ssts.Count - 1;
         while (low <= high)
         {
-            var middle = (low + high) / 2;
-            var sst = run.Ssts[middle];
-            if (key.SequenceCompareTo(sst.FirstKey) < 0)
+            var middle = (low + high) >>> 1;
+            var sst = ssts[middle];
+            var where = sst.Locate(key, keyPrefix);
+            if (where < 0)
             {
                 high = middle - 1;
             }
-            else if (key.SequenceCompareTo(sst.LastKey) > 0)
+            else if (where > 0)
             {
                 low = middle + 1;
             }
