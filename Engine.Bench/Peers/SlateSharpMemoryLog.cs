@@ -46,7 +46,7 @@ internal static class SlateSharpMemoryLog
                     $"memlog t={clock.Elapsed.TotalSeconds:0} rss={process.WorkingSet64 >> 20} heap={GC.GetTotalMemory(false) >> 20} committed={last.TotalCommittedBytes >> 20} " +
                     $"loh={last.GenerationInfo[3].SizeAfterBytes >> 20} lastbg2(heap={background.HeapSizeBytes >> 20} promoted={background.PromotedBytes >> 20}) " +
                     $"lastfull(heap={full.HeapSizeBytes >> 20} promoted={full.PromotedBytes >> 20}) gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} " +
-                    $"unflushed={stats.UnflushedBytes >> 20} frozen={stats.FrozenMemtables} memtables={stats.MemtableMemoryBytes >> 20} pool={stats.MemtablePoolBytes >> 20} reused={stats.MemtableChunksReused} dropped={stats.MemtableChunksDropped} l0={stats.L0Ssts} runs={stats.SortedRuns} stalls={stats.WriterStalls}"));
+                    $"unflushed={stats.UnflushedBytes >> 20} wal={stats.UnstoredWalBytes >> 20} frozen={stats.FrozenMemtables} memtables={stats.MemtableMemoryBytes >> 20} pool={stats.MemtablePoolBytes >> 20} reused={stats.MemtableChunksReused} dropped={stats.MemtableChunksDropped} l0={stats.L0Ssts} runs={stats.SortedRuns} stalls={stats.WriterStalls}"));
             }
         });
     }

@@ -69,6 +69,87 @@ public sealed class BackpressureTests
     }
 
     [Test]
+    public async Task Writers_wait_for_a_slow_wal_before_it_holds_more_than_its_part_of_the_budget()
+    {
+        const long Budget = 1 << 20;
+        const long WalLimit = 64 << 10;
+        const int Writers = 4;
+        const int WritesEach = 300;
+        var value = new byte[1024];
+        var store = new GatedObjectStore(new InMemoryObjectStore(), "db/wal/");
+        var options = new DbOptions
+        {
+            FlushInterval = TimeSpan.FromMilliseconds(5),
+            MemtableSizeBytes = 64 << 10,
+            MaxUnflushedBytes = Budget,
+            MaxUnstoredWalBytes = WalLimit,
+            WalObjectMaxBytes = 16 << 10,
+            RandomSeed = 9,
+            Compaction = new CompactionOptions { Enabled = false },
+            L0MaxSsts = 1000,
+        };
+
+        // Opening stores a WAL object too: let each gated put through until the database is open. One arrival wait
+        // is kept across both loops, as an abandoned one would swallow the next arrival.
+        var opening = SlateSharp.Db.OpenAsync(store, "db", options).AsTask();
+        var arrival = store.NextArrival;
+        while (await Task.WhenAny(arrival, opening) != opening)
+        {
+            store.ReleaseOne();
+            arrival = store.NextArrival;
+        }
+
+        await using var db = await opening;
+        long peakWal = 0, peakUnflushed = 0;
+        var writing = Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < WritesEach; i++)
+            {
+                await db.PutAsync(Encoding.UTF8.GetBytes($"w{w}-{i:D4}"), value, WriteOptions.NoWait);
+                Raise(ref peakWal, db.UnstoredWalBytes);
+                Raise(ref peakUnflushed, db.UnflushedBytes);
+            }
+        })));
+
+        // Each WAL upload waits until the test lets it through, one at a time.
+        while (await Task.WhenAny(arrival, writing) != writing)
+        {
+            store.ReleaseOne();
+            arrival = store.NextArrival;
+        }
+
+        await writing;
+        store.Open();
+        await db.FlushAsync();
+
+        // A write is admitted below the limit and then adds its own bytes: one write per writer of slack.
+        const long Slack = Writers * (1024 + 64 + 256);
+        TestContext.Out.WriteLine($"peak unstored WAL {peakWal} of {WalLimit}; peak unflushed {peakUnflushed} of {Budget}; {db.WriterStalls} stalls; {store.Released} gated uploads");
+        Assert.That(peakWal, Is.LessThanOrEqualTo(WalLimit + Slack));
+        Assert.That(peakUnflushed, Is.LessThanOrEqualTo(Budget + (2 * Slack)), "the whole budget holds too");
+        Assert.That(db.WriterStalls, Is.GreaterThan(0), "the writers must have been made to wait");
+        Assert.That(db.GetStats().UnstoredWalBytes, Is.Zero, "every appended byte was stored and released");
+        Assert.That(await db.ScanAsync(KeyRange.All).CountAsync(), Is.EqualTo(Writers * WritesEach));
+    }
+
+    [Test]
+    public void An_unstored_wal_limit_outside_the_budget_is_refused()
+    {
+        var options = new DbOptions { MaxUnflushedBytes = 64 << 20, MaxUnstoredWalBytes = 128 << 20 };
+        var error = Assert.ThrowsAsync<SlateSharpException>(async () => await SlateSharp.Db.OpenAsync(new InMemoryObjectStore(), "db", options));
+        Assert.That(error!.Kind, Is.EqualTo(ErrorKind.Invalid));
+        Assert.That(error.Message, Does.Contain("MaxUnstoredWalBytes"));
+    }
+
+    private static void Raise(ref long peak, long now)
+    {
+        long seen;
+        while (now > (seen = Interlocked.Read(ref peak)) && Interlocked.CompareExchange(ref peak, now, seen) != seen)
+        {
+        }
+    }
+
+    [Test]
     public async Task A_put_keeps_the_bytes_it_was_given_though_the_caller_reuses_its_buffers_at_once()
     {
         var store = new GatedObjectStore(new InMemoryObjectStore(), "db/compacted/");

@@ -16,6 +16,7 @@ public sealed partial class Db
             LastSequence = Volatile.Read(ref _visibleSequence),
             DurableSequence = DurableSequence,
             UnflushedBytes = UnflushedBytes,
+            UnstoredWalBytes = UnstoredWalBytes,
             FrozenMemtables = view.Immutables.Count,
             MemtablePoolBytes = _memtableChunks.PooledBytes,
             MemtableMemoryBytes = _memtableChunks.AllocatedBytes,

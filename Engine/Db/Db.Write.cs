@@ -135,7 +135,7 @@ public sealed partial class Db
         ThrowIfClosed();
         var awaitDurable = (options ?? WriteOptions.Default).AwaitDurable;
         var started = awaitDurable && DbTelemetry.TimesDurableWrites ? _options.TimeProvider.GetTimestamp() : 0;
-        if (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
+        if (MustWaitForMemory)
         {
             // The caller may reuse its buffers once this returns: a single row that waits is copied first.
             return WriteAfterMemoryAsync(batch is null ? CopyOf(single) : single, batch, options, started, cancellationToken);
@@ -218,6 +218,7 @@ public sealed partial class Db
     private WalSegment AppendLocked(ReadOnlySpan<RowEntry> rows, ulong sequence, bool awaitDurable)
     {
         var segment = _wal.Append(rows, sequence, awaitDurable, out var charged);
+        Interlocked.Add(ref _unstoredWalBytes, charged);
         var active = _view.Active;
         foreach (var row in rows)
         {
@@ -270,28 +271,39 @@ public sealed partial class Db
     }
 
     /// <summary>
-    /// Backpressure: while unflushed bytes are at the limit, wait for the WAL writer or the flusher to release some.
-    /// If only the active memtable holds memory, freeze it so the flusher has work.
+    /// Whether a write must wait: unflushed bytes are at <see cref="DbOptions.MaxUnflushedBytes"/>, or the WAL's
+    /// unstored bytes at their part of it (<see cref="DbOptions.MaxUnstoredWalBytes"/>).
+    /// </summary>
+    private bool MustWaitForMemory =>
+        Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes || Interlocked.Read(ref _unstoredWalBytes) >= _unstoredWalLimit;
+
+    /// <summary>
+    /// Backpressure: while unflushed bytes (or the WAL's unstored ones) are at their limit, wait for the WAL writer or
+    /// the flusher to release some. If only the active memtable holds memory, freeze it so the flusher has work; if the
+    /// WAL holds it, seal the open object unless one is already on its way.
     /// </summary>
     private async ValueTask WaitForMemoryAsync(CancellationToken cancellationToken)
     {
         long? stalledAt = null;
         try
         {
-            while (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
+            while (MustWaitForMemory)
             {
                 var released = _memoryReleased.NextPulse;
-                lock (_writeLock)
+                if (Interlocked.Read(ref _unflushedBytes) >= _options.MaxUnflushedBytes)
                 {
-                    if (_view.Immutables.IsEmpty && !_view.Active.IsEmpty)
+                    lock (_writeLock)
                     {
-                        FreezeLocked();
+                        if (_view.Immutables.IsEmpty && !_view.Active.IsEmpty)
+                        {
+                            FreezeLocked();
+                        }
                     }
                 }
 
                 _wal.SealIfIdle();
                 ThrowIfClosed();
-                if (Interlocked.Read(ref _unflushedBytes) < _options.MaxUnflushedBytes)
+                if (!MustWaitForMemory)
                 {
                     break;
                 }

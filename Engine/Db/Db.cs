@@ -48,6 +48,8 @@ public sealed partial class Db : IAsyncDisposable
     private ulong _visibleSequence;
     private ulong _recoveredSequence;
     private long _unflushedBytes;
+    private long _unstoredWalBytes; // the WAL's part of _unflushedBytes
+    private readonly long _unstoredWalLimit;
     private bool _activeHasAppends;
     private ulong _activeFixedWalId;
     private SlateSharpException? _closed;
@@ -82,13 +84,15 @@ public sealed partial class Db : IAsyncDisposable
         _view = new DbView(NewMemtable(), [], manifest.Manifest, manifest.Id);
         _view.Hold(_pins);
         _activeFixedWalId = fence.Id;
+        var walObjectMaxBytes = options.WalObjectMaxBytes ?? DbOptions.DefaultWalObjectMaxBytes(store);
+        _unstoredWalLimit = options.UnstoredWalLimit(walObjectMaxBytes);
         _wal = new WalWriter(
             store,
             fence.Id + 1,
             manifest.Epoch,
             options.FlushInterval,
             options.MaxWalUploadsPerSecond,
-            options.WalObjectMaxBytes ?? DbOptions.DefaultWalObjectMaxBytes(store),
+            walObjectMaxBytes,
             options.TimeProvider,
             options.WriteRetryTimeout,
             () => manifest.IsFenced,
@@ -145,6 +149,8 @@ public sealed partial class Db : IAsyncDisposable
     internal SstPins Pins => _pins;
 
     internal long UnflushedBytes => Interlocked.Read(ref _unflushedBytes);
+
+    internal long UnstoredWalBytes => Interlocked.Read(ref _unstoredWalBytes);
 
     internal long WriterStalls => Interlocked.Read(ref _writerStalls);
 
@@ -504,6 +510,7 @@ public sealed partial class Db : IAsyncDisposable
     private void OnWalStored(WalSegment segment)
     {
         Interlocked.Add(ref _unflushedBytes, -segment.BatchBytes);
+        Interlocked.Add(ref _unstoredWalBytes, -segment.BatchBytes);
         _memoryReleased.PulseAll();
     }
 

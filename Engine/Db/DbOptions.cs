@@ -39,6 +39,16 @@ public sealed class DbOptions
     public long MaxUnflushedBytes { get; init; } = 1L << 30;
 
     /// <summary>
+    /// The part of <see cref="MaxUnflushedBytes"/> that WAL bytes not yet stored may take: writers wait when it is
+    /// reached, so a WAL that falls behind (a slow disk or store) holds at most this much in WAL buffers, and at most this
+    /// much of what was acknowledged from the memtable (<see cref="WriteOptions.AwaitDurable"/> false) is lost in a
+    /// crash. Without it the WAL could take the whole budget while memtables flush, and then memtables the whole
+    /// budget while the WAL buffers' memory is still held by the runtime, so the process would use the budget
+    /// twice over. Default (null): an eighth of <see cref="MaxUnflushedBytes"/>, and at least four WAL objects.
+    /// </summary>
+    public long? MaxUnstoredWalBytes { get; init; }
+
+    /// <summary>
     /// The flusher stops adding L0 SSTs at this count until compaction takes some away; writers then wait (never fail)
     /// on <see cref="MaxUnflushedBytes"/> and resume when compaction catches up. Every read of an old key probes each
     /// L0 SST's bloom filter, so a small limit keeps reads cheap. Default 8 (as SlateDB). Without any compactor
@@ -135,12 +145,17 @@ public sealed class DbOptions
 
     internal const long LocalWalObjectMaxBytes = 1L << 20;
 
+    /// <summary>The bound <see cref="MaxUnstoredWalBytes"/> sets, with its default applied, for WAL objects of <paramref name="walObjectMaxBytes"/>.</summary>
+    internal long UnstoredWalLimit(long walObjectMaxBytes) =>
+        MaxUnstoredWalBytes ?? Math.Min(MaxUnflushedBytes, Math.Max(MaxUnflushedBytes / 8, 4 * walObjectMaxBytes));
+
     internal void Validate()
     {
         Require(FlushInterval > TimeSpan.Zero, $"FlushInterval must be positive (flush_interval={FlushInterval})");
         Require(MaxWalUploadsPerSecond is null or >= 1 and <= 100_000, $"MaxWalUploadsPerSecond must be between 1 and 100000 when set (max_wal_uploads_per_second={MaxWalUploadsPerSecond})");
         Require(WalObjectMaxBytes is null or (>= 1024 and <= 1L << 30), $"WalObjectMaxBytes must be between 1 KiB and 1 GiB (wal_object_max_bytes={WalObjectMaxBytes})");
         Require(MemtableSizeBytes is >= 4096 and <= 4L << 30, $"MemtableSizeBytes must be between 4 KiB and 4 GiB (memtable_size_bytes={MemtableSizeBytes})");
+        Require(MaxUnstoredWalBytes is null || (MaxUnstoredWalBytes >= 1024 && MaxUnstoredWalBytes <= MaxUnflushedBytes), $"MaxUnstoredWalBytes must be between 1 KiB and MaxUnflushedBytes (max_unstored_wal_bytes={MaxUnstoredWalBytes} max_unflushed_bytes={MaxUnflushedBytes})");
         Require(MaxUnflushedBytes >= MemtableSizeBytes, $"MaxUnflushedBytes must be at least MemtableSizeBytes (max_unflushed_bytes={MaxUnflushedBytes} memtable_size_bytes={MemtableSizeBytes})");
         Require(L0MaxSsts >= 1, $"L0MaxSsts must be at least 1 (l0_max_ssts={L0MaxSsts})");
         Require(BlockSizeBytes is >= Sst.SstBuilderOptions.MinBlockSize and <= Sst.SstBuilderOptions.MaxBlockSize, $"BlockSizeBytes must be between {Sst.SstBuilderOptions.MinBlockSize} and {Sst.SstBuilderOptions.MaxBlockSize} (block_size_bytes={BlockSizeBytes})");

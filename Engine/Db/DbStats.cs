@@ -15,6 +15,9 @@ public sealed record DbStats
     /// <summary>Bytes of writes held in memory (memtables and WAL objects being built or uploaded), bounded by <see cref="DbOptions.MaxUnflushedBytes"/>.</summary>
     public required long UnflushedBytes { get; init; }
 
+    /// <summary>The WAL's part of <see cref="UnflushedBytes"/>: bytes appended but not yet stored, bounded by <see cref="DbOptions.MaxUnstoredWalBytes"/>.</summary>
+    public long UnstoredWalBytes { get; init; }
+
     /// <summary>Frozen memtables waiting to be written to L0.</summary>
     public required int FrozenMemtables { get; init; }
 
