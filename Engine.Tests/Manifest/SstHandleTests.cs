@@ -10,18 +10,6 @@ namespace SlateSharp.Tests.Manifest;
 /// </summary>
 public sealed class SstHandleTests
 {
-    /// <summary>0 to 12 bytes from {0, 1, 0xff}: many shared prefixes, keys shorter than 8 bytes, zero padding ties.</summary>
-    private static byte[] RandomKey(Random random)
-    {
-        var key = new byte[random.Next(1, 13)];
-        for (var i = 0; i < key.Length; i++)
-        {
-            key[i] = (byte)(random.Next(3) switch { 0 => 0, 1 => 1, _ => 0xff });
-        }
-
-        return key;
-    }
-
     [Test]
     public void Locate_answers_as_comparing_the_key_with_the_first_and_last_keys()
     {
@@ -29,10 +17,10 @@ public sealed class SstHandleTests
         var random = new Random(seed);
         for (var i = 0; i < 50_000; i++)
         {
-            var (a, b) = (RandomKey(random), RandomKey(random));
+            var (a, b) = (PrefixTieKeys.Next(random), PrefixTieKeys.Next(random));
             var (first, last) = KeyComparer.CompareKeys(a, b) <= 0 ? (a, b) : (b, a);
             var sst = new SstHandle(new SstId(1), 100, first, last, 1);
-            var key = RandomKey(random);
+            var key = PrefixTieKeys.Next(random);
             var expected = key.AsSpan().SequenceCompareTo(first) < 0 ? -1 : key.AsSpan().SequenceCompareTo(last) > 0 ? 1 : 0;
             Assert.That(Math.Sign(sst.Locate(key, KeyComparer.PrefixOf(key))), Is.EqualTo(expected),
                 $"key={Convert.ToHexString(key)} first={Convert.ToHexString(first)} last={Convert.ToHexString(last)} seed={seed}");

@@ -12,18 +12,6 @@ namespace SlateSharp.Tests.Sst;
 /// </summary>
 public sealed class IndexSearchTests
 {
-    /// <summary>Keys from a small alphabet with zero bytes, 0 to 12 bytes long: many ties on the prefix, many prefixes of each other.</summary>
-    private static byte[] RandomKey(Random random)
-    {
-        var key = new byte[random.Next(1, 13)];
-        for (var i = 0; i < key.Length; i++)
-        {
-            key[i] = (byte)(random.Next(3) switch { 0 => 0, 1 => 1, _ => 0xff });
-        }
-
-        return key;
-    }
-
     [Test]
     public void Where_two_keys_prefixes_differ_they_order_the_keys()
     {
@@ -31,7 +19,7 @@ public sealed class IndexSearchTests
         var random = new Random(seed);
         for (var i = 0; i < 20_000; i++)
         {
-            var (a, b) = (RandomKey(random), RandomKey(random));
+            var (a, b) = (PrefixTieKeys.Next(random), PrefixTieKeys.Next(random));
             var (pa, pb) = (KeyComparer.PrefixOf(a), KeyComparer.PrefixOf(b));
             if (pa != pb)
             {
@@ -48,7 +36,7 @@ public sealed class IndexSearchTests
         var lastRows = new SortedSet<(byte[] Key, ulong Sequence)>(Comparer<(byte[] Key, ulong Sequence)>.Create((x, y) => KeyComparer.Compare(x.Key, x.Sequence, y.Key, y.Sequence)));
         while (lastRows.Count < 300)
         {
-            lastRows.Add((RandomKey(random), (ulong)random.Next(1, 5)));
+            lastRows.Add((PrefixTieKeys.Next(random), (ulong)random.Next(1, 5)));
         }
 
         var rows = lastRows.ToList();
@@ -60,7 +48,7 @@ public sealed class IndexSearchTests
 
         for (var i = 0; i < 5_000; i++)
         {
-            var key = RandomKey(random);
+            var key = PrefixTieKeys.Next(random);
             var sequence = random.Next(4) == 0 ? ulong.MaxValue : (ulong)random.Next(0, 6);
             var expected = rows.FindIndex(r => KeyComparer.Compare(r.Key, r.Sequence, key, sequence) >= 0);
             Assert.That(index.FindBlock(key, sequence), Is.EqualTo(expected < 0 ? rows.Count : expected), $"key={Convert.ToHexString(key)} sequence={sequence} seed={seed}");
