@@ -35,11 +35,7 @@ public sealed class BackpressureTests
             for (var i = 0; i < WritesEach; i++)
             {
                 await db.PutAsync(Encoding.UTF8.GetBytes($"w{w}-{i:D4}"), value, WriteOptions.NoWait);
-                var now = db.UnflushedBytes;
-                long seen;
-                while (now > (seen = Interlocked.Read(ref peak)) && Interlocked.CompareExchange(ref peak, now, seen) != seen)
-                {
-                }
+                Raise(ref peak, db.UnflushedBytes);
             }
         })));
 

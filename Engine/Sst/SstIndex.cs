@@ -26,7 +26,6 @@ internal sealed class SstIndex
 
     private readonly Decoded[][] _entries;
     private readonly byte[][] _keys;
-    private readonly ulong[] _chunkLastPrefixes; // the last entry's LastKeyPrefix of each chunk: the search's first level
     private readonly long _keyBytes;
 
     private SstIndex(Decoded[][] entries, byte[][] keys, long keyBytes, int count)
@@ -35,11 +34,6 @@ internal sealed class SstIndex
         _keys = keys;
         _keyBytes = keyBytes;
         Count = count;
-        _chunkLastPrefixes = new ulong[entries.Length];
-        for (var c = 0; c < entries.Length; c++)
-        {
-            _chunkLastPrefixes[c] = entries[c][^1].LastKeyPrefix;
-        }
     }
 
     /// <summary>Number of data blocks.</summary>
@@ -69,8 +63,8 @@ internal sealed class SstIndex
         while (low < high)
         {
             var mid = (low + high) >>> 1;
-            var chunk = _entries[mid];
-            if (IsBefore(chunk[^1], _chunkLastPrefixes[mid], prefix, key, sequence))
+            ref readonly var chunkLast = ref _entries[mid][^1];
+            if (IsBefore(chunkLast, prefix, key, sequence))
             {
                 low = mid + 1;
             }
@@ -91,7 +85,7 @@ internal sealed class SstIndex
         {
             var mid = (first + last) >>> 1;
             ref readonly var entry = ref entries[mid];
-            if (IsBefore(entry, entry.LastKeyPrefix, prefix, key, sequence))
+            if (IsBefore(entry, prefix, key, sequence))
             {
                 first = mid + 1;
             }
@@ -104,8 +98,8 @@ internal sealed class SstIndex
         return (low << EntryChunkShift) + first;
     }
 
-    private bool IsBefore(in Decoded entry, ulong lastPrefix, ulong prefix, ReadOnlySpan<byte> key, ulong sequence) =>
-        lastPrefix < prefix || (lastPrefix == prefix && KeyComparer.Compare(KeyOf(entry), entry.LastSequence, key, sequence) < 0);
+    private bool IsBefore(in Decoded entry, ulong prefix, ReadOnlySpan<byte> key, ulong sequence) =>
+        entry.LastKeyPrefix < prefix || (entry.LastKeyPrefix == prefix && KeyComparer.Compare(KeyOf(entry), entry.LastSequence, key, sequence) < 0);
 
     private ref readonly Decoded EntryAt(int block)
     {
